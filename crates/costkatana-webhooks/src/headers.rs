@@ -1,0 +1,57 @@
+//! Reading request headers without depending on a web framework.
+
+/// A case-insensitive header lookup.
+///
+/// The core reads headers only through this trait, so http 1.x (axum,
+/// tower, with the `http` feature), http 0.2 (actix-web) and plain lists all
+/// plug in without conversion. `name` is always passed in lowercase; when a
+/// header is repeated, the first value is returned.
+///
+/// Implemented for slices, arrays and vectors of `(name, value)` pairs, for
+/// `http::HeaderMap` with the `http` feature, and by the adapter crates for
+/// their framework's header maps.
+///
+/// ```
+/// use costkatana_webhooks::Headers;
+///
+/// let headers = [("X-Webhook-Timestamp", "1777377600000")];
+/// assert_eq!(headers.header("x-webhook-timestamp"), Some(&b"1777377600000"[..]));
+/// assert_eq!(headers.header("x-webhook-signature"), None);
+/// ```
+pub trait Headers {
+    /// The raw value of the first header called `name` (lowercase), if any.
+    fn header(&self, name: &str) -> Option<&[u8]>;
+}
+
+impl<N: AsRef<str>, V: AsRef<[u8]>> Headers for [(N, V)] {
+    fn header(&self, name: &str) -> Option<&[u8]> {
+        self.iter()
+            .find(|(n, _)| n.as_ref().eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_ref())
+    }
+}
+
+impl<N: AsRef<str>, V: AsRef<[u8]>, const K: usize> Headers for [(N, V); K] {
+    fn header(&self, name: &str) -> Option<&[u8]> {
+        self.as_slice().header(name)
+    }
+}
+
+impl<N: AsRef<str>, V: AsRef<[u8]>> Headers for Vec<(N, V)> {
+    fn header(&self, name: &str) -> Option<&[u8]> {
+        self.as_slice().header(name)
+    }
+}
+
+impl<H: Headers + ?Sized> Headers for &H {
+    fn header(&self, name: &str) -> Option<&[u8]> {
+        (**self).header(name)
+    }
+}
+
+#[cfg(feature = "http")]
+impl Headers for http::HeaderMap {
+    fn header(&self, name: &str) -> Option<&[u8]> {
+        self.get(name).map(http::HeaderValue::as_bytes)
+    }
+}

@@ -1,0 +1,67 @@
+//! Receive Cost Katana webhooks safely: verify the signature over the raw
+//! body under any of the three signing schemes the sender uses, reject
+//! stale or future timestamps, and read typed events from either body shape.
+//!
+//! This crate knows no web framework and needs no async runtime to verify.
+//! The adapter crates (`costkatana-webhooks-axum`, `-actix`, `-tower`) plug
+//! it into a server.
+//!
+//! ```
+//! use costkatana_webhooks::{EventType, Payload, Verifier};
+//!
+//! let verifier = Verifier::builder().secret("whsec_test_secret").build()?;
+//!
+//! // Headers and the raw body exactly as received.
+//! let headers = [("X-CostKatana-Signature",
+//!     "t=1705320600,v1=8e7a9a20aa184accf213305d7c9527ee23b7719acf0048d4eba31bf3e0e51008")];
+//! let body = br#"{"event_type":"cost.alert","data":{"amount":100}}"#;
+//!
+//! # let verifier = Verifier::builder().secret("whsec_test_secret")
+//! #     .clock(std::sync::Arc::new(costkatana_webhooks::ManualClock::new(1_705_320_610_000))).build()?;
+//! match verifier.verify(&headers, &body[..]) {
+//!     Ok(verified) => match verified.payload() {
+//!         Payload::Event(event) if event.event_type == EventType::CostAlert => {
+//!             println!("cost alert: {:?}", event.data.cost());
+//!         }
+//!         other => println!("something else: {other:?}"),
+//!     },
+//!     // Every rejection knows its HTTP status and a stable reason code.
+//!     Err(err) => println!("{} {}", err.status(), err.code()),
+//! }
+//! # Ok::<(), costkatana_webhooks::ConfigError>(())
+//! ```
+//!
+//! # Features
+//!
+//! - `http`: [`Headers`] for `http::HeaderMap` (http 1.x).
+//! - `testing`: [`testing`] helpers to sign requests and build sample events.
+
+#![cfg_attr(docsrs, feature(doc_auto_cfg))]
+
+mod clock;
+mod error;
+mod event;
+mod headers;
+mod mac;
+mod outcome;
+mod scheme;
+mod secret;
+mod signed_headers;
+mod verified;
+mod verifier;
+
+#[cfg(feature = "testing")]
+pub mod testing;
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use error::{ConfigError, Error, ErrorKind};
+pub use event::{
+    Budget, Category, Cost, Event, EventData, EventType, Links, Metrics, Payload, Resource,
+    Severity,
+};
+pub use headers::Headers;
+pub use outcome::{Outcome, Response, RETRY_AFTER_SECS};
+pub use scheme::Scheme;
+pub use secret::Secret;
+pub use verified::{JsonError, Verified};
+pub use verifier::{Verifier, VerifierBuilder, DEFAULT_TOLERANCE};

@@ -1,0 +1,123 @@
+//! Webhook secrets: the HMAC key, exactly as configured on the sender.
+
+use std::fmt;
+
+use zeroize::Zeroizing;
+
+use crate::ConfigError;
+
+/// A webhook secret.
+///
+/// The HMAC key is the UTF-8 bytes of the secret text **exactly as given**:
+/// it is never hex- or base64-decoded and a `whsec_` prefix is kept. Its
+/// `Debug` output is redacted and its memory is zeroized on drop.
+///
+/// ```
+/// use costkatana_webhooks::Secret;
+///
+/// let secret = Secret::new("whsec_test_secret")?;
+/// assert_eq!(format!("{secret:?}"), "Secret(<redacted>)");
+/// # Ok::<(), costkatana_webhooks::ConfigError>(())
+/// ```
+#[derive(Clone)]
+pub struct Secret(Zeroizing<Vec<u8>>);
+
+impl Secret {
+    /// A secret from its text.
+    ///
+    /// # Errors
+    ///
+    /// An empty secret, and a secret with leading or trailing whitespace
+    /// (almost always a copy-paste or `.env` mistake: the sender would sign
+    /// without it). If the secret really has surrounding whitespace, use
+    /// [`Secret::with_surrounding_whitespace`].
+    ///
+    /// ```
+    /// use costkatana_webhooks::Secret;
+    ///
+    /// assert!(Secret::new("s3cret").is_ok());
+    /// assert!(Secret::new("").is_err());
+    /// let err = Secret::new("s3cret\n").unwrap_err();
+    /// assert!(err.to_string().contains("whitespace"));
+    /// ```
+    pub fn new(text: impl Into<String>) -> Result<Self, ConfigError> {
+        let text = Zeroizing::new(text.into());
+        if text.trim() != text.as_str() {
+            return Err(ConfigError::new(
+                "the webhook secret has leading or trailing whitespace, which is almost \
+                 always a mistake (a newline from a file or .env); trim it, or use \
+                 Secret::with_surrounding_whitespace if the sender's secret really has it",
+            ));
+        }
+        Self::with_surrounding_whitespace(text.as_str())
+    }
+
+    /// A secret from its text, keeping leading or trailing whitespace.
+    ///
+    /// # Errors
+    ///
+    /// An empty secret.
+    ///
+    /// ```
+    /// use costkatana_webhooks::Secret;
+    ///
+    /// assert!(Secret::with_surrounding_whitespace(" padded ").is_ok());
+    /// assert!(Secret::with_surrounding_whitespace("").is_err());
+    /// ```
+    pub fn with_surrounding_whitespace(text: impl AsRef<str>) -> Result<Self, ConfigError> {
+        let text = text.as_ref();
+        if text.is_empty() {
+            return Err(ConfigError::new("the webhook secret is empty"));
+        }
+        Ok(Secret(Zeroizing::new(text.as_bytes().to_vec())))
+    }
+
+    /// The key bytes (the secret's UTF-8 text).
+    pub(crate) fn key(&self) -> &[u8] {
+        &self.0
+    }
+
+    /// Several secrets from one comma-separated text, as read from an
+    /// environment variable such as `COSTKATANA_WEBHOOK_SECRET`. Each part is
+    /// trimmed of surrounding whitespace.
+    ///
+    /// # Errors
+    ///
+    /// An empty list or an empty part.
+    ///
+    /// ```
+    /// use costkatana_webhooks::Secret;
+    ///
+    /// let secrets = Secret::parse_list("new-secret, old-secret")?;
+    /// assert_eq!(secrets.len(), 2);
+    /// assert!(Secret::parse_list("a,,b").is_err());
+    /// # Ok::<(), costkatana_webhooks::ConfigError>(())
+    /// ```
+    pub fn parse_list(text: &str) -> Result<Vec<Secret>, ConfigError> {
+        text.split(',')
+            .map(|part| Secret::new(part.trim()))
+            .collect()
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(<redacted>)")
+    }
+}
+
+impl TryFrom<&str> for Secret {
+    type Error = ConfigError;
+
+    fn try_from(text: &str) -> Result<Self, Self::Error> {
+        Secret::new(text)
+    }
+}
+
+impl TryFrom<String> for Secret {
+    type Error = ConfigError;
+
+    fn try_from(text: String) -> Result<Self, Self::Error> {
+        Secret::new(text)
+    }
+}

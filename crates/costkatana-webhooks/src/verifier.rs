@@ -1,0 +1,388 @@
+//! The verifier: scheme, timestamp window and HMAC over the raw body.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use subtle::ConstantTimeEq;
+
+use crate::signed_headers::SignedHeaders;
+use crate::{
+    mac, Clock, ConfigError, Error, ErrorKind, Headers, Scheme, Secret, SystemClock, Verified,
+};
+
+/// The default past and future timestamp tolerance: 300 s each.
+pub const DEFAULT_TOLERANCE: Duration = Duration::from_secs(300);
+
+/// Checks Cost Katana signatures over raw request bytes.
+///
+/// Cheap to clone (an `Arc` inside) and safe to share between threads.
+/// Verification needs no async runtime and allocates nothing in proportion
+/// to the body.
+///
+/// ```
+/// use costkatana_webhooks::{Scheme, Verifier};
+///
+/// let verifier = Verifier::builder().secret("whsec_test_secret").build()?;
+///
+/// let body = br#"{"event_type":"cost.alert","data":{"amount":100}}"#;
+/// let headers = [(
+///     "X-CostKatana-Signature",
+///     "t=1705320600,v1=8e7a9a20aa184accf213305d7c9527ee23b7719acf0048d4eba31bf3e0e51008",
+/// )];
+/// let verified = verifier.verify_at(&headers, &body[..], 1_705_320_610_000)?;
+/// assert_eq!(verified.scheme(), Scheme::Documented);
+/// assert_eq!(verified.timestamp_ms(), 1_705_320_600_000);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone)]
+pub struct Verifier {
+    inner: Arc<Config>,
+}
+
+struct Config {
+    secrets: Vec<Secret>,
+    scheme: Option<Scheme>,
+    window: Option<(i64, i64)>,
+    clock: Arc<dyn Clock>,
+}
+
+impl std::fmt::Debug for Verifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Verifier")
+            .field("secrets", &self.inner.secrets.len())
+            .field("scheme", &self.inner.scheme)
+            .field("window_ms", &self.inner.window)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Verifier {
+    /// A builder with the defaults: schemes detected per request, 300 s of
+    /// tolerance each way, the system clock, and no secret yet.
+    ///
+    /// ```
+    /// let verifier = costkatana_webhooks::Verifier::builder().secret("s3cret").build()?;
+    /// # Ok::<(), costkatana_webhooks::ConfigError>(())
+    /// ```
+    pub fn builder() -> VerifierBuilder {
+        VerifierBuilder::default()
+    }
+
+    /// Verifies a request at the clock's current time.
+    ///
+    /// `body` is the raw request body, exactly as received.
+    ///
+    /// # Errors
+    ///
+    /// `missing_signature`, `malformed_signature`, `stale_timestamp`,
+    /// `future_timestamp` or `invalid_signature`, checked in that order.
+    ///
+    /// ```
+    /// use costkatana_webhooks::{ErrorKind, Verifier};
+    ///
+    /// let verifier = Verifier::builder().secret("s3cret").build()?;
+    /// let err = verifier.verify(&[("Content-Type", "application/json")], "{}").unwrap_err();
+    /// assert_eq!(err.kind(), ErrorKind::MissingSignature);
+    /// # Ok::<(), costkatana_webhooks::ConfigError>(())
+    /// ```
+    pub fn verify(
+        &self,
+        headers: &impl Headers,
+        body: impl Into<Bytes>,
+    ) -> Result<Verified, Error> {
+        self.verify_at(headers, body, self.inner.clock.now_ms())
+    }
+
+    /// Verifies a request as if the time were `now_ms` (ms since the epoch).
+    ///
+    /// # Errors
+    ///
+    /// As [`Verifier::verify`].
+    ///
+    /// ```
+    /// use costkatana_webhooks::{ErrorKind, Verifier};
+    ///
+    /// let verifier = Verifier::builder().secret("whsec_test_secret").build()?;
+    /// let body = r#"{"event_type":"cost.alert","data":{"amount":100}}"#;
+    /// let headers = [("x-costkatana-signature",
+    ///     "t=1705320600,v1=8e7a9a20aa184accf213305d7c9527ee23b7719acf0048d4eba31bf3e0e51008")];
+    /// // 301 s later, the default 300 s tolerance has passed.
+    /// let err = verifier.verify_at(&headers, body, 1_705_320_901_000).unwrap_err();
+    /// assert_eq!(err.kind(), ErrorKind::StaleTimestamp);
+    /// # Ok::<(), costkatana_webhooks::ConfigError>(())
+    /// ```
+    pub fn verify_at(
+        &self,
+        headers: &impl Headers,
+        body: impl Into<Bytes>,
+        now_ms: i64,
+    ) -> Result<Verified, Error> {
+        let config = &*self.inner;
+        let signed = SignedHeaders::parse(headers, config.scheme)?;
+        if let Some((past_ms, future_ms)) = config.window {
+            check_window(signed.timestamp_ms, now_ms, past_ms, future_ms)?;
+        }
+        let body = body.into();
+        for (index, secret) in config.secrets.iter().enumerate() {
+            let expected = mac::tag(secret.key(), signed.timestamp_text, &body);
+            // Compare against every candidate without stopping early, so the
+            // time taken does not tell which one matched.
+            let matched = signed
+                .signatures()
+                .iter()
+                .fold(subtle::Choice::from(0), |any, candidate| {
+                    any | candidate.ct_eq(&expected)
+                });
+            if bool::from(matched) {
+                return Ok(Verified::new(
+                    signed.scheme,
+                    index,
+                    signed.timestamp_ms,
+                    expected,
+                    body,
+                ));
+            }
+        }
+        Err(Error::new(ErrorKind::InvalidSignature))
+    }
+
+    /// The clock this verifier reads.
+    ///
+    /// ```
+    /// use costkatana_webhooks::Verifier;
+    /// let verifier = Verifier::builder().secret("s3cret").build()?;
+    /// assert!(verifier.clock().now_ms() > 0);
+    /// # Ok::<(), costkatana_webhooks::ConfigError>(())
+    /// ```
+    pub fn clock(&self) -> &dyn Clock {
+        &*self.inner.clock
+    }
+
+    /// The past tolerance in ms, or `None` when the timestamp check is off.
+    ///
+    /// ```
+    /// use costkatana_webhooks::Verifier;
+    /// let verifier = Verifier::builder().secret("s3cret").build()?;
+    /// assert_eq!(verifier.past_tolerance_ms(), Some(300_000));
+    /// # Ok::<(), costkatana_webhooks::ConfigError>(())
+    /// ```
+    pub fn past_tolerance_ms(&self) -> Option<i64> {
+        self.inner.window.map(|(past, _)| past)
+    }
+}
+
+fn check_window(timestamp_ms: i64, now_ms: i64, past_ms: i64, future_ms: i64) -> Result<(), Error> {
+    // i128: no overflow whatever the clock or header says.
+    let age = i128::from(now_ms) - i128::from(timestamp_ms);
+    if age > i128::from(past_ms) {
+        return Err(Error::with_detail(
+            ErrorKind::StaleTimestamp,
+            format!(
+                "the timestamp is {} s old, more than the allowed {} s (sender retries re-send \
+                 the original timestamp: raise the past tolerance to accept late retries)",
+                age / 1000,
+                past_ms / 1000
+            ),
+        ));
+    }
+    if -age > i128::from(future_ms) {
+        return Err(Error::with_detail(
+            ErrorKind::FutureTimestamp,
+            format!(
+                "the timestamp is {} s in the future, more than the allowed {} s (check the clocks)",
+                -age / 1000,
+                future_ms / 1000
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Builds a [`Verifier`].
+///
+/// | setting | default |
+/// |---|---|
+/// | secrets | none: at least one is required |
+/// | scheme | detected per request from the headers |
+/// | past tolerance | 300 s |
+/// | future tolerance | 300 s |
+/// | clock | [`SystemClock`] |
+///
+/// ```
+/// use std::time::Duration;
+/// use costkatana_webhooks::{Scheme, Verifier};
+///
+/// let verifier = Verifier::builder()
+///     .secret("new-secret")
+///     .secret("old-secret") // rotation: either may match
+///     .scheme(Scheme::Current)
+///     .past_tolerance(Duration::from_secs(3600)) // accept late sender retries
+///     .future_tolerance(Duration::from_secs(60))
+///     .build()?;
+/// # Ok::<(), costkatana_webhooks::ConfigError>(())
+/// ```
+#[must_use]
+pub struct VerifierBuilder {
+    secrets: Vec<Result<Secret, ConfigError>>,
+    scheme: Option<Scheme>,
+    past: Duration,
+    future: Duration,
+    check_timestamps: bool,
+    clock: Arc<dyn Clock>,
+}
+
+impl Default for VerifierBuilder {
+    fn default() -> Self {
+        VerifierBuilder {
+            secrets: Vec::new(),
+            scheme: None,
+            past: DEFAULT_TOLERANCE,
+            future: DEFAULT_TOLERANCE,
+            check_timestamps: true,
+            clock: Arc::new(SystemClock),
+        }
+    }
+}
+
+impl VerifierBuilder {
+    /// Adds a secret. Call again to accept several (rotation); the index of
+    /// the one that matched is reported by [`Verified::secret_index`].
+    /// Invalid secrets are reported by [`VerifierBuilder::build`].
+    ///
+    /// ```
+    /// use costkatana_webhooks::Verifier;
+    /// assert!(Verifier::builder().secret("").build().is_err());
+    /// ```
+    pub fn secret<S>(mut self, secret: S) -> Self
+    where
+        S: TryInto<Secret, Error = ConfigError>,
+    {
+        self.secrets.push(secret.try_into());
+        self
+    }
+
+    /// Adds several secrets, in order.
+    ///
+    /// ```
+    /// use costkatana_webhooks::{Secret, Verifier};
+    /// let verifier = Verifier::builder().secrets(Secret::parse_list("a,b")?).build()?;
+    /// # Ok::<(), costkatana_webhooks::ConfigError>(())
+    /// ```
+    pub fn secrets(mut self, secrets: impl IntoIterator<Item = Secret>) -> Self {
+        self.secrets.extend(secrets.into_iter().map(Ok));
+        self
+    }
+
+    /// Accepts only `scheme` instead of detecting it per request.
+    ///
+    /// ```
+    /// use costkatana_webhooks::{Scheme, Verifier};
+    /// let verifier = Verifier::builder().secret("s").scheme(Scheme::Legacy).build()?;
+    /// # Ok::<(), costkatana_webhooks::ConfigError>(())
+    /// ```
+    pub fn scheme(mut self, scheme: Scheme) -> Self {
+        self.scheme = Some(scheme);
+        self
+    }
+
+    /// How old a timestamp may be (default 300 s). `Duration::ZERO` means
+    /// zero tolerance, not "the default". The sender's retries re-send the
+    /// original timestamp, so a receiver that must accept late retries
+    /// needs more than the default (about 70 s with the sender's defaults,
+    /// hours with its maximum settings).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let builder = costkatana_webhooks::Verifier::builder()
+    ///     .past_tolerance(Duration::from_secs(2 * 3600));
+    /// ```
+    pub fn past_tolerance(mut self, tolerance: Duration) -> Self {
+        self.past = tolerance;
+        self
+    }
+
+    /// How far in the future a timestamp may be (default 300 s), for clock
+    /// skew. `Duration::ZERO` means zero tolerance.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let builder = costkatana_webhooks::Verifier::builder()
+    ///     .future_tolerance(Duration::from_secs(30));
+    /// ```
+    pub fn future_tolerance(mut self, tolerance: Duration) -> Self {
+        self.future = tolerance;
+        self
+    }
+
+    /// **Turns off the timestamp check**: any timestamp, however old, is
+    /// accepted, so a captured request can be replayed forever unless a
+    /// dedupe store remembers it. Meant for replaying archived deliveries.
+    ///
+    /// ```
+    /// let builder = costkatana_webhooks::Verifier::builder()
+    ///     .dangerously_disable_timestamp_check();
+    /// ```
+    pub fn dangerously_disable_timestamp_check(mut self) -> Self {
+        self.check_timestamps = false;
+        self
+    }
+
+    /// The clock to read (default [`SystemClock`]); inject a
+    /// [`ManualClock`](crate::ManualClock) in tests.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use costkatana_webhooks::{ManualClock, Verifier};
+    /// let clock = Arc::new(ManualClock::new(1_777_377_600_000));
+    /// let verifier = Verifier::builder().secret("s").clock(clock.clone()).build()?;
+    /// # Ok::<(), costkatana_webhooks::ConfigError>(())
+    /// ```
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Builds the verifier.
+    ///
+    /// # Errors
+    ///
+    /// No secret, an invalid secret, or a tolerance beyond 100 years.
+    ///
+    /// ```
+    /// let err = costkatana_webhooks::Verifier::builder().build().unwrap_err();
+    /// assert!(err.to_string().contains("secret"));
+    /// ```
+    pub fn build(self) -> Result<Verifier, ConfigError> {
+        let secrets = self.secrets.into_iter().collect::<Result<Vec<_>, _>>()?;
+        if secrets.is_empty() {
+            return Err(ConfigError::new(
+                "no webhook secret configured: add one with .secret(..)",
+            ));
+        }
+        let window = if self.check_timestamps {
+            Some((millis(self.past, "past")?, millis(self.future, "future")?))
+        } else {
+            None
+        };
+        Ok(Verifier {
+            inner: Arc::new(Config {
+                secrets,
+                scheme: self.scheme,
+                window,
+                clock: self.clock,
+            }),
+        })
+    }
+}
+
+fn millis(tolerance: Duration, which: &str) -> Result<i64, ConfigError> {
+    const CENTURY_MS: u128 = 100 * 366 * 24 * 3600 * 1000;
+    if tolerance.as_millis() > CENTURY_MS {
+        return Err(ConfigError::new(format!(
+            "the {which} tolerance is over 100 years; to turn the timestamp check off, call \
+             dangerously_disable_timestamp_check()"
+        )));
+    }
+    Ok(i64::try_from(tolerance.as_millis()).unwrap_or(i64::MAX))
+}
