@@ -39,6 +39,7 @@
 #![cfg_attr(docsrs, feature(doc_auto_cfg))]
 
 mod clock;
+pub mod dedupe;
 mod error;
 mod event;
 mod headers;

@@ -1,0 +1,164 @@
+//! Exactly-once bookkeeping: a store that remembers which deliveries are
+//! being handled and which are done.
+//!
+//! A key is first *claimed* (one concurrent claimer wins), then either
+//! *completed* (remembered as done for the dedupe TTL, so later copies are
+//! answered as duplicates) or *released* (forgotten, so the sender's retry
+//! is processed). A claim whose holder crashed expires after its lease.
+
+mod memory;
+
+pub use memory::{MemoryStore, MemoryStoreBuilder, DEFAULT_MAX_ENTRIES};
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::time::Duration;
+
+/// The boxed future a [`DedupeStore`] method returns.
+pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 'a>>;
+
+/// The answer to a claim.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Claim {
+    /// The key was free: the caller owns it until it completes or releases
+    /// it with this token, or the lease ends.
+    Fresh(ClaimToken),
+    /// The key was completed earlier: a duplicate.
+    Done,
+    /// Another holder's claim is live: handling is in progress elsewhere.
+    InFlight,
+}
+
+/// Proof of ownership of a claim: 128 random bits, so a holder whose lease
+/// expired can never complete or release a newer holder's claim.
+///
+/// ```
+/// use costkatana_webhooks::dedupe::ClaimToken;
+/// assert_ne!(ClaimToken::random(), ClaimToken::random());
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ClaimToken(u128);
+
+impl ClaimToken {
+    /// A new random token.
+    pub fn random() -> Self {
+        let mut bytes = [0u8; 16];
+        // The OS source only fails on exotic platforms; fall back to a hash
+        // of time and a counter, which stays unique within a process.
+        if getrandom::fill(&mut bytes).is_err() {
+            use std::hash::{BuildHasher, RandomState};
+            use std::sync::atomic::{AtomicU64, Ordering};
+            static COUNTER: AtomicU64 = AtomicU64::new(0);
+            let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+            let hash = RandomState::new().hash_one((n, std::time::SystemTime::now()));
+            bytes[..8].copy_from_slice(&hash.to_le_bytes());
+            bytes[8..].copy_from_slice(&n.to_le_bytes());
+        }
+        ClaimToken(u128::from_le_bytes(bytes))
+    }
+
+    /// The token as 32 lowercase hex characters (how network stores keep it).
+    ///
+    /// ```
+    /// use costkatana_webhooks::dedupe::ClaimToken;
+    /// let token = ClaimToken::random();
+    /// assert_eq!(ClaimToken::from_hex(&token.to_hex()), Some(token));
+    /// ```
+    pub fn to_hex(self) -> String {
+        format!("{:032x}", self.0)
+    }
+
+    /// Parses [`ClaimToken::to_hex`] output.
+    pub fn from_hex(text: &str) -> Option<Self> {
+        (text.len() == 32)
+            .then(|| u128::from_str_radix(text, 16).ok())
+            .flatten()
+            .map(ClaimToken)
+    }
+}
+
+impl fmt::Debug for ClaimToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ClaimToken({})", self.to_hex())
+    }
+}
+
+/// The store could not be reached or answered nonsense. Answered as 503
+/// `store_unavailable`, so the sender retries.
+///
+/// ```
+/// use costkatana_webhooks::dedupe::StoreError;
+/// let err = StoreError::new("redis: connection refused");
+/// assert!(err.to_string().contains("connection refused"));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoreError(String);
+
+impl StoreError {
+    /// An error with a message (never include secrets or bodies).
+    pub fn new(message: impl Into<String>) -> Self {
+        StoreError(message.into())
+    }
+}
+
+impl fmt::Display for StoreError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "dedupe store unavailable: {}", self.0)
+    }
+}
+
+impl std::error::Error for StoreError {}
+
+impl From<StoreError> for crate::Error {
+    fn from(err: StoreError) -> Self {
+        crate::Error::with_detail(crate::ErrorKind::StoreUnavailable, err.to_string())
+    }
+}
+
+/// Where claims live: in memory ([`MemoryStore`]) or on a network store
+/// shared by many replicas (`costkatana-webhooks-redis`).
+///
+/// Each method is one atomic step, one round trip on a network store. Keys
+/// arrive already namespaced by the receiver.
+///
+/// Implementations must guarantee:
+/// - of concurrent `claim`s of one key, exactly one is [`Claim::Fresh`];
+/// - a live claim answers [`Claim::InFlight`]; one older than its `lease`
+///   can be claimed afresh;
+/// - a completed key answers [`Claim::Done`] for `ttl`, then is forgotten;
+/// - `complete` and `release` do nothing unless `token` still owns the key.
+pub trait DedupeStore: Send + Sync + 'static {
+    /// Atomically claims `key` for `lease`.
+    fn claim<'a>(&'a self, key: &'a str, lease: Duration) -> StoreFuture<'a, Claim>;
+
+    /// Marks `key` done for `ttl`, if `token` still owns it.
+    fn complete<'a>(
+        &'a self,
+        key: &'a str,
+        token: ClaimToken,
+        ttl: Duration,
+    ) -> StoreFuture<'a, ()>;
+
+    /// Frees `key` so the next claim is fresh, if `token` still owns it.
+    fn release<'a>(&'a self, key: &'a str, token: ClaimToken) -> StoreFuture<'a, ()>;
+}
+
+impl<S: DedupeStore + ?Sized> DedupeStore for std::sync::Arc<S> {
+    fn claim<'a>(&'a self, key: &'a str, lease: Duration) -> StoreFuture<'a, Claim> {
+        (**self).claim(key, lease)
+    }
+
+    fn complete<'a>(
+        &'a self,
+        key: &'a str,
+        token: ClaimToken,
+        ttl: Duration,
+    ) -> StoreFuture<'a, ()> {
+        (**self).complete(key, token, ttl)
+    }
+
+    fn release<'a>(&'a self, key: &'a str, token: ClaimToken) -> StoreFuture<'a, ()> {
+        (**self).release(key, token)
+    }
+}
