@@ -45,6 +45,7 @@ mod event;
 mod headers;
 mod mac;
 mod outcome;
+pub mod receiver;
 mod scheme;
 mod secret;
 mod signed_headers;

@@ -98,6 +98,14 @@ impl Verified {
         self.payload.get_or_init(|| Payload::parse(&self.body))
     }
 
+    /// Moves the parsed payload out (parsing it now if needed); a later
+    /// [`Verified::payload`] call parses again.
+    pub(crate) fn take_payload(&mut self) -> Payload {
+        self.payload
+            .take()
+            .unwrap_or_else(|| Payload::parse(&self.body))
+    }
+
     /// The typed event, when the body is one.
     pub fn event(&self) -> Option<&Event> {
         match self.payload() {

@@ -159,6 +159,11 @@ impl Verifier {
         &*self.inner.clock
     }
 
+    /// The clock, shared (for stores that should read the same time).
+    pub(crate) fn shared_clock(&self) -> Arc<dyn Clock> {
+        Arc::clone(&self.inner.clock)
+    }
+
     /// The past tolerance in ms, or `None` when the timestamp check is off.
     ///
     /// ```
