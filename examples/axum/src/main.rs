@@ -1,0 +1,36 @@
+//! A Cost Katana webhook receiver on axum, with the examples' fixed
+//! interface (see `example-common`).
+//!
+//! ```text
+//! COSTKATANA_WEBHOOK_SECRET=s3cret cargo run -p example-axum
+//! ```
+
+use axum::routing::get;
+use example_common::{init_observability, shutdown_signal, Config, WEBHOOK_PATH};
+
+#[tokio::main]
+async fn main() -> Result<(), String> {
+    let metrics = init_observability()?;
+    let config = Config::from_env()?;
+    let receiver = config.receiver().await?;
+    let app = axum::Router::new()
+        .route(
+            WEBHOOK_PATH,
+            costkatana_webhooks_axum::receiver_route(receiver),
+        )
+        .route("/health", get(|| async { "ok" }))
+        .route(
+            "/metrics",
+            get(move || std::future::ready(metrics.render())),
+        );
+
+    let listener = tokio::net::TcpListener::bind(&config.addr)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", config.addr))?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    println!("listening on http://{addr}{WEBHOOK_PATH}");
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .map_err(|e| e.to_string())
+}

@@ -1,0 +1,174 @@
+//! What every example receiver shares, so each example shows only its
+//! framework's wiring.
+//!
+//! The fixed interface: `COSTKATANA_WEBHOOK_SECRET` (comma-separated for
+//! rotation; a random secret is generated and printed once when unset),
+//! `ADDR` (default `127.0.0.1:3000`), `COSTKATANA_WEBHOOK_TOLERANCE_SECS`
+//! (past tolerance, default 300), `REDIS_URL` (the Redis dedupe store when
+//! set, memory otherwise).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use costkatana_webhooks::dedupe::{DedupeStore, MemoryStore};
+use costkatana_webhooks::receiver::{Delivery, HandlerError, Receiver, Router};
+use costkatana_webhooks::{Event, Payload, Secret, Verifier};
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+
+/// The path deliveries are posted to.
+pub const WEBHOOK_PATH: &str = "/webhooks/costkatana";
+
+/// An example receiver's settings, read from the environment.
+#[derive(Debug)]
+pub struct Config {
+    /// Where to listen.
+    pub addr: String,
+    /// The secrets, newest first.
+    pub secrets: Vec<Secret>,
+    /// How old a delivery's timestamp may be.
+    pub past_tolerance: Duration,
+    /// The Redis URL, when deliveries are deduplicated across replicas.
+    pub redis_url: Option<String>,
+}
+
+impl Config {
+    /// Reads the environment; prints a generated secret when none is set.
+    ///
+    /// # Errors
+    ///
+    /// A malformed secret list or tolerance.
+    pub fn from_env() -> Result<Config, String> {
+        let secrets = match std::env::var("COSTKATANA_WEBHOOK_SECRET") {
+            Ok(list) => {
+                Secret::parse_list(&list).map_err(|e| format!("COSTKATANA_WEBHOOK_SECRET: {e}"))?
+            }
+            Err(_) => {
+                let secret = random_secret();
+                println!(
+                    "COSTKATANA_WEBHOOK_SECRET is not set; using the generated secret {secret}"
+                );
+                vec![Secret::new(secret).map_err(|e| e.to_string())?]
+            }
+        };
+        let past_tolerance = match std::env::var("COSTKATANA_WEBHOOK_TOLERANCE_SECS") {
+            Ok(secs) => Duration::from_secs(secs.trim().parse().map_err(|_| {
+                format!("COSTKATANA_WEBHOOK_TOLERANCE_SECS must be a whole number of seconds, not {secs:?}")
+            })?),
+            Err(_) => costkatana_webhooks::DEFAULT_TOLERANCE,
+        };
+        Ok(Config {
+            addr: std::env::var("ADDR").unwrap_or_else(|_| "127.0.0.1:3000".to_owned()),
+            secrets,
+            past_tolerance,
+            redis_url: std::env::var("REDIS_URL")
+                .ok()
+                .filter(|url| !url.is_empty()),
+        })
+    }
+
+    /// The receiver: the configured verifier and store, and [`handlers`].
+    ///
+    /// # Errors
+    ///
+    /// An invalid configuration, or a Redis server that cannot be reached.
+    pub async fn receiver(&self) -> Result<Receiver, String> {
+        let verifier = Verifier::builder()
+            .secrets(self.secrets.iter().cloned())
+            .past_tolerance(self.past_tolerance)
+            .build()
+            .map_err(|e| e.to_string())?;
+        Receiver::builder(verifier)
+            .store(self.store().await?)
+            .router(handlers())
+            .build()
+            .map_err(|e| e.to_string())
+    }
+
+    async fn store(&self) -> Result<Arc<dyn DedupeStore>, String> {
+        match &self.redis_url {
+            None => Ok(Arc::new(MemoryStore::new())),
+            Some(_) => {
+                Err("REDIS_URL is set, but this build has no Redis store wired in yet".to_owned())
+            }
+        }
+    }
+}
+
+/// The example's handlers: one log line per verified event.
+pub fn handlers() -> Router {
+    Router::new()
+        .on_category(costkatana_webhooks::Category::Cost, log_event)
+        .on_category(costkatana_webhooks::Category::Budget, log_event)
+        .on_category(costkatana_webhooks::Category::Security, log_event)
+        .fallback(|payload: Payload, delivery: Delivery| async move {
+            match payload {
+                Payload::Event(event) => log_event(*event, delivery).await,
+                Payload::Template(text) => {
+                    tracing::info!(scheme = %delivery.scheme(), chars = text.len(), "template delivery");
+                    Ok(())
+                }
+                _ => {
+                    tracing::info!(scheme = %delivery.scheme(), "verified delivery that is not an event");
+                    Ok(())
+                }
+            }
+        })
+}
+
+async fn log_event(event: Event, delivery: Delivery) -> Result<(), HandlerError> {
+    tracing::info!(
+        event_id = event.id.as_deref().unwrap_or("-"),
+        event_type = %event.event_type,
+        severity = event.severity.as_ref().map_or("-", |s| s.as_str()),
+        title = event.title.as_deref().unwrap_or("-"),
+        scheme = %delivery.scheme(),
+        "verified event"
+    );
+    Ok(())
+}
+
+/// Logs to stderr (`RUST_LOG`, default `info`) and installs the Prometheus
+/// recorder whose handle renders `GET /metrics`.
+///
+/// # Errors
+///
+/// A recorder is already installed.
+pub fn init_observability() -> Result<PrometheusHandle, String> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
+    PrometheusBuilder::new()
+        .install_recorder()
+        .map_err(|e| format!("could not install the metrics recorder: {e}"))
+}
+
+/// Resolves on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut terminate =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(signal) => signal,
+                Err(_) => return std::future::pending().await,
+            };
+        tokio::select! {
+            _ = interrupt => {},
+            _ = terminate.recv() => {},
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = interrupt.await;
+    tracing::info!("shutting down: finishing in-flight deliveries");
+}
+
+fn random_secret() -> String {
+    let mut bytes = [0u8; 24];
+    getrandom::fill(&mut bytes).expect("the OS random source is available");
+    format!("whsec_{}", hex::encode(bytes))
+}
