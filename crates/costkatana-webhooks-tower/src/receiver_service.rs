@@ -40,9 +40,11 @@ pub struct ReceiverService {
 
 impl ReceiverService {
     /// An endpoint for `receiver`, reading at most the receiver's
-    /// `max_body` bytes within 10 s.
+    /// `max_body` bytes within its `body_timeout`.
     pub fn new(receiver: Receiver) -> Self {
-        let limits = BodyLimits::default().max_bytes(receiver.max_body());
+        let limits = BodyLimits::default()
+            .max_bytes(receiver.max_body())
+            .timeout(receiver.body_timeout());
         ReceiverService { receiver, limits }
     }
 

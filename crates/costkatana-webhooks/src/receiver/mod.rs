@@ -52,6 +52,8 @@ use claim_guard::ClaimGuard;
 pub const DEFAULT_MAX_BODY: usize = 1024 * 1024;
 /// The default time a completed delivery is remembered: 24 h.
 pub const DEFAULT_DEDUPE_TTL: Duration = Duration::from_secs(24 * 3600);
+/// The default time a body may take to arrive: 10 s.
+pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(10);
 /// The default lease of an in-flight claim: 60 s.
 pub const DEFAULT_LEASE: Duration = Duration::from_secs(60);
 
@@ -88,6 +90,7 @@ struct Inner {
     dedupe_ttl: Duration,
     lease: Duration,
     max_body: usize,
+    body_timeout: Duration,
     captured_headers: Vec<&'static str>,
     background: Option<Background>,
 }
@@ -117,6 +120,7 @@ impl Receiver {
             dedupe_ttl: DEFAULT_DEDUPE_TTL,
             lease: DEFAULT_LEASE,
             max_body: DEFAULT_MAX_BODY,
+            body_timeout: DEFAULT_BODY_TIMEOUT,
             captured_headers: vec![
                 "authorization",
                 "x-costkatana-event",
@@ -130,6 +134,12 @@ impl Receiver {
     /// without reading the rest.
     pub fn max_body(&self) -> usize {
         self.inner.max_body
+    }
+
+    /// How long adapters should wait for the whole body; a body that
+    /// trickles in longer is answered 400 `body_unreadable`.
+    pub fn body_timeout(&self) -> Duration {
+        self.inner.body_timeout
     }
 
     /// The verifier, for adapters that only verify.
@@ -308,6 +318,7 @@ fn record(span: &tracing::Span, outcome: &Outcome) {
 /// | dedupe TTL | 24 h (must be at least the verifier's past tolerance) |
 /// | lease | 60 s |
 /// | max body | 1 MiB |
+/// | body timeout | 10 s |
 /// | captured headers | `authorization`, `x-costkatana-event`, `x-costkatana-delivery-id` |
 /// | ack-first | off |
 #[must_use]
@@ -319,6 +330,7 @@ pub struct ReceiverBuilder {
     dedupe_ttl: Duration,
     lease: Duration,
     max_body: usize,
+    body_timeout: Duration,
     captured_headers: Vec<&'static str>,
     ack_first: Option<usize>,
 }
@@ -361,6 +373,13 @@ impl ReceiverBuilder {
     /// The longest body accepted (default 1 MiB).
     pub fn max_body(mut self, bytes: usize) -> Self {
         self.max_body = bytes;
+        self
+    }
+
+    /// How long the whole body may take to arrive (default 10 s), so a
+    /// client that trickles bytes cannot hold a connection for long.
+    pub fn body_timeout(mut self, timeout: Duration) -> Self {
+        self.body_timeout = timeout;
         self
     }
 
@@ -434,6 +453,7 @@ impl ReceiverBuilder {
                 dedupe_ttl: self.dedupe_ttl,
                 lease: self.lease,
                 max_body: self.max_body,
+                body_timeout: self.body_timeout,
                 captured_headers: self.captured_headers,
                 background,
             }),
