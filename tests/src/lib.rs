@@ -250,3 +250,8 @@ pub async fn send(
         body,
     }
 }
+
+/// The README's Rust snippets, compiled (and run where they can) as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeDoctests;
