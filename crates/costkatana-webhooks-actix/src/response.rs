@@ -1,0 +1,165 @@
+//! Outcomes and rejections as actix-web responses, per the core's status
+//! table (which lives in `Outcome::response`, once).
+
+use std::fmt;
+
+use actix_web::http::header::{CONTENT_TYPE, RETRY_AFTER};
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use costkatana_webhooks::{Error, ErrorKind, Outcome, Response};
+
+/// The actix-web response for `outcome`: the status, `Content-Type`,
+/// `Retry-After` and JSON body of [`Outcome::response`].
+///
+/// ```
+/// use costkatana_webhooks::{ErrorKind, Outcome};
+/// use costkatana_webhooks_actix::outcome_response;
+///
+/// let response = outcome_response(&Outcome::Failed(ErrorKind::InProgress.into()));
+/// assert_eq!(response.status(), 503);
+/// assert_eq!(response.headers().get("retry-after").unwrap(), "5");
+/// ```
+pub fn outcome_response(outcome: &Outcome) -> HttpResponse {
+    to_http(&outcome.response())
+}
+
+fn to_http(answer: &Response) -> HttpResponse {
+    // Every status in the table is valid; 500 guards against a future one that is not.
+    let status =
+        StatusCode::from_u16(answer.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut response = HttpResponse::build(status);
+    response.insert_header((CONTENT_TYPE, answer.content_type));
+    if let Some(secs) = answer.retry_after_secs {
+        response.insert_header((RETRY_AFTER, secs.to_string()));
+    }
+    response.body(answer.body.clone())
+}
+
+/// Why [`VerifiedEvent`](crate::VerifiedEvent) could not be extracted.
+///
+/// Answers per the status table when the request was rejected; answers 500
+/// `webhook_not_configured` when the app has neither the
+/// [`VerifyWebhook`](crate::VerifyWebhook) middleware on the route nor a
+/// `web::Data<Verifier>` (a server mistake: the 5xx makes the sender retry
+/// once it is fixed). Also usable as a handler's error type, through
+/// `From<costkatana_webhooks::Error>`.
+///
+/// ```
+/// use actix_web::ResponseError;
+/// use costkatana_webhooks::{Error, ErrorKind};
+/// use costkatana_webhooks_actix::WebhookError;
+///
+/// let err = WebhookError::from(Error::new(ErrorKind::InvalidSignature));
+/// assert_eq!(err.kind(), Some(ErrorKind::InvalidSignature));
+/// assert_eq!(err.status_code(), 401);
+///
+/// assert_eq!(WebhookError::not_configured().status_code(), 500);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebhookError(Repr);
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Repr {
+    Rejected(Error),
+    NotConfigured,
+}
+
+/// The reason code of [`WebhookError::not_configured`].
+pub const NOT_CONFIGURED: &str = "webhook_not_configured";
+
+const NOT_CONFIGURED_MESSAGE: &str = "the server cannot verify webhooks on this route: wrap it \
+     in costkatana_webhooks_actix::VerifyWebhook or add web::Data<Verifier> to the app";
+
+impl WebhookError {
+    /// The error for an app that gave the extractor no way to verify.
+    ///
+    /// ```
+    /// use costkatana_webhooks_actix::{WebhookError, NOT_CONFIGURED};
+    /// assert_eq!(WebhookError::not_configured().code(), NOT_CONFIGURED);
+    /// ```
+    pub fn not_configured() -> Self {
+        WebhookError(Repr::NotConfigured)
+    }
+
+    /// The core error kind, or `None` for [`WebhookError::not_configured`].
+    ///
+    /// ```
+    /// use costkatana_webhooks::ErrorKind;
+    /// use costkatana_webhooks_actix::WebhookError;
+    /// let err = WebhookError::from(ErrorKind::MissingSignature);
+    /// assert_eq!(err.kind(), Some(ErrorKind::MissingSignature));
+    /// ```
+    pub fn kind(&self) -> Option<ErrorKind> {
+        match &self.0 {
+            Repr::Rejected(err) => Some(err.kind()),
+            Repr::NotConfigured => None,
+        }
+    }
+
+    /// The stable reason code sent in the body's `error` field.
+    ///
+    /// ```
+    /// use costkatana_webhooks::ErrorKind;
+    /// use costkatana_webhooks_actix::WebhookError;
+    /// assert_eq!(WebhookError::from(ErrorKind::StaleTimestamp).code(), "stale_timestamp");
+    /// ```
+    pub fn code(&self) -> &'static str {
+        match &self.0 {
+            Repr::Rejected(err) => err.code(),
+            Repr::NotConfigured => NOT_CONFIGURED,
+        }
+    }
+}
+
+impl From<Error> for WebhookError {
+    fn from(err: Error) -> Self {
+        WebhookError(Repr::Rejected(err))
+    }
+}
+
+impl From<ErrorKind> for WebhookError {
+    fn from(kind: ErrorKind) -> Self {
+        WebhookError(Repr::Rejected(Error::new(kind)))
+    }
+}
+
+impl fmt::Display for WebhookError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.0 {
+            Repr::Rejected(err) => fmt::Display::fmt(err, f),
+            Repr::NotConfigured => write!(f, "{NOT_CONFIGURED}: {NOT_CONFIGURED_MESSAGE}"),
+        }
+    }
+}
+
+impl std::error::Error for WebhookError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match &self.0 {
+            Repr::Rejected(err) => Some(err),
+            Repr::NotConfigured => None,
+        }
+    }
+}
+
+impl ResponseError for WebhookError {
+    fn status_code(&self) -> StatusCode {
+        match &self.0 {
+            Repr::Rejected(err) => {
+                StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+            }
+            Repr::NotConfigured => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        match &self.0 {
+            Repr::Rejected(err) => outcome_response(&Outcome::Failed(err.clone())),
+            Repr::NotConfigured => HttpResponse::InternalServerError()
+                .insert_header((CONTENT_TYPE, "application/json"))
+                .body(
+                    serde_json::json!({ "error": NOT_CONFIGURED, "message": NOT_CONFIGURED_MESSAGE })
+                        .to_string(),
+                ),
+        }
+    }
+}
