@@ -127,8 +127,7 @@ impl BodyLimits {
             return Err(Error::new(ErrorKind::PayloadTooLarge));
         }
         let capacity = declared.map_or(0, |len| len as usize);
-        match tokio::time::timeout(self.timeout, collect(payload, self.max_bytes, capacity)).await
-        {
+        match tokio::time::timeout(self.timeout, collect(payload, self.max_bytes, capacity)).await {
             Ok(result) => result,
             Err(_) => Err(Error::with_detail(
                 ErrorKind::BodyUnreadable,
@@ -162,5 +161,11 @@ async fn collect(payload: &mut Payload, max: usize, capacity: usize) -> Result<B
 
 /// The declared `Content-Length`, if it is a number.
 fn content_length(headers: &HeaderMap) -> Option<u64> {
-    headers.get(CONTENT_LENGTH)?.to_str().ok()?.trim().parse().ok()
+    headers
+        .get(CONTENT_LENGTH)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
 }

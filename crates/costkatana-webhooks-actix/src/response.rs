@@ -25,8 +25,7 @@ pub fn outcome_response(outcome: &Outcome) -> HttpResponse {
 
 fn to_http(answer: &Response) -> HttpResponse {
     // Every status in the table is valid; 500 guards against a future one that is not.
-    let status =
-        StatusCode::from_u16(answer.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let status = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut response = HttpResponse::build(status);
     response.insert_header((CONTENT_TYPE, answer.content_type));
     if let Some(secs) = answer.retry_after_secs {

@@ -1,0 +1,257 @@
+//! `receiver_service`: the full pipeline over real HTTP.
+
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::App;
+use costkatana_webhooks::receiver::{Delivery, HandlerError, Receiver, Router};
+use costkatana_webhooks::testing::{sample_event, Shape};
+use costkatana_webhooks::{Event, EventType, ManualClock, Payload, Scheme};
+use costkatana_webhooks_actix::receiver_service;
+use serde_json::json;
+use tokio::sync::Notify;
+
+use crate::support::{
+    answer, client, event_body, serve, signed_post, verifier, TestServer, NOW_MS,
+};
+
+const PATH: &str = "/webhooks/costkatana";
+
+/// What the handlers saw, and the knobs that make them fail or wait.
+#[derive(Default)]
+struct Hooks {
+    handled: AtomicUsize,
+    /// `cost.alert` fails while this is set.
+    fail: AtomicBool,
+    /// `security.alert` signals `started`, then waits for `release`.
+    started: Notify,
+    release: Notify,
+}
+
+fn router(hooks: &Arc<Hooks>) -> Router {
+    let (failing, blocking, fallback) = (hooks.clone(), hooks.clone(), hooks.clone());
+    Router::new()
+        .on(EventType::CostAlert, move |_: Event, _: Delivery| {
+            let hooks = failing.clone();
+            async move {
+                if hooks.fail.load(Ordering::SeqCst) {
+                    return Err(HandlerError::from("the database is down"));
+                }
+                hooks.handled.fetch_add(1, Ordering::SeqCst);
+                Ok(())
+            }
+        })
+        .on(EventType::SecurityAlert, move |_: Event, _: Delivery| {
+            let hooks = blocking.clone();
+            async move {
+                hooks.started.notify_one();
+                hooks.release.notified().await;
+                hooks.handled.fetch_add(1, Ordering::SeqCst);
+                Ok::<_, HandlerError>(())
+            }
+        })
+        .fallback(move |_: Payload, _: Delivery| {
+            let hooks = fallback.clone();
+            async move {
+                hooks.handled.fetch_add(1, Ordering::SeqCst);
+                Ok::<_, HandlerError>(())
+            }
+        })
+}
+
+fn start(max_body: usize) -> (TestServer, Arc<ManualClock>, Arc<Hooks>) {
+    let hooks = Arc::new(Hooks::default());
+    let (verifier, clock) = verifier();
+    let receiver = Receiver::builder(verifier)
+        .router(router(&hooks))
+        .max_body(max_body)
+        .build()
+        .expect("valid receiver");
+    let server = serve!(move || App::new().service(receiver_service(PATH, receiver.clone())));
+    (server, clock, hooks)
+}
+
+#[actix_web::test]
+async fn every_scheme_and_shape_is_processed() {
+    let (server, _, hooks) = start(1 << 20);
+    let client = client();
+    let cases = [
+        (Scheme::Current, Shape::Camel, "evt_current"),
+        (Scheme::Legacy, Shape::Camel, "evt_legacy"),
+        (Scheme::Documented, Shape::Snake, "evt_documented"),
+    ];
+    for (scheme, shape, id) in cases {
+        let response = signed_post(&client, &server.url(PATH), scheme, event_body(id, shape))
+            .send()
+            .await
+            .expect("response");
+        let (status, retry_after, body) = answer(response).await;
+        assert_eq!((status, retry_after), (200, None), "{scheme}");
+        assert_eq!(body, json!({ "received": true, "event_id": id }));
+    }
+    assert_eq!(hooks.handled.load(Ordering::SeqCst), 3);
+    server.stop().await;
+}
+
+#[actix_web::test]
+async fn a_template_body_reaches_the_fallback() {
+    let (server, _, hooks) = start(1 << 20);
+    let body = r#""{\"text\": \"Budget at 90% &amp; rising\"}""#;
+    let response = signed_post(&client(), &server.url(PATH), Scheme::Current, body)
+        .send()
+        .await
+        .expect("response");
+    let (status, _, body) = answer(response).await;
+    assert_eq!(status, 200);
+    assert_eq!(body, json!({ "received": true, "event_id": null }));
+    assert_eq!(hooks.handled.load(Ordering::SeqCst), 1);
+    server.stop().await;
+}
+
+#[actix_web::test]
+async fn rejections_follow_the_status_table() {
+    let (server, clock, hooks) = start(1024);
+    let client = client();
+    let url = server.url(PATH);
+    let body = event_body("evt_rejected", Shape::Camel);
+
+    // Tampered: the body no longer matches the signature.
+    let tampered = signed_post(&client, &url, Scheme::Current, body.clone())
+        .body(body.replace("Budget", "Budgie"));
+    // Missing: no signature headers at all.
+    let missing = client.post(&url).body(body.clone());
+    // Malformed: a timestamp that is not a number.
+    let malformed = client
+        .post(&url)
+        .header("X-Webhook-Timestamp", "yesterday")
+        .header("X-Webhook-Signature", "0".repeat(64))
+        .body(body.clone());
+    // Too large, declared up front.
+    let big = format!(r#"{{"eventId":"evt_big","pad":"{}"}}"#, "x".repeat(4096));
+    let too_large = signed_post(&client, &url, Scheme::Current, big);
+    let cases = [
+        (tampered, 401, "invalid_signature"),
+        (missing, 400, "missing_signature"),
+        (malformed, 400, "malformed_signature"),
+        (too_large, 413, "payload_too_large"),
+        (client.get(&url), 405, "method_not_allowed"),
+        (
+            client.put(&url).body(body.clone()),
+            405,
+            "method_not_allowed",
+        ),
+    ];
+    for (request, status, code) in cases {
+        let (got, retry_after, json) = answer(request.send().await.expect("response")).await;
+        assert_eq!(
+            (got, json["error"].as_str(), retry_after),
+            (status, Some(code), None)
+        );
+        let message = json["message"].as_str().expect("a message");
+        assert!(!message.contains(super::support::SECRET) && !message.contains("Budget"));
+    }
+
+    // Ten minutes later the same signed request is stale.
+    clock.advance_ms(600_000);
+    let stale = signed_post(&client, &url, Scheme::Current, body.clone());
+    let (status, _, json) = answer(stale.send().await.expect("response")).await;
+    assert_eq!(
+        (status, json["error"].as_str()),
+        (401, Some("stale_timestamp"))
+    );
+    // And ten minutes earlier than signed it is from the future.
+    clock.set_ms(NOW_MS - 600_000);
+    let future = signed_post(&client, &url, Scheme::Current, body);
+    let (status, _, json) = answer(future.send().await.expect("response")).await;
+    assert_eq!(
+        (status, json["error"].as_str()),
+        (401, Some("future_timestamp"))
+    );
+
+    assert_eq!(hooks.handled.load(Ordering::SeqCst), 0);
+    server.stop().await;
+}
+
+#[actix_web::test]
+async fn a_duplicate_is_acknowledged_once_handled() {
+    let (server, _, hooks) = start(1 << 20);
+    let client = client();
+    let body = event_body("evt_twice", Shape::Camel);
+    let first = signed_post(&client, &server.url(PATH), Scheme::Current, body.clone());
+    let (status, _, json) = answer(first.send().await.expect("response")).await;
+    assert_eq!((status, json["duplicate"].as_bool()), (200, None));
+
+    // The retry re-sends the identical request; a documented copy has the same id.
+    for (scheme, shape) in [
+        (Scheme::Current, Shape::Camel),
+        (Scheme::Documented, Shape::Snake),
+    ] {
+        let again = signed_post(
+            &client,
+            &server.url(PATH),
+            scheme,
+            event_body("evt_twice", shape),
+        );
+        let (status, _, json) = answer(again.send().await.expect("response")).await;
+        assert_eq!(status, 200);
+        assert_eq!(
+            json,
+            json!({ "received": true, "duplicate": true, "event_id": "evt_twice" })
+        );
+    }
+    assert_eq!(hooks.handled.load(Ordering::SeqCst), 1);
+    server.stop().await;
+}
+
+#[actix_web::test]
+async fn a_failed_handler_answers_500_and_its_retry_is_processed() {
+    let (server, _, hooks) = start(1 << 20);
+    let client = client();
+    let body = sample_event(&EventType::CostAlert, Shape::Camel, "evt_flaky", NOW_MS);
+
+    hooks.fail.store(true, Ordering::SeqCst);
+    let first = signed_post(&client, &server.url(PATH), Scheme::Current, body.clone());
+    let (status, retry_after, json) = answer(first.send().await.expect("response")).await;
+    assert_eq!((status, retry_after), (500, None));
+    assert_eq!(json["error"], "handler_failed");
+    assert!(
+        !json["message"].as_str().unwrap().contains("database"),
+        "handler errors stay in the logs"
+    );
+
+    hooks.fail.store(false, Ordering::SeqCst);
+    let retry = signed_post(&client, &server.url(PATH), Scheme::Current, body);
+    let (status, _, json) = answer(retry.send().await.expect("response")).await;
+    assert_eq!(status, 200);
+    assert_eq!(json, json!({ "received": true, "event_id": "evt_flaky" }));
+    assert_eq!(hooks.handled.load(Ordering::SeqCst), 1);
+    server.stop().await;
+}
+
+#[actix_web::test]
+async fn a_duplicate_in_flight_answers_503_with_retry_after() {
+    let (server, _, hooks) = start(1 << 20);
+    let client = client();
+    let body = sample_event(&EventType::SecurityAlert, Shape::Camel, "evt_slow", NOW_MS);
+
+    let first = signed_post(&client, &server.url(PATH), Scheme::Current, body.clone()).send();
+    let first = actix_web::rt::spawn(first);
+    // Bounded: the handler signals as soon as it runs.
+    tokio::time::timeout(Duration::from_secs(10), hooks.started.notified())
+        .await
+        .expect("the first delivery reaches its handler");
+
+    let second = signed_post(&client, &server.url(PATH), Scheme::Current, body);
+    let (status, retry_after, json) = answer(second.send().await.expect("response")).await;
+    assert_eq!((status, retry_after.as_deref()), (503, Some("5")));
+    assert_eq!(json["error"], "in_progress");
+
+    hooks.release.notify_one();
+    let first = first.await.expect("task").expect("response");
+    let (status, _, json) = answer(first).await;
+    assert_eq!(status, 200);
+    assert_eq!(json, json!({ "received": true, "event_id": "evt_slow" }));
+    assert_eq!(hooks.handled.load(Ordering::SeqCst), 1);
+    server.stop().await;
+}
