@@ -1,2 +1,66 @@
-//! placeholder
-fn main() {}
+//! A Cost Katana webhook receiver on actix-web, with the examples' fixed
+//! interface (see `example-common`): `COSTKATANA_WEBHOOK_SECRET`, `ADDR`,
+//! `COSTKATANA_WEBHOOK_TOLERANCE_SECS`, `REDIS_URL`; `POST
+//! /webhooks/costkatana`, `GET /health`, `GET /metrics`.
+//!
+//! ```text
+//! COSTKATANA_WEBHOOK_SECRET=s3cret cargo run -p example-actix
+//! ```
+
+use std::time::Duration;
+
+use actix_web::{web, App, HttpResponse, HttpServer};
+use costkatana_webhooks_actix::receiver_service;
+use example_common::{init_observability, shutdown_signal, Config, WEBHOOK_PATH};
+
+/// How long in-flight deliveries may take to finish after SIGINT/SIGTERM.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
+
+#[actix_web::main]
+async fn main() -> Result<(), String> {
+    let metrics = init_observability()?;
+    let config = Config::from_env()?;
+    // REDIS_URL: the Redis store is chosen (or refused with a clear error
+    // while it is not wired in) in `example_common::Config::receiver`.
+    let receiver = config.receiver().await?;
+
+    let listener = std::net::TcpListener::bind(&config.addr)
+        .map_err(|e| format!("cannot listen on {}: {e}", config.addr))?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let app_receiver = receiver.clone();
+    let server = HttpServer::new(move || {
+        let metrics = metrics.clone();
+        App::new()
+            .service(receiver_service(WEBHOOK_PATH, app_receiver.clone()))
+            .route("/health", web::get().to(|| async { "ok" }))
+            .route(
+                "/metrics",
+                web::get().to(move || {
+                    let body = metrics.render();
+                    async move {
+                        HttpResponse::Ok()
+                            .content_type("text/plain; version=0.0.4; charset=utf-8")
+                            .body(body)
+                    }
+                }),
+            )
+    })
+    // Our own signal handling, shared with the other examples; stopping
+    // gracefully lets in-flight handlers finish (up to the grace period).
+    .disable_signals()
+    .shutdown_timeout(SHUTDOWN_GRACE.as_secs())
+    .listen(listener)
+    .map_err(|e| format!("cannot serve on {addr}: {e}"))?
+    .run();
+    println!("listening on http://{addr}{WEBHOOK_PATH}");
+
+    let handle = server.handle();
+    actix_web::rt::spawn(async move {
+        shutdown_signal().await;
+        handle.stop(true).await;
+    });
+    server.await.map_err(|e| e.to_string())?;
+    // Drains background handlers in ack-first mode; returns at once otherwise.
+    receiver.shutdown(SHUTDOWN_GRACE).await;
+    Ok(())
+}
