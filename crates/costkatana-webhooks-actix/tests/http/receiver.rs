@@ -255,3 +255,39 @@ async fn a_duplicate_in_flight_answers_503_with_retry_after() {
     assert_eq!(hooks.handled.load(Ordering::SeqCst), 1);
     server.stop().await;
 }
+
+#[actix_web::test]
+async fn a_graceful_stop_lets_the_in_flight_handler_finish() {
+    let (server, _, hooks) = start(1 << 20);
+    let body = sample_event(
+        &EventType::SecurityAlert,
+        Shape::Camel,
+        "evt_draining",
+        NOW_MS,
+    );
+    let request = signed_post(&client(), &server.url(PATH), Scheme::Current, body).send();
+    let in_flight = actix_web::rt::spawn(request);
+    tokio::time::timeout(Duration::from_secs(10), hooks.started.notified())
+        .await
+        .expect("the delivery reaches its handler");
+
+    // The stop command is sent now; the server must wait for the handler.
+    let mut stopping = Box::pin(server.handle.stop(true));
+    let early = tokio::time::timeout(Duration::from_millis(300), &mut stopping).await;
+    assert!(
+        early.is_err(),
+        "the server stopped with a handler in flight"
+    );
+
+    hooks.release.notify_one();
+    let (status, _, json) = answer(in_flight.await.expect("task").expect("response")).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        json,
+        json!({ "received": true, "event_id": "evt_draining" })
+    );
+    tokio::time::timeout(Duration::from_secs(10), stopping)
+        .await
+        .expect("the server stops once drained");
+    assert_eq!(hooks.handled.load(Ordering::SeqCst), 1);
+}

@@ -119,3 +119,22 @@ async fn a_chunked_body_past_the_limit_is_refused_without_reading_the_rest() {
     );
     server.stop().await;
 }
+
+#[actix_web::test]
+async fn a_declared_length_past_the_limit_is_refused_before_any_body() {
+    let server = start();
+    // Not one body byte is sent: the declared length alone decides.
+    let (status, answer) = raw_exchange(
+        server.addr,
+        signed_head(PATH, b"", 5000),
+        Vec::new(),
+        Duration::ZERO,
+        AfterBody::KeepOpen,
+    )
+    .await;
+    assert_eq!(
+        (status, error_code(&answer).as_str()),
+        (413, "payload_too_large")
+    );
+    server.stop().await;
+}

@@ -40,7 +40,7 @@ macro_rules! serve {
         let server = actix_web::HttpServer::new($factory)
             .workers(1)
             .disable_signals()
-            .shutdown_timeout(1)
+            .shutdown_timeout(5)
             .listen(listener)
             .expect("listen")
             .run();
