@@ -30,6 +30,11 @@ pub struct BodyLimits {
 }
 
 /// The default time a whole body may take to arrive: 10 s.
+///
+/// ```
+/// use costkatana_webhooks_actix::{BodyLimits, DEFAULT_BODY_TIMEOUT};
+/// assert_eq!(BodyLimits::default().timeout_value(), DEFAULT_BODY_TIMEOUT);
+/// ```
 pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(10);
 
 impl Default for BodyLimits {

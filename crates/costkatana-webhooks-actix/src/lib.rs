@@ -41,29 +41,45 @@
 //! }
 //! ```
 //!
-//! # Verify only
+//! # Both ways, in one `ServiceConfig`
 //!
-//! [`VerifyWebhook`] checks the signature and hands your handler the
-//! request, body intact, with the [`Verified`](costkatana_webhooks::Verified)
-//! available through [`VerifiedEvent`]; deduplication is then yours.
+//! [`receiver_service`] mounts a whole endpoint. [`VerifyWebhook`] only
+//! verifies: the handler gets the body back and the
+//! [`Verified`](costkatana_webhooks::Verified) through [`VerifiedEvent`];
+//! deduplication is then yours. (This snippet is the README's actix-web
+//! quick start.)
 //!
 //! ```
-//! use actix_web::{web, App, HttpResponse};
-//! use costkatana_webhooks::Verifier;
-//! use costkatana_webhooks_actix::{VerifiedEvent, VerifyWebhook};
+//! use actix_web::{web, HttpResponse};
+//! use costkatana_webhooks::receiver::{Delivery, HandlerError, Receiver, Router};
+//! use costkatana_webhooks::{ConfigError, Payload, Verifier};
+//! use costkatana_webhooks_actix::{receiver_service, VerifiedEvent, VerifyWebhook};
 //!
-//! async fn webhook(VerifiedEvent(verified): VerifiedEvent) -> HttpResponse {
-//!     println!("{:?}", verified.event().map(|event| &event.event_type));
-//!     HttpResponse::Ok().json(serde_json::json!({ "received": true }))
+//! /// In `HttpServer::new(move || App::new().configure(|cfg| routes(cfg, &receiver, &verifier)))`.
+//! fn routes(cfg: &mut web::ServiceConfig, receiver: &Receiver, verifier: &Verifier) {
+//!     // A whole endpoint (verify, dedupe, route, settle), answering per the status table:
+//!     cfg.service(receiver_service("/webhooks/costkatana", receiver.clone()));
+//!     // Or verify only: the handler gets the body back and the `Verified`.
+//!     cfg.service(
+//!         web::resource("/webhooks/verify-only")
+//!             .wrap(VerifyWebhook::new(verifier.clone()))
+//!             .route(web::post().to(webhook)),
+//!     );
 //! }
 //!
-//! let verifier = Verifier::builder().secret("whsec_test_secret").build()?;
-//! let app = App::new().service(
-//!     web::resource("/webhooks/costkatana")
-//!         .wrap(VerifyWebhook::new(verifier))
-//!         .route(web::post().to(webhook)),
-//! );
-//! # Ok::<(), costkatana_webhooks::ConfigError>(())
+//! async fn webhook(VerifiedEvent(verified): VerifiedEvent, body: web::Bytes) -> HttpResponse {
+//!     println!("{:?} ({} bytes)", verified.event().map(|event| &event.event_type), body.len());
+//!     HttpResponse::Ok().finish()
+//! }
+//!
+//! fn receiver(verifier: Verifier) -> Result<Receiver, ConfigError> {
+//!     Receiver::builder(verifier)
+//!         .router(Router::new().fallback(|payload: Payload, _: Delivery| async move {
+//!             println!("{payload:?}");
+//!             Ok::<_, HandlerError>(())
+//!         }))
+//!         .build()
+//! }
 //! ```
 
 mod body;

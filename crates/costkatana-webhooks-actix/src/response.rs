@@ -63,7 +63,13 @@ enum Repr {
     NotConfigured,
 }
 
-/// The reason code of [`WebhookError::not_configured`].
+/// The reason code of [`WebhookError::not_configured`], sent in the
+/// body's `error` field with status 500.
+///
+/// ```
+/// use costkatana_webhooks_actix::NOT_CONFIGURED;
+/// assert_eq!(NOT_CONFIGURED, "webhook_not_configured");
+/// ```
 pub const NOT_CONFIGURED: &str = "webhook_not_configured";
 
 const NOT_CONFIGURED_MESSAGE: &str = "the server cannot verify webhooks on this route: wrap it \
