@@ -17,8 +17,14 @@ use crate::{outcome_response, ActixHeaders, BodyLimits, DEFAULT_BODY_TIMEOUT};
 /// [`max_body`](Receiver::max_body) (413 as soon as it is passed) within
 /// [`body_timeout`](ReceiverService::body_timeout) (default 10 s; 400
 /// `body_unreadable` past it), then the receiver's outcome is the answer.
-/// If the client goes away mid-handler, actix drops the request's future
-/// and the receiver releases the claim, so the sender's retry is handled.
+///
+/// When the client goes away mid-handler (the sender times out after 30 s
+/// by default), actix-web by default lets the handler run to completion:
+/// the event is marked done, a retry meanwhile is answered 503
+/// `in_progress` and a later one 200 duplicate. With
+/// `HttpServer::h1_allow_half_closed(false)` actix drops the request's
+/// future instead, the receiver releases the claim, and the retry runs the
+/// handler again. Either way the event is handled once.
 ///
 /// ```
 /// use actix_web::App;

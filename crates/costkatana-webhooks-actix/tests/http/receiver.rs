@@ -291,3 +291,93 @@ async fn a_graceful_stop_lets_the_in_flight_handler_finish() {
         .expect("the server stops once drained");
     assert_eq!(hooks.handled.load(Ordering::SeqCst), 1);
 }
+
+/// Sends a signed `security.alert` on a raw connection and waits until its
+/// handler runs; the caller decides how the client goes away.
+async fn hold_in_flight(
+    server: &TestServer,
+    hooks: &Hooks,
+    id: &str,
+) -> (tokio::net::TcpStream, String) {
+    use tokio::io::AsyncWriteExt;
+
+    let body = sample_event(&EventType::SecurityAlert, Shape::Camel, id, NOW_MS);
+    let mut stream = tokio::net::TcpStream::connect(server.addr)
+        .await
+        .expect("connect");
+    let head = crate::support::signed_head(PATH, body.as_bytes(), body.len());
+    stream.write_all(head.as_bytes()).await.expect("write head");
+    stream.write_all(body.as_bytes()).await.expect("write body");
+    tokio::time::timeout(Duration::from_secs(10), hooks.started.notified())
+        .await
+        .expect("the delivery reaches its handler");
+    (stream, body)
+}
+
+/// actix-web's default: a client EOF (the sender timing out and closing
+/// looks the same) does not cancel the handler. It runs to completion and
+/// marks the event done; retries meanwhile get 503 and later a duplicate.
+#[actix_web::test]
+async fn by_default_a_departed_client_does_not_cancel_the_handler() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let (server, _, hooks) = start(1 << 20);
+    let (mut stream, body) = hold_in_flight(&server, &hooks, "evt_eof").await;
+    // Half-close: the server sees the same EOF as from a departed client,
+    // and the test can still read what the first request was answered.
+    stream.shutdown().await.expect("shutdown write");
+
+    let url = server.url(PATH);
+    let retry = signed_post(&client(), &url, Scheme::Current, body.clone());
+    let (status, _, json) = answer(retry.send().await.expect("response")).await;
+    assert_eq!((status, json["error"].as_str()), (503, Some("in_progress")));
+
+    hooks.release.notify_one();
+    let mut first = String::new();
+    tokio::time::timeout(Duration::from_secs(10), stream.read_to_string(&mut first))
+        .await
+        .expect("the first answer in time")
+        .expect("read");
+    assert!(first.starts_with("HTTP/1.1 200"), "{first}");
+    assert!(
+        first.ends_with(r#"{"event_id":"evt_eof","received":true}"#),
+        "{first}"
+    );
+
+    let later = signed_post(&client(), &url, Scheme::Current, body);
+    let (status, _, json) = answer(later.send().await.expect("response")).await;
+    assert_eq!((status, json["duplicate"].as_bool()), (200, Some(true)));
+    assert_eq!(hooks.handled.load(Ordering::SeqCst), 1);
+    server.stop().await;
+}
+
+/// With `h1_allow_half_closed(false)` actix drops the request's future when
+/// the client goes away: the receiver releases the claim and the retry is
+/// handled at once.
+#[actix_web::test]
+async fn without_half_closed_connections_a_departed_client_releases_its_claim() {
+    let hooks = Arc::new(Hooks::default());
+    let (verifier, _) = verifier();
+    let receiver = Receiver::builder(verifier)
+        .router(router(&hooks))
+        .build()
+        .expect("valid receiver");
+    let server = serve!(
+        move || App::new().service(receiver_service(PATH, receiver.clone())),
+        |server: actix_web::HttpServer<_, _, _, _>| server.h1_allow_half_closed(false)
+    );
+    let (stream, body) = hold_in_flight(&server, &hooks, "evt_gone").await;
+    drop(stream);
+
+    let retry = signed_post(&client(), &server.url(PATH), Scheme::Current, body).send();
+    let retry = actix_web::rt::spawn(retry);
+    tokio::time::timeout(Duration::from_secs(10), hooks.started.notified())
+        .await
+        .expect("the retry reaches the handler: the dropped request released its claim");
+    hooks.release.notify_one();
+    let (status, _, json) = answer(retry.await.expect("task").expect("response")).await;
+    assert_eq!(status, 200);
+    assert_eq!(json, json!({ "received": true, "event_id": "evt_gone" }));
+    assert_eq!(hooks.handled.load(Ordering::SeqCst), 1);
+    server.stop().await;
+}

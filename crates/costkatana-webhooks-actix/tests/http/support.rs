@@ -32,18 +32,20 @@ impl TestServer {
     }
 }
 
-/// Starts `HttpServer::new($factory)` on 127.0.0.1:0 with one worker.
+/// Starts `HttpServer::new($factory)` on 127.0.0.1:0 with one worker,
+/// after `$configure` (optional) adjusted the server.
 macro_rules! serve {
-    ($factory:expr) => {{
+    ($factory:expr) => {
+        $crate::support::serve!($factory, |server| server)
+    };
+    ($factory:expr, $configure:expr) => {{
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
         let addr = listener.local_addr().expect("local addr");
         let server = actix_web::HttpServer::new($factory)
             .workers(1)
             .disable_signals()
-            .shutdown_timeout(5)
-            .listen(listener)
-            .expect("listen")
-            .run();
+            .shutdown_timeout(5);
+        let server = ($configure)(server).listen(listener).expect("listen").run();
         let handle = server.handle();
         actix_web::rt::spawn(server);
         $crate::support::TestServer { addr, handle }
