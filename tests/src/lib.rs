@@ -29,11 +29,13 @@ pub enum Adapter {
     Tower,
     /// `costkatana_webhooks_axum::receiver_route` on axum.
     Axum,
+    /// `costkatana_webhooks_actix::receiver_service` on actix-web.
+    Actix,
 }
 
 impl Adapter {
     /// Every adapter.
-    pub const ALL: [Adapter; 2] = [Adapter::Tower, Adapter::Axum];
+    pub const ALL: [Adapter; 3] = [Adapter::Tower, Adapter::Axum, Adapter::Actix];
 }
 
 /// A receiver whose handlers behave by event-id prefix:
@@ -172,6 +174,11 @@ pub async fn serve(adapter: Adapter, receiver: Receiver) -> Server {
                     .await;
             });
         }
+        Adapter::Actix => serve_actix(
+            listener.into_std().expect("std listener"),
+            receiver,
+            stopped,
+        ),
         Adapter::Tower => {
             let service = costkatana_webhooks_tower::ReceiverService::new(receiver);
             tokio::spawn(async move {
@@ -195,6 +202,34 @@ pub async fn serve(adapter: Adapter, receiver: Receiver) -> Server {
         addr,
         stop,
     }
+}
+
+/// actix-web runs its own system on a thread of its own.
+fn serve_actix(
+    listener: std::net::TcpListener,
+    receiver: Receiver,
+    mut stopped: watch::Receiver<bool>,
+) {
+    let timeout = receiver.body_timeout();
+    let server = actix_web::HttpServer::new(move || {
+        actix_web::App::new().service(
+            costkatana_webhooks_actix::receiver_service("/webhooks/costkatana", receiver.clone())
+                .body_timeout(timeout),
+        )
+    })
+    .workers(1)
+    .disable_signals()
+    // Drop the handler when the client goes away, so its claim is released.
+    .h1_allow_half_closed(false)
+    .listen(listener)
+    .expect("actix listens")
+    .run();
+    let handle = server.handle();
+    std::thread::spawn(move || actix_web::rt::System::new().block_on(server));
+    tokio::spawn(async move {
+        let _ = stopped.wait_for(|s| *s).await;
+        handle.stop(false).await;
+    });
 }
 
 /// What the server answered.

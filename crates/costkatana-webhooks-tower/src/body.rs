@@ -87,14 +87,8 @@ impl BodyLimits {
             Ok(Err(err)) if err.is::<LengthLimitError>() => {
                 Err(Error::new(ErrorKind::PayloadTooLarge))
             }
-            Ok(Err(err)) => Err(Error::with_detail(
-                ErrorKind::BodyUnreadable,
-                format!("the request body could not be read: {err}"),
-            )),
-            Err(_) => Err(Error::with_detail(
-                ErrorKind::BodyUnreadable,
-                format!("the request body did not arrive within {:?}", self.timeout),
-            )),
+            Ok(Err(err)) => Err(Error::body_failed(err)),
+            Err(_) => Err(Error::body_timed_out(self.timeout)),
         }
     }
 }

@@ -198,6 +198,37 @@ impl Error {
         }
     }
 
+    /// `body_unreadable`: the body did not arrive within `timeout`. Every
+    /// adapter words this the same way.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use costkatana_webhooks::Error;
+    /// let err = Error::body_timed_out(Duration::from_millis(400));
+    /// assert_eq!(err.message(), "the request body did not arrive within 400 ms");
+    /// ```
+    pub fn body_timed_out(timeout: std::time::Duration) -> Self {
+        Error::with_detail(
+            ErrorKind::BodyUnreadable,
+            format!("the request body did not arrive within {} ms", timeout.as_millis()),
+        )
+    }
+
+    /// `body_unreadable`: reading the body failed with `cause`.
+    ///
+    /// ```
+    /// use costkatana_webhooks::{Error, ErrorKind};
+    /// let err = Error::body_failed("connection reset");
+    /// assert_eq!(err.kind(), ErrorKind::BodyUnreadable);
+    /// assert_eq!(err.message(), "the request body could not be read: connection reset");
+    /// ```
+    pub fn body_failed(cause: impl std::fmt::Display) -> Self {
+        Error::with_detail(
+            ErrorKind::BodyUnreadable,
+            format!("the request body could not be read: {cause}"),
+        )
+    }
+
     /// The kind, for matching.
     ///
     /// ```
