@@ -29,13 +29,8 @@ pub struct BodyLimits {
     timeout: Duration,
 }
 
-/// The default time a whole body may take to arrive: 10 s.
-///
-/// ```
-/// use costkatana_webhooks_actix::{BodyLimits, DEFAULT_BODY_TIMEOUT};
-/// assert_eq!(BodyLimits::default().timeout_value(), DEFAULT_BODY_TIMEOUT);
-/// ```
-pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(10);
+#[doc(no_inline)]
+pub use costkatana_webhooks::receiver::DEFAULT_BODY_TIMEOUT;
 
 impl Default for BodyLimits {
     /// 1 MiB, 10 s.
@@ -134,13 +129,7 @@ impl BodyLimits {
         let capacity = declared.map_or(0, |len| len as usize);
         match tokio::time::timeout(self.timeout, collect(payload, self.max_bytes, capacity)).await {
             Ok(result) => result,
-            Err(_) => Err(Error::with_detail(
-                ErrorKind::BodyUnreadable,
-                format!(
-                    "the request body did not arrive within {} ms",
-                    self.timeout.as_millis()
-                ),
-            )),
+            Err(_) => Err(Error::body_timed_out(self.timeout)),
         }
     }
 }
@@ -150,12 +139,7 @@ async fn collect(payload: &mut Payload, max: usize, capacity: usize) -> Result<B
     let mut body = BytesMut::with_capacity(capacity);
     while let Some(chunk) = payload.next().await {
         // The payload error says what went wrong on the wire, never the body.
-        let chunk = chunk.map_err(|err| {
-            Error::with_detail(
-                ErrorKind::BodyUnreadable,
-                format!("the request body could not be read: {err}"),
-            )
-        })?;
+        let chunk = chunk.map_err(Error::body_failed)?;
         if body.len() + chunk.len() > max {
             return Err(Error::new(ErrorKind::PayloadTooLarge));
         }

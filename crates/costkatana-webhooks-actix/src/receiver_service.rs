@@ -8,7 +8,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use bytes::Bytes;
 use costkatana_webhooks::receiver::Receiver;
 
-use crate::{outcome_response, ActixHeaders, BodyLimits, DEFAULT_BODY_TIMEOUT};
+use crate::{outcome_response, ActixHeaders, BodyLimits};
 
 /// Mounts a [`Receiver`] (verifier, dedupe store, router) at a path.
 ///
@@ -65,7 +65,8 @@ pub fn receiver_service(path: impl Into<String>, receiver: Receiver) -> Receiver
 }
 
 impl ReceiverService {
-    /// Serves `receiver` at `path`, with a 10 s body time bound.
+    /// Serves `receiver` at `path`, reading bodies within the receiver's
+    /// [`body_timeout`](Receiver::body_timeout).
     ///
     /// ```
     /// # use costkatana_webhooks::receiver::{Delivery, HandlerError, Receiver, Router};
@@ -80,12 +81,13 @@ impl ReceiverService {
     pub fn new(path: impl Into<String>, receiver: Receiver) -> Self {
         ReceiverService {
             path: path.into(),
+            body_timeout: receiver.body_timeout(),
             receiver,
-            body_timeout: DEFAULT_BODY_TIMEOUT,
         }
     }
 
-    /// How long the whole body may take to arrive (default 10 s); a body
+    /// How long the whole body may take to arrive (default: the receiver's
+    /// `body_timeout`, 10 s unless set); a body
     /// that trickles in longer is answered 400 `body_unreadable`.
     ///
     /// ```

@@ -27,7 +27,7 @@ impl Default for BodyLimits {
     fn default() -> Self {
         BodyLimits {
             max_bytes: costkatana_webhooks::receiver::DEFAULT_MAX_BODY,
-            timeout: Duration::from_secs(10),
+            timeout: costkatana_webhooks::receiver::DEFAULT_BODY_TIMEOUT,
         }
     }
 }

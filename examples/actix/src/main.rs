@@ -48,6 +48,9 @@ async fn main() -> Result<(), String> {
     // Our own signal handling, shared with the other examples; stopping
     // gracefully lets in-flight handlers finish (up to the grace period).
     .disable_signals()
+    // Drop a request's handler when its client goes away, so the claim is
+    // released and the sender's retry is processed (as with axum and tower).
+    .h1_allow_half_closed(false)
     .shutdown_timeout(SHUTDOWN_GRACE.as_secs())
     .listen(listener)
     .map_err(|e| format!("cannot serve on {addr}: {e}"))?
