@@ -210,7 +210,10 @@ impl Error {
     pub fn body_timed_out(timeout: std::time::Duration) -> Self {
         Error::with_detail(
             ErrorKind::BodyUnreadable,
-            format!("the request body did not arrive within {} ms", timeout.as_millis()),
+            format!(
+                "the request body did not arrive within {} ms",
+                timeout.as_millis()
+            ),
         )
     }
 
