@@ -210,12 +210,11 @@ fn serve_actix(
     receiver: Receiver,
     mut stopped: watch::Receiver<bool>,
 ) {
-    let timeout = receiver.body_timeout();
     let server = actix_web::HttpServer::new(move || {
-        actix_web::App::new().service(
-            costkatana_webhooks_actix::receiver_service("/webhooks/costkatana", receiver.clone())
-                .body_timeout(timeout),
-        )
+        actix_web::App::new().service(costkatana_webhooks_actix::receiver_service(
+            "/webhooks/costkatana",
+            receiver.clone(),
+        ))
     })
     .workers(1)
     .disable_signals()

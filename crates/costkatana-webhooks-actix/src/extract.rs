@@ -8,7 +8,7 @@ use actix_web::http::Method;
 use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
 use costkatana_webhooks::{ErrorKind, Verified, Verifier};
 
-use crate::{ActixHeaders, BodyLimits, WebhookError};
+use crate::{read_payload, ActixHeaders, BodyLimits, WebhookError};
 
 /// Extracts the [`Verified`] request: scheme, timestamp, matched secret,
 /// raw body and the lazily parsed payload.
@@ -93,7 +93,7 @@ impl FromRequest for VerifiedEvent {
         let req = req.clone();
         let mut payload = payload.take();
         Box::pin(async move {
-            let body = limits.read(req.headers(), &mut payload).await?;
+            let body = read_payload(&limits, req.headers(), &mut payload).await?;
             let verified = verifier.verify(&ActixHeaders(req.headers()), body)?;
             Ok(VerifiedEvent(verified))
         })

@@ -89,7 +89,9 @@ mod middleware;
 mod receiver_service;
 mod response;
 
-pub use body::{BodyLimits, DEFAULT_BODY_TIMEOUT};
+pub use body::read_payload;
+#[doc(no_inline)]
+pub use costkatana_webhooks::BodyLimits;
 pub use extract::VerifiedEvent;
 pub use headers::ActixHeaders;
 pub use middleware::{VerifyWebhook, VerifyWebhookMiddleware};

@@ -11,7 +11,7 @@ use actix_web::HttpMessage;
 use costkatana_webhooks::{Error, ErrorKind, Outcome, Verifier};
 use futures_util::future::LocalBoxFuture;
 
-use crate::{outcome_response, ActixHeaders, BodyLimits};
+use crate::{outcome_response, read_payload, ActixHeaders, BodyLimits};
 
 /// Middleware that verifies Cost Katana signatures before the handler runs.
 ///
@@ -193,6 +193,6 @@ async fn verify(
         return Err(Error::new(ErrorKind::MethodNotAllowed));
     }
     let mut payload = req.take_payload();
-    let body = limits.read(req.headers(), &mut payload).await?;
+    let body = read_payload(&limits, req.headers(), &mut payload).await?;
     verifier.verify(&ActixHeaders(req.headers()), body)
 }

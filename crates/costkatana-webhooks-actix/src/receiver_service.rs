@@ -8,14 +8,14 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use bytes::Bytes;
 use costkatana_webhooks::receiver::Receiver;
 
-use crate::{outcome_response, ActixHeaders, BodyLimits};
+use crate::{outcome_response, read_payload, ActixHeaders, BodyLimits};
 
 /// Mounts a [`Receiver`] (verifier, dedupe store, router) at a path.
 ///
 /// Every method is routed here, so that anything but `POST` is answered 405
 /// from the status table. The body is read up to the receiver's
-/// [`max_body`](Receiver::max_body) (413 as soon as it is passed) within
-/// [`body_timeout`](ReceiverService::body_timeout) (default 10 s; 400
+/// [`body_limits`](Receiver::body_limits) size (413 as soon as it is
+/// passed) within its time bound (default 10 s; 400
 /// `body_unreadable` past it), then the receiver's outcome is the answer.
 ///
 /// When the client goes away mid-handler (the sender times out after 30 s
@@ -45,7 +45,7 @@ use crate::{outcome_response, ActixHeaders, BodyLimits};
 pub struct ReceiverService {
     path: String,
     receiver: Receiver,
-    body_timeout: Duration,
+    limits: BodyLimits,
 }
 
 /// Shorthand for [`ReceiverService::new`].
@@ -66,7 +66,7 @@ pub fn receiver_service(path: impl Into<String>, receiver: Receiver) -> Receiver
 
 impl ReceiverService {
     /// Serves `receiver` at `path`, reading bodies within the receiver's
-    /// [`body_timeout`](Receiver::body_timeout).
+    /// [`body_limits`](Receiver::body_limits).
     ///
     /// ```
     /// # use costkatana_webhooks::receiver::{Delivery, HandlerError, Receiver, Router};
@@ -81,13 +81,13 @@ impl ReceiverService {
     pub fn new(path: impl Into<String>, receiver: Receiver) -> Self {
         ReceiverService {
             path: path.into(),
-            body_timeout: receiver.body_timeout(),
+            limits: receiver.body_limits(),
             receiver,
         }
     }
 
-    /// How long the whole body may take to arrive (default: the receiver's
-    /// `body_timeout`, 10 s unless set); a body
+    /// How long the whole body may take to arrive (default: the receiver's,
+    /// 10 s unless set); a body
     /// that trickles in longer is answered 400 `body_unreadable`.
     ///
     /// ```
@@ -103,7 +103,7 @@ impl ReceiverService {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn body_timeout(mut self, timeout: Duration) -> Self {
-        self.body_timeout = timeout;
+        self.limits = self.limits.timeout(timeout);
         self
     }
 }
@@ -111,9 +111,7 @@ impl ReceiverService {
 impl HttpServiceFactory for ReceiverService {
     fn register(self, config: &mut AppService) {
         let receiver = self.receiver;
-        let limits = BodyLimits::default()
-            .max_bytes(receiver.max_body())
-            .timeout(self.body_timeout);
+        let limits = self.limits;
         web::resource(self.path)
             .to(move |req: HttpRequest, payload: web::Payload| {
                 let receiver = receiver.clone();
@@ -137,7 +135,7 @@ async fn receive(
             .await;
         return outcome_response(&outcome);
     }
-    let outcome = match limits.read(req.headers(), &mut payload).await {
+    let outcome = match read_payload(&limits, req.headers(), &mut payload).await {
         Ok(body) => receiver.receive("POST", &headers, body).await,
         Err(err) => receiver.reject(err),
     };

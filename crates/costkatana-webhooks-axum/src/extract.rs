@@ -2,12 +2,16 @@
 
 use axum::extract::{FromRef, FromRequest, Request};
 use axum::response::{IntoResponse, Response};
+use axum::RequestExt;
+use costkatana_webhooks::BodyLimits;
 use costkatana_webhooks::{Error, ErrorKind, Outcome, Verified, Verifier};
-use costkatana_webhooks_tower::{outcome_response, BodyLimits};
+use costkatana_webhooks_tower::{outcome_response, read_body};
 
-/// A verified webhook: the body read within 1 MiB and 10 s, verified with
-/// the [`Verifier`] taken from the state. Must be the last extractor (it
-/// consumes the body).
+/// A verified webhook: the body read within [`BodyLimits`] (1 MiB and
+/// 10 s, or a `BodyLimits` placed in the request extensions, e.g. with
+/// `axum::Extension`; a smaller `DefaultBodyLimit` applies too), verified
+/// with the [`Verifier`] taken from the state. Must be the last extractor
+/// (it consumes the body).
 ///
 /// ```
 /// use axum::{routing::post, Router};
@@ -38,16 +42,17 @@ where
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
         let verifier = Verifier::from_ref(state);
-        let (parts, body) = request.into_parts();
+        // Through the limited body, so a smaller `DefaultBodyLimit` applies too.
+        let (parts, body) = request.with_limited_body().into_parts();
         if parts.method != axum::http::Method::POST {
             return Err(WebhookRejection(Error::new(ErrorKind::MethodNotAllowed)));
         }
-        let declared = parts
-            .headers
-            .get(axum::http::header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok()?.parse().ok());
-        let bytes = BodyLimits::default()
-            .read(body, declared)
+        let limits = parts
+            .extensions
+            .get::<BodyLimits>()
+            .copied()
+            .unwrap_or_default();
+        let bytes = read_body(&limits, &parts.headers, body)
             .await
             .map_err(WebhookRejection)?;
         verifier

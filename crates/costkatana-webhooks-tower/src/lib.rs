@@ -34,7 +34,9 @@ mod receiver_service;
 mod response;
 mod verify;
 
-pub use body::BodyLimits;
+pub use body::read_body;
+#[doc(no_inline)]
+pub use costkatana_webhooks::BodyLimits;
 pub use receiver_service::{ReceiverFuture, ReceiverService};
 pub use response::outcome_response;
 pub use verify::{Verify, VerifyFuture, VerifyLayer};

@@ -12,8 +12,8 @@ use http_body::Body;
 use http_body_util::Full;
 use tower_service::Service;
 
-use crate::body::content_length;
-use crate::{outcome_response, BodyLimits};
+use crate::{outcome_response, read_body};
+use costkatana_webhooks::BodyLimits;
 
 /// A complete endpoint: reads the body within its limits, runs the
 /// [`Receiver`] (verify, dedupe, route, settle) and answers per the status
@@ -39,12 +39,10 @@ pub struct ReceiverService {
 }
 
 impl ReceiverService {
-    /// An endpoint for `receiver`, reading at most the receiver's
-    /// `max_body` bytes within its `body_timeout`.
+    /// An endpoint for `receiver`, reading bodies within the receiver's
+    /// [`body_limits`](Receiver::body_limits).
     pub fn new(receiver: Receiver) -> Self {
-        let limits = BodyLimits::default()
-            .max_bytes(receiver.max_body())
-            .timeout(receiver.body_timeout());
+        let limits = receiver.body_limits();
         ReceiverService { receiver, limits }
     }
 
@@ -81,7 +79,7 @@ where
             let outcome = if parts.method != http::Method::POST {
                 receiver.reject(Error::new(ErrorKind::MethodNotAllowed))
             } else {
-                match limits.read(body, content_length(&parts.headers)).await {
+                match read_body(&limits, &parts.headers, body).await {
                     Ok(bytes) => {
                         receiver
                             .receive(parts.method.as_str(), &parts.headers, bytes)

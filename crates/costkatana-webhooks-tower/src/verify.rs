@@ -11,8 +11,8 @@ use http_body_util::{Either, Full};
 use tower_layer::Layer;
 use tower_service::Service;
 
-use crate::body::content_length;
-use crate::{outcome_response, BodyLimits};
+use crate::{outcome_response, read_body};
+use costkatana_webhooks::BodyLimits;
 
 /// Applies [`Verify`] to a service.
 ///
@@ -110,7 +110,7 @@ where
         Box::pin(async move {
             let (mut parts, body) = request.into_parts();
             let verified = if parts.method == http::Method::POST {
-                match limits.read(body, content_length(&parts.headers)).await {
+                match read_body(&limits, &parts.headers, body).await {
                     Ok(bytes) => verifier.verify(&parts.headers, bytes),
                     Err(err) => Err(err),
                 }

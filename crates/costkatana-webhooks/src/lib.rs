@@ -38,6 +38,7 @@
 
 #![cfg_attr(docsrs, feature(doc_auto_cfg))]
 
+mod body_limits;
 mod clock;
 pub mod dedupe;
 mod error;
@@ -55,6 +56,7 @@ mod verifier;
 #[cfg(feature = "testing")]
 pub mod testing;
 
+pub use body_limits::{BodyLimits, DEFAULT_BODY_TIMEOUT, DEFAULT_MAX_BODY};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{ConfigError, Error, ErrorKind};
 pub use event::{

@@ -43,17 +43,13 @@ use bytes::Bytes;
 use tracing::Instrument;
 
 use crate::dedupe::{Claim, DedupeStore, MemoryStore};
-use crate::{ConfigError, Error, ErrorKind, Headers, Outcome, Payload, Verifier};
+use crate::{BodyLimits, ConfigError, Error, ErrorKind, Headers, Outcome, Payload, Verifier};
 
 use background::Background;
 use claim_guard::ClaimGuard;
 
-/// The default longest body read: 1 MiB.
-pub const DEFAULT_MAX_BODY: usize = 1024 * 1024;
 /// The default time a completed delivery is remembered: 24 h.
 pub const DEFAULT_DEDUPE_TTL: Duration = Duration::from_secs(24 * 3600);
-/// The default time a body may take to arrive: 10 s.
-pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(10);
 /// The default lease of an in-flight claim: 60 s.
 pub const DEFAULT_LEASE: Duration = Duration::from_secs(60);
 
@@ -89,8 +85,7 @@ struct Inner {
     namespace: String,
     dedupe_ttl: Duration,
     lease: Duration,
-    max_body: usize,
-    body_timeout: Duration,
+    body_limits: BodyLimits,
     captured_headers: Vec<&'static str>,
     background: Option<Background>,
 }
@@ -103,7 +98,7 @@ impl std::fmt::Debug for Receiver {
             .field("namespace", &self.inner.namespace)
             .field("dedupe_ttl", &self.inner.dedupe_ttl)
             .field("lease", &self.inner.lease)
-            .field("max_body", &self.inner.max_body)
+            .field("body_limits", &self.inner.body_limits)
             .field("ack_first", &self.inner.background.is_some())
             .finish_non_exhaustive()
     }
@@ -119,8 +114,7 @@ impl Receiver {
             namespace: "default".to_owned(),
             dedupe_ttl: DEFAULT_DEDUPE_TTL,
             lease: DEFAULT_LEASE,
-            max_body: DEFAULT_MAX_BODY,
-            body_timeout: DEFAULT_BODY_TIMEOUT,
+            body_limits: BodyLimits::default(),
             captured_headers: vec![
                 "authorization",
                 "x-costkatana-event",
@@ -130,16 +124,10 @@ impl Receiver {
         }
     }
 
-    /// The longest body adapters should read; longer ones are answered 413
-    /// without reading the rest.
-    pub fn max_body(&self) -> usize {
-        self.inner.max_body
-    }
-
-    /// How long adapters should wait for the whole body; a body that
-    /// trickles in longer is answered 400 `body_unreadable`.
-    pub fn body_timeout(&self) -> Duration {
-        self.inner.body_timeout
+    /// The bounds adapters read bodies within: longer ones are answered
+    /// 413 without reading the rest, slower ones 400 `body_unreadable`.
+    pub fn body_limits(&self) -> BodyLimits {
+        self.inner.body_limits
     }
 
     /// The verifier, for adapters that only verify.
@@ -211,9 +199,7 @@ impl Receiver {
         if !method.eq_ignore_ascii_case("POST") {
             return Err(Error::new(ErrorKind::MethodNotAllowed));
         }
-        if body.len() > inner.max_body {
-            return Err(Error::new(ErrorKind::PayloadTooLarge));
-        }
+        inner.body_limits.check_received(body.len())?;
         let mut verified = inner.verifier.verify(headers, body)?;
         let payload = verified.take_payload();
         let key = match payload.event_id() {
@@ -329,8 +315,7 @@ pub struct ReceiverBuilder {
     namespace: String,
     dedupe_ttl: Duration,
     lease: Duration,
-    max_body: usize,
-    body_timeout: Duration,
+    body_limits: BodyLimits,
     captured_headers: Vec<&'static str>,
     ack_first: Option<usize>,
 }
@@ -372,14 +357,14 @@ impl ReceiverBuilder {
 
     /// The longest body accepted (default 1 MiB).
     pub fn max_body(mut self, bytes: usize) -> Self {
-        self.max_body = bytes;
+        self.body_limits = self.body_limits.max_bytes(bytes);
         self
     }
 
     /// How long the whole body may take to arrive (default 10 s), so a
     /// client that trickles bytes cannot hold a connection for long.
     pub fn body_timeout(mut self, timeout: Duration) -> Self {
-        self.body_timeout = timeout;
+        self.body_limits = self.body_limits.timeout(timeout);
         self
     }
 
@@ -452,8 +437,7 @@ impl ReceiverBuilder {
                 namespace: self.namespace,
                 dedupe_ttl: self.dedupe_ttl,
                 lease: self.lease,
-                max_body: self.max_body,
-                body_timeout: self.body_timeout,
+                body_limits: self.body_limits,
                 captured_headers: self.captured_headers,
                 background,
             }),
