@@ -3,6 +3,8 @@
 //!
 //! `cargo bench -p costkatana-webhooks --features testing --bench verify`
 
+#![allow(missing_docs)] // criterion_group! generates an undocumented function.
+
 use costkatana_webhooks::testing::{sample_event, sign, Shape};
 use costkatana_webhooks::{EventType, Scheme, Verifier};
 use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
