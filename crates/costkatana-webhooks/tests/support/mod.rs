@@ -1,0 +1,90 @@
+//! Shared by the pipeline tests: signed deliveries and a receiver whose
+//! handlers count their runs.
+
+#![allow(dead_code, unreachable_pub)]
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use bytes::Bytes;
+use costkatana_webhooks::receiver::{Delivery, HandlerError, Receiver, ReceiverBuilder, Router};
+use costkatana_webhooks::testing::{sample_event, sign, Shape};
+use costkatana_webhooks::{EventType, ManualClock, Outcome, Payload, Scheme, Verifier};
+
+pub const SECRET: &str = "whsec_pipeline";
+pub const NOW: i64 = 1_777_377_600_000;
+
+/// A signed request, resent unchanged like the sender's retries.
+#[derive(Clone)]
+pub struct Request {
+    pub headers: Vec<(String, String)>,
+    pub body: Bytes,
+}
+
+impl Request {
+    pub fn event(id: &str) -> Request {
+        Request::of(EventType::CostAlert, id)
+    }
+
+    pub fn of(ty: EventType, id: &str) -> Request {
+        Request::raw(sample_event(&ty, Shape::Camel, id, NOW).into_bytes())
+    }
+
+    pub fn raw(body: Vec<u8>) -> Request {
+        let headers = sign(Scheme::Current, SECRET, NOW, &body);
+        Request { headers, body: body.into() }
+    }
+
+    pub async fn send(&self, receiver: &Receiver) -> Outcome {
+        receiver.receive("POST", &self.headers, self.body.clone()).await
+    }
+}
+
+/// Handler runs per event id (or `<template>` / `<json>` for the fallback).
+#[derive(Clone, Default)]
+pub struct Runs(Arc<Mutex<HashMap<String, usize>>>);
+
+impl Runs {
+    pub fn record(&self, key: &str) {
+        *self.0.lock().unwrap().entry(key.to_owned()).or_default() += 1;
+    }
+
+    pub fn of(&self, key: &str) -> usize {
+        self.0.lock().unwrap().get(key).copied().unwrap_or(0)
+    }
+
+    pub fn total(&self) -> usize {
+        self.0.lock().unwrap().values().sum()
+    }
+
+    pub fn keys(&self) -> usize {
+        self.0.lock().unwrap().len()
+    }
+}
+
+pub fn payload_key(payload: &Payload) -> String {
+    match payload {
+        Payload::Event(event) => event.id.clone().unwrap_or_default(),
+        Payload::Template(_) => "<template>".into(),
+        _ => "<json>".into(),
+    }
+}
+
+/// A verifier on `clock` with [`SECRET`].
+pub fn verifier(clock: &Arc<ManualClock>) -> Verifier {
+    Verifier::builder().secret(SECRET).clock(clock.clone()).build().unwrap()
+}
+
+/// A receiver builder whose only handler is `fallback`.
+pub fn builder<F, Fut>(clock: &Arc<ManualClock>, fallback: F) -> ReceiverBuilder
+where
+    F: Fn(Payload, Delivery) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = Result<(), HandlerError>> + Send + 'static,
+{
+    Receiver::builder(verifier(clock)).router(Router::new().fallback(fallback))
+}
+
+/// The outcome's reason code (`processed`, `duplicate`, or the error code).
+pub fn code(outcome: &Outcome) -> &'static str {
+    outcome.label()
+}
