@@ -45,7 +45,10 @@ async fn hundred_events_ten_copies_each_concurrently() {
         let outcome = task.await.unwrap();
         let status = outcome.response().status;
         assert!(
-            matches!((code(&outcome), status), ("processed" | "duplicate", 200) | ("in_progress", 503)),
+            matches!(
+                (code(&outcome), status),
+                ("processed" | "duplicate", 200) | ("in_progress", 503)
+            ),
             "unexpected {outcome:?}"
         );
         *counts.entry(code(&outcome)).or_insert(0) += 1;
@@ -53,7 +56,10 @@ async fn hundred_events_ten_copies_each_concurrently() {
     assert_eq!(runs.keys(), 100, "every event handled");
     assert_eq!(runs.total(), 100, "none handled twice");
     assert_eq!(counts["processed"], 100);
-    assert!(counts.get("in_progress").copied().unwrap_or(0) > 0, "copies overlapped: {counts:?}");
+    assert!(
+        counts.get("in_progress").copied().unwrap_or(0) > 0,
+        "copies overlapped: {counts:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -98,7 +104,11 @@ async fn first_attempts_fail_and_sender_retries_deliver_each_once() {
     for task in tasks {
         assert_eq!(task.await.unwrap(), "processed");
     }
-    assert_eq!((runs.keys(), runs.total()), (50, 50), "each handled successfully exactly once");
+    assert_eq!(
+        (runs.keys(), runs.total()),
+        (50, 50),
+        "each handled successfully exactly once"
+    );
     assert!((0..50).all(|i| attempts.of(&format!("evt_{i}")) == 2));
 }
 
@@ -191,9 +201,18 @@ async fn a_panicking_handler_answers_500_and_the_retry_succeeds() {
     .unwrap();
     let request = Request::event("evt_panic");
     let failed = request.send(&receiver).await;
-    assert_eq!((failed.response().status, code(&failed)), (500, "handler_failed"));
-    assert!(!failed.response().body.contains("handler bug"), "the panic message is not sent");
-    assert_eq!(code(&Request::event("evt_other").send(&receiver).await), "processed");
+    assert_eq!(
+        (failed.response().status, code(&failed)),
+        (500, "handler_failed")
+    );
+    assert!(
+        !failed.response().body.contains("handler bug"),
+        "the panic message is not sent"
+    );
+    assert_eq!(
+        code(&Request::event("evt_other").send(&receiver).await),
+        "processed"
+    );
     assert_eq!(code(&request.send(&receiver).await), "processed");
     assert_eq!(code(&request.send(&receiver).await), "duplicate");
 }
@@ -201,12 +220,18 @@ async fn a_panicking_handler_answers_500_and_the_retry_succeeds() {
 #[tokio::test]
 async fn a_panic_while_building_the_handler_future_is_caught_too() {
     let clock = Arc::new(ManualClock::new(NOW));
-    let receiver = builder(&clock, |_, _| -> std::future::Ready<Result<(), HandlerError>> {
-        panic!("before the future exists")
-    })
+    let receiver = builder(
+        &clock,
+        |_, _| -> std::future::Ready<Result<(), HandlerError>> {
+            panic!("before the future exists")
+        },
+    )
     .build()
     .unwrap();
-    assert_eq!(code(&Request::event("evt_1").send(&receiver).await), "handler_failed");
+    assert_eq!(
+        code(&Request::event("evt_1").send(&receiver).await),
+        "handler_failed"
+    );
 }
 
 /// A small deterministic shuffle (xorshift), so failures reproduce.

@@ -15,12 +15,23 @@ use support::{builder, code, Request, NOW};
 async fn the_store_forgets_a_completed_key_after_its_ttl() {
     let clock = Arc::new(ManualClock::new(NOW));
     let store = MemoryStore::builder().clock(clock.clone()).build();
-    let Claim::Fresh(token) = store.claim("k", Duration::from_secs(60)).await.unwrap() else { panic!() };
-    store.complete("k", token, Duration::from_secs(3600)).await.unwrap();
+    let Claim::Fresh(token) = store.claim("k", Duration::from_secs(60)).await.unwrap() else {
+        panic!()
+    };
+    store
+        .complete("k", token, Duration::from_secs(3600))
+        .await
+        .unwrap();
     clock.advance_ms(3_599_999);
-    assert_eq!(store.claim("k", Duration::from_secs(60)).await.unwrap(), Claim::Done);
+    assert_eq!(
+        store.claim("k", Duration::from_secs(60)).await.unwrap(),
+        Claim::Done
+    );
     clock.advance_ms(1);
-    assert!(matches!(store.claim("k", Duration::from_secs(60)).await.unwrap(), Claim::Fresh(_)));
+    assert!(matches!(
+        store.claim("k", Duration::from_secs(60)).await.unwrap(),
+        Claim::Fresh(_)
+    ));
 }
 
 #[tokio::test]
@@ -35,10 +46,12 @@ async fn late_retries_within_the_tolerance_are_duplicates_then_fresh_after_the_t
         .build()
         .unwrap();
     let receiver = costkatana_webhooks::receiver::Receiver::builder(verifier)
-        .router(costkatana_webhooks::receiver::Router::new().fallback(move |_, _| {
-            handler_calls.fetch_add(1, Ordering::SeqCst);
-            async { Ok::<_, HandlerError>(()) }
-        }))
+        .router(
+            costkatana_webhooks::receiver::Router::new().fallback(move |_, _| {
+                handler_calls.fetch_add(1, Ordering::SeqCst);
+                async { Ok::<_, HandlerError>(()) }
+            }),
+        )
         .dedupe_ttl(Duration::from_secs(3600))
         .build()
         .unwrap();
@@ -47,7 +60,11 @@ async fn late_retries_within_the_tolerance_are_duplicates_then_fresh_after_the_t
     clock.advance_ms(3_599_999);
     assert_eq!(code(&request.send(&receiver).await), "duplicate");
     clock.advance_ms(1);
-    assert_eq!(code(&request.send(&receiver).await), "processed", "forgotten after the TTL");
+    assert_eq!(
+        code(&request.send(&receiver).await),
+        "processed",
+        "forgotten after the TTL"
+    );
     assert_eq!(calls.load(Ordering::SeqCst), 2);
 }
 
@@ -79,7 +96,11 @@ async fn a_hung_holder_is_taken_over_after_its_lease() {
     clock.advance_ms(59_999);
     assert_eq!(code(&request.send(&receiver).await), "in_progress");
     clock.advance_ms(1);
-    assert_eq!(code(&request.send(&receiver).await), "processed", "the lease ended");
+    assert_eq!(
+        code(&request.send(&receiver).await),
+        "processed",
+        "the lease ended"
+    );
     assert_eq!(calls.load(Ordering::SeqCst), 2);
     hung.abort();
 }
@@ -89,16 +110,37 @@ async fn an_expired_holder_cannot_settle_the_new_claim() {
     let clock = Arc::new(ManualClock::new(NOW));
     let store = MemoryStore::builder().clock(clock.clone()).build();
     let lease = Duration::from_secs(60);
-    let Claim::Fresh(old) = store.claim("ns:k", lease).await.unwrap() else { panic!() };
+    let Claim::Fresh(old) = store.claim("ns:k", lease).await.unwrap() else {
+        panic!()
+    };
     clock.advance_ms(60_000);
-    let Claim::Fresh(new) = store.claim("ns:k", lease).await.unwrap() else { panic!("lease ended") };
+    let Claim::Fresh(new) = store.claim("ns:k", lease).await.unwrap() else {
+        panic!("lease ended")
+    };
     assert_ne!(old, new);
-    store.complete("ns:k", old, Duration::from_secs(3600)).await.unwrap();
-    assert_eq!(store.claim("ns:k", lease).await.unwrap(), Claim::InFlight, "old token did nothing");
+    store
+        .complete("ns:k", old, Duration::from_secs(3600))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.claim("ns:k", lease).await.unwrap(),
+        Claim::InFlight,
+        "old token did nothing"
+    );
     store.release("ns:k", old).await.unwrap();
-    assert_eq!(store.claim("ns:k", lease).await.unwrap(), Claim::InFlight, "old token did nothing");
+    assert_eq!(
+        store.claim("ns:k", lease).await.unwrap(),
+        Claim::InFlight,
+        "old token did nothing"
+    );
     store.release("ns:k", new).await.unwrap();
-    assert!(matches!(store.claim("ns:k", lease).await.unwrap(), Claim::Fresh(_)));
+    assert!(matches!(
+        store.claim("ns:k", lease).await.unwrap(),
+        Claim::Fresh(_)
+    ));
     // Namespaces never collide.
-    assert!(matches!(store.claim("other:k", lease).await.unwrap(), Claim::Fresh(_)));
+    assert!(matches!(
+        store.claim("other:k", lease).await.unwrap(),
+        Claim::Fresh(_)
+    ));
 }

@@ -32,11 +32,16 @@ impl Request {
 
     pub fn raw(body: Vec<u8>) -> Request {
         let headers = sign(Scheme::Current, SECRET, NOW, &body);
-        Request { headers, body: body.into() }
+        Request {
+            headers,
+            body: body.into(),
+        }
     }
 
     pub async fn send(&self, receiver: &Receiver) -> Outcome {
-        receiver.receive("POST", &self.headers, self.body.clone()).await
+        receiver
+            .receive("POST", &self.headers, self.body.clone())
+            .await
     }
 }
 
@@ -72,7 +77,11 @@ pub fn payload_key(payload: &Payload) -> String {
 
 /// A verifier on `clock` with [`SECRET`].
 pub fn verifier(clock: &Arc<ManualClock>) -> Verifier {
-    Verifier::builder().secret(SECRET).clock(clock.clone()).build().unwrap()
+    Verifier::builder()
+        .secret(SECRET)
+        .clock(clock.clone())
+        .build()
+        .unwrap()
 }
 
 /// A receiver builder whose only handler is `fallback`.
