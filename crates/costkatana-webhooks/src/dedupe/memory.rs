@@ -21,9 +21,11 @@ pub const DEFAULT_MAX_ENTRIES: u64 = 100_000;
 /// in-flight claim, the dedupe TTL for a completed one. Deadlines are read
 /// from an injectable [`Clock`].
 ///
-/// Memory: about 200 bytes per entry for keys of 60 bytes (measured by the
-/// `memory_store_bound` test), so the default 100,000 entries take about
-/// 20 MiB at most.
+/// Memory: about 700 bytes of resident memory per entry with 60-byte keys
+/// (measured by the `memory_store_memory` test: the cache's bookkeeping per
+/// entry outweighs the key), so the default 100,000 entries take about
+/// 70 MiB at most; lower [`MemoryStoreBuilder::max_entries`] for small
+/// deployments.
 ///
 /// It cannot see other replicas' claims: with several replicas, use the
 /// Redis store.

@@ -12,7 +12,10 @@ pub use memory::{MemoryStore, MemoryStoreBuilder, DEFAULT_MAX_ENTRIES};
 
 use std::fmt;
 use std::future::Future;
+use std::hash::{BuildHasher, RandomState};
 use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::OnceLock;
 use std::time::Duration;
 
 /// The boxed future a [`DedupeStore`] method returns.
@@ -41,21 +44,24 @@ pub enum Claim {
 pub struct ClaimToken(u128);
 
 impl ClaimToken {
-    /// A new random token.
+    /// A new token: a random 64-bit prefix drawn once per process, then a
+    /// counter, so tokens never repeat within a process and collide across
+    /// processes with negligible probability, without a system call each.
     pub fn random() -> Self {
-        let mut bytes = [0u8; 16];
-        // The OS source only fails on exotic platforms; fall back to a hash
-        // of time and a counter, which stays unique within a process.
-        if getrandom::fill(&mut bytes).is_err() {
-            use std::hash::{BuildHasher, RandomState};
-            use std::sync::atomic::{AtomicU64, Ordering};
-            static COUNTER: AtomicU64 = AtomicU64::new(0);
-            let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-            let hash = RandomState::new().hash_one((n, std::time::SystemTime::now()));
-            bytes[..8].copy_from_slice(&hash.to_le_bytes());
-            bytes[8..].copy_from_slice(&n.to_le_bytes());
-        }
-        ClaimToken(u128::from_le_bytes(bytes))
+        static PREFIX: OnceLock<u64> = OnceLock::new();
+        static COUNTER: AtomicU64 = AtomicU64::new(0);
+        let prefix = *PREFIX.get_or_init(|| {
+            let mut bytes = [0u8; 8];
+            // Should the OS source fail, a randomly keyed hash of the time
+            // and process id still differs between processes.
+            if getrandom::fill(&mut bytes).is_err() {
+                let seed = (std::process::id(), std::time::SystemTime::now());
+                bytes = RandomState::new().hash_one(seed).to_le_bytes();
+            }
+            u64::from_le_bytes(bytes)
+        });
+        let count = COUNTER.fetch_add(1, Ordering::Relaxed);
+        ClaimToken((u128::from(prefix) << 64) | u128::from(count))
     }
 
     /// The token as 32 lowercase hex characters (how network stores keep it).
