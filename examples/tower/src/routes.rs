@@ -1,0 +1,65 @@
+//! The one service every connection runs: the webhook endpoint, health and
+//! metrics, 404 for anything else.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::pin::Pin;
+
+use bytes::Bytes;
+use costkatana_webhooks_tower::ReceiverService;
+use example_common::WEBHOOK_PATH;
+use http::header::{HeaderValue, CONTENT_TYPE};
+use http::{Request, Response, StatusCode};
+use http_body_util::Full;
+use hyper::body::Incoming;
+use metrics_exporter_prometheus::PrometheusHandle;
+use tower_service::Service as _;
+
+/// Dispatches by path; cheap to clone (one clone per connection).
+#[derive(Clone)]
+pub(crate) struct Routes {
+    pub(crate) receiver: ReceiverService,
+    pub(crate) metrics: PrometheusHandle,
+}
+
+type RouteFuture = Pin<Box<dyn Future<Output = Result<Response<Full<Bytes>>, Infallible>> + Send>>;
+
+impl hyper::service::Service<Request<Incoming>> for Routes {
+    type Response = Response<Full<Bytes>>;
+    type Error = Infallible;
+    type Future = RouteFuture;
+
+    fn call(&self, request: Request<Incoming>) -> Self::Future {
+        match (request.method(), request.uri().path()) {
+            // Every method reaches the receiver, which answers 405 itself in
+            // the status table's JSON shape.
+            (_, WEBHOOK_PATH) => self.receiver.clone().call(request),
+            (&http::Method::GET, "/health") => {
+                ready(text(StatusCode::OK, "ok".into(), "text/plain"))
+            }
+            (&http::Method::GET, "/metrics") => ready(text(
+                StatusCode::OK,
+                self.metrics.render(),
+                "text/plain; version=0.0.4; charset=utf-8",
+            )),
+            _ => ready(text(
+                StatusCode::NOT_FOUND,
+                "not found".into(),
+                "text/plain",
+            )),
+        }
+    }
+}
+
+fn ready(response: Response<Full<Bytes>>) -> RouteFuture {
+    Box::pin(std::future::ready(Ok(response)))
+}
+
+fn text(status: StatusCode, body: String, content_type: &'static str) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(Bytes::from(body)));
+    *response.status_mut() = status;
+    response
+        .headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    response
+}
