@@ -55,11 +55,12 @@ async fn main() -> Result<(), String> {
     .listen(listener)
     .map_err(|e| format!("cannot serve on {addr}: {e}"))?
     .run();
+    let shutdown = shutdown_signal();
     println!("listening on http://{addr}{WEBHOOK_PATH}");
 
     let handle = server.handle();
     actix_web::rt::spawn(async move {
-        shutdown_signal().await;
+        shutdown.await;
         handle.stop(true).await;
     });
     server.await.map_err(|e| e.to_string())?;

@@ -36,12 +36,13 @@ async fn main() -> Result<(), String> {
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", config.addr))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    // Installed before announcing the address, so no signal is missed.
+    let mut signal = std::pin::pin!(shutdown_signal());
     println!("listening on http://{addr}{WEBHOOK_PATH}");
 
     // Each connection is watched, so shutting down lets in-flight requests
     // finish and closes idle keep-alive connections.
     let graceful = GracefulShutdown::new();
-    let mut signal = std::pin::pin!(shutdown_signal());
     loop {
         tokio::select! {
             accepted = listener.accept() => {
