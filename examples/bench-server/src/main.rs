@@ -1,0 +1,30 @@
+//! What `scripts/bench-http.sh` runs. Two modes:
+//!
+//! - `example-bench-server` serves, on `ADDR`, one handler twice: `POST
+//!   /bare` parses the body and calls it with no verification, `POST
+//!   /webhooks/costkatana` puts it behind the full receiver (verify, parse,
+//!   in-memory dedupe, route, settle, metrics). `GET /metrics` counts
+//!   outcomes, so the script can tell fresh deliveries from duplicates.
+//! - `example-bench-server generate <count> <file> [<id prefix>]` writes
+//!   `count` deliveries of 1 KiB, each with its own event id (`<id
+//!   prefix><n>`, default prefix `evt_bench_`), signed now with
+//!   `COSTKATANA_WEBHOOK_SECRET`, one per line: `timestamp\tsignature\tbody`.
+
+mod generate;
+mod serve;
+
+#[tokio::main]
+async fn main() -> Result<(), String> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.as_slice() {
+        [] => serve::run().await,
+        [mode, count, file, rest @ ..] if mode == "generate" && rest.len() <= 1 => {
+            let count = count
+                .parse()
+                .map_err(|_| format!("count must be a whole number, not {count:?}"))?;
+            let prefix = rest.first().map_or("evt_bench_", String::as_str);
+            generate::write(count, file, prefix)
+        }
+        _ => Err("usage: example-bench-server [generate <count> <file> [<id prefix>]]".to_owned()),
+    }
+}

@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# Requests per second of one handler bare vs behind the full receiver
+# (verify + parse + in-memory dedupe + route + settle + metrics), 1 KiB
+# signed deliveries, each with its own event id, on loopback, with wrk.
+#
+#   scripts/bench-http.sh            # 10 s per route
+#   DURATION=30 CONNECTIONS=64 scripts/bench-http.sh
+#
+# Needs wrk (apt-get install -y wrk). Builds example-bench-server in release
+# mode, starts it on 127.0.0.1 and stops it on exit.
+set -euo pipefail
+
+DURATION=${DURATION:-10}          # seconds per route
+WARMUP=${WARMUP:-2}               # seconds per route before measuring
+THREADS=${THREADS:-1}             # wrk threads
+CONNECTIONS=${CONNECTIONS:-32}
+REQUESTS=${REQUESTS:-1000000}     # distinct signed deliveries generated
+LOG=${BENCH_LOG:-warn}            # the server's RUST_LOG; info logs a line per request
+PORT=${PORT:-39181}
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
+SERVER=$TARGET/release/example-bench-server
+SECRET=whsec_bench_$$
+
+command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install -y wrk)" >&2; exit 1; }
+WORK=$(mktemp -d)
+pid=
+cleanup() {
+  if [[ -n $pid ]]; then
+    kill -TERM "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  fi
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+echo "building example-bench-server (release)..." >&2
+cargo build --quiet --release -p example-bench-server --manifest-path "$ROOT/Cargo.toml"
+
+# A fresh server per route, so both start with an empty dedupe store.
+start_server() {
+  ADDR=127.0.0.1:$PORT COSTKATANA_WEBHOOK_SECRET=$SECRET RUST_LOG=$LOG \
+    "$SERVER" >"$WORK/server.out" 2>"$WORK/server.err" &
+  pid=$!
+  for _ in $(seq 100); do
+    grep -q "listening on" "$WORK/server.out" 2>/dev/null && return
+    kill -0 "$pid" 2>/dev/null || { cat "$WORK/server.err" >&2; exit 1; }
+    sleep 0.05
+  done
+  echo "the bench server did not start" >&2
+  exit 1
+}
+stop_server() {
+  kill -TERM "$pid"
+  wait "$pid"
+  pid=
+}
+
+# Runs wrk on $1 for $2 seconds with file $3; prints requests/s.
+load() {
+  local out
+  out=$(BENCH_REQUESTS=$3 BENCH_PATH=$1 BENCH_THREADS=$THREADS \
+    wrk -t"$THREADS" -c"$CONNECTIONS" -d"$2"s -s "$ROOT/scripts/bench-http.lua" \
+    "http://127.0.0.1:$PORT")
+  echo "$out" >"$WORK/wrk.out"
+  if grep -q "Non-2xx" <<<"$out"; then
+    echo "$out" >&2
+    echo "some answers were not 2xx" >&2
+    exit 1
+  fi
+  awk '/^Requests\/sec:/ { print $2 }' <<<"$out"
+}
+
+# Outcome counters of the running server, as "processed duplicate".
+outcomes() {
+  curl -s "http://127.0.0.1:$PORT/metrics" | awk '
+    /requests_total\{outcome="processed"\}/ { p = $2 }
+    /requests_total\{outcome="duplicate"\}/ { d = $2 }
+    END { printf "%d %d\n", p, d }'
+}
+
+echo "signing $REQUESTS deliveries of 1 KiB..." >&2
+COSTKATANA_WEBHOOK_SECRET=$SECRET "$SERVER" generate "$REQUESTS" "$WORK/requests.tsv"
+# Warm-up requests come from their own file, so the measured run starts
+# with ids the server has never seen.
+COSTKATANA_WEBHOOK_SECRET=$SECRET "$SERVER" generate 50000 "$WORK/warmup.tsv" evt_warmup_
+
+declare -A rps
+for route in /bare /webhooks/costkatana; do
+  start_server
+  load "$route" "$WARMUP" "$WORK/warmup.tsv" >/dev/null
+  before=$(outcomes)
+  rps[$route]=$(load "$route" "$DURATION" "$WORK/requests.tsv")
+  after=$(outcomes)
+  stop_server
+  if [[ $route == /webhooks/costkatana ]]; then
+    read -r p0 d0 <<<"$before"
+    read -r p1 d1 <<<"$after"
+    fresh=$((p1 - p0))
+    dup=$((d1 - d0))
+  fi
+  printf '%-22s %10s requests/s\n' "$route" "${rps[$route]}"
+done
+
+echo
+echo "wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s, 1 KiB bodies, 127.0.0.1, $(nproc) cores shared by wrk and the server"
+echo "receiver: $fresh fresh deliveries processed, $dup duplicates (ids re-used after $REQUESTS)"
+awk -v r="${rps[/webhooks/costkatana]}" -v b="${rps[/bare]}" \
+  'BEGIN { printf "receiver / bare = %.3f\n", r / b }'
