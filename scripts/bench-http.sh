@@ -106,6 +106,8 @@ for route in /bare /webhooks/costkatana; do
     read -r p2 d2 <<<"$(outcomes)"
     fresh=$((p2 - p1))
     dup=$((d2 - d1))
+    # Diagnostic: the same receiver whose store remembers nothing.
+    rps[no_store]=$(load /diagnostic/no-store "$DURATION" "$WORK/requests.tsv")
   fi
   stop_server
 done
@@ -113,7 +115,8 @@ done
 printf '%-34s %10s requests/s\n' \
   "bare handler" "${rps[/bare]}" \
   "receiver, fresh event ids" "${rps[/webhooks/costkatana]}" \
-  "receiver, duplicates" "${rps[duplicates]}"
+  "receiver, duplicates" "${rps[duplicates]}" \
+  "(diagnostic) receiver, no store" "${rps[no_store]}"
 echo
 echo "wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s, 1 KiB bodies, 127.0.0.1, $(nproc) cores shared by wrk and the server, server RUST_LOG=$LOG"
 echo "fresh run: $fresh deliveries processed, $dup duplicates; duplicate run: $replayed_fresh processed (should be 0)"
@@ -121,4 +124,5 @@ if ((dup > 0)); then
   echo "warning: the fresh run re-used ids; raise REQUESTS above $((fresh + dup))" >&2
 fi
 awk -v r="${rps[/webhooks/costkatana]}" -v d="${rps[duplicates]}" -v b="${rps[/bare]}" \
-  'BEGIN { printf "receiver / bare = %.3f (fresh), %.3f (duplicates)\n", r / b, d / b }'
+  -v n="${rps[no_store]}" \
+  'BEGIN { printf "receiver / bare = %.3f (fresh), %.3f (duplicates); without a store %.3f\n", r / b, d / b, n / b }'

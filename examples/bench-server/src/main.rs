@@ -3,7 +3,9 @@
 //! - `example-bench-server` serves, on `ADDR`, one handler twice: `POST
 //!   /bare` parses the body and calls it with no verification, `POST
 //!   /webhooks/costkatana` puts it behind the full receiver (verify, parse,
-//!   in-memory dedupe, route, settle, metrics). `GET /metrics` counts
+//!   in-memory dedupe, route, settle, metrics); `POST
+//!   /diagnostic/no-store` is that receiver with a store that remembers
+//!   nothing, to tell the store's cost from the rest. `GET /metrics` counts
 //!   outcomes, so the script can tell fresh deliveries from duplicates.
 //! - `example-bench-server generate <count> <file> [<id prefix>]` writes
 //!   `count` deliveries of 1 KiB, each with its own event id (`<id
@@ -11,6 +13,7 @@
 //!   `COSTKATANA_WEBHOOK_SECRET`, one per line: `timestamp\tsignature\tbody`.
 
 mod generate;
+mod null_store;
 mod serve;
 
 #[tokio::main]

@@ -9,6 +9,8 @@ use costkatana_webhooks::receiver::{Delivery, HandlerError, Receiver, Router};
 use costkatana_webhooks::{Event, Payload, Verifier};
 use example_common::{init_observability, shutdown_signal, Config, WEBHOOK_PATH};
 
+use crate::null_store::NullStore;
+
 /// Events handled, so the handler has an effect the optimiser must keep.
 static HANDLED: AtomicU64 = AtomicU64::new(0);
 
@@ -54,7 +56,13 @@ pub(crate) async fn run() -> Result<(), String> {
             }
         });
     // The default store: in memory, bounded.
-    let receiver = Receiver::builder(verifier)
+    let receiver = Receiver::builder(verifier.clone())
+        .router(handlers.clone())
+        .build()
+        .map_err(|e| e.to_string())?;
+    // Diagnostic: the same receiver with a store that remembers nothing.
+    let without_store = Receiver::builder(verifier)
+        .store(NullStore)
         .router(handlers)
         .build()
         .map_err(|e| e.to_string())?;
@@ -63,6 +71,10 @@ pub(crate) async fn run() -> Result<(), String> {
         .route(
             WEBHOOK_PATH,
             costkatana_webhooks_axum::receiver_route(receiver),
+        )
+        .route(
+            "/diagnostic/no-store",
+            costkatana_webhooks_axum::receiver_route(without_store),
         )
         .route(
             "/metrics",
