@@ -56,9 +56,11 @@ stop_server() {
   pid=
 }
 
-# Runs wrk on $1 for $2 seconds with file $3; prints requests/s.
+# Runs wrk on $1 for $2 seconds with file $3; prints requests/s and the
+# server's CPU time per request in microseconds (user + system).
 load() {
-  local out
+  local out cpu0 cpu1 count
+  cpu0=$(cpu_ticks)
   out=$(BENCH_REQUESTS=$3 BENCH_PATH=$1 BENCH_THREADS=$THREADS \
     wrk -t"$THREADS" -c"$CONNECTIONS" -d"$2"s -s "$ROOT/scripts/bench-http.lua" \
     "http://127.0.0.1:$PORT")
@@ -68,7 +70,14 @@ load() {
     echo "some answers were not 2xx" >&2
     exit 1
   fi
-  awk '/^Requests\/sec:/ { print $2 }' <<<"$out"
+  cpu1=$(cpu_ticks)
+  count=$(awk '/requests in/ { print $1 }' <<<"$out")
+  awk -v c="$((cpu1 - cpu0))" -v n="$count" -v hz="$(getconf CLK_TCK)" \
+    '/^Requests\/sec:/ { printf "%s %.1f\n", $2, c * 1e6 / hz / n }' <<<"$out"
+}
+
+cpu_ticks() {
+  awk '{ print $14 + $15 }' "/proc/$pid/stat"
 }
 
 # Outcome counters of the running server, as "processed duplicate".
@@ -112,17 +121,17 @@ for route in /bare /webhooks/costkatana; do
   stop_server
 done
 
-printf '%-34s %10s requests/s\n' \
-  "bare handler" "${rps[/bare]}" \
-  "receiver, fresh event ids" "${rps[/webhooks/costkatana]}" \
-  "receiver, duplicates" "${rps[duplicates]}" \
-  "(diagnostic) receiver, no store" "${rps[no_store]}"
+printf '%-34s %10s requests/s %6s us server CPU/request\n' \
+  "bare handler" ${rps[/bare]} \
+  "receiver, fresh event ids" ${rps[/webhooks/costkatana]} \
+  "receiver, duplicates" ${rps[duplicates]} \
+  "(diagnostic) receiver, no store" ${rps[no_store]}
 echo
 echo "wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s, 1 KiB bodies, 127.0.0.1, $(nproc) cores shared by wrk and the server, server RUST_LOG=$LOG"
 echo "fresh run: $fresh deliveries processed, $dup duplicates; duplicate run: $replayed_fresh processed (should be 0)"
 if ((dup > 0)); then
   echo "warning: the fresh run re-used ids; raise REQUESTS above $((fresh + dup))" >&2
 fi
-awk -v r="${rps[/webhooks/costkatana]}" -v d="${rps[duplicates]}" -v b="${rps[/bare]}" \
-  -v n="${rps[no_store]}" \
+awk -v r="${rps[/webhooks/costkatana]% *}" -v d="${rps[duplicates]% *}" -v b="${rps[/bare]% *}" \
+  -v n="${rps[no_store]% *}" \
   'BEGIN { printf "receiver / bare = %.3f (fresh), %.3f (duplicates); without a store %.3f\n", r / b, d / b, n / b }'
