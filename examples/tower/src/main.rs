@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use costkatana_webhooks_tower::ReceiverService;
 use example_common::{init_observability, shutdown_signal, Config, WEBHOOK_PATH};
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 
 use routes::Routes;
@@ -55,7 +55,11 @@ async fn main() -> Result<(), String> {
                         continue;
                     }
                 };
+                // The timer bounds how long a client may take to send its
+                // headers (hyper's default 30 s once a timer is set); the
+                // receiver bounds the body.
                 let connection = hyper::server::conn::http1::Builder::new()
+                    .timer(TokioTimer::new())
                     .serve_connection(TokioIo::new(stream), routes.clone());
                 let connection = graceful.watch(connection);
                 tokio::spawn(async move {
