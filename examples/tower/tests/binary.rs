@@ -214,8 +214,11 @@ fn finishes_a_request_in_flight_when_terminated() {
         "evt_in_flight",
         now_ms(),
     );
+    // `Expect: 100-continue` makes the server say when the receiver starts
+    // reading the body, so the request is known to be in flight before the
+    // signal is sent.
     let mut head = format!(
-        "POST /webhooks/costkatana HTTP/1.1\r\nHost: {}\r\nContent-Length: {}\r\n",
+        "POST /webhooks/costkatana HTTP/1.1\r\nHost: {}\r\nContent-Length: {}\r\nExpect: 100-continue\r\n",
         example.addr,
         body.len()
     );
@@ -226,13 +229,14 @@ fn finishes_a_request_in_flight_when_terminated() {
         head.push_str(&format!("{name}: {value}\r\n"));
     }
     head.push_str("\r\n");
-    let (first, rest) = body.as_bytes().split_at(body.len() / 2);
 
     let mut stream = std::net::TcpStream::connect(&example.addr).expect("connects");
     stream.set_read_timeout(Some(WAIT)).expect("timeout");
     stream.write_all(head.as_bytes()).expect("head");
-    stream.write_all(first).expect("half the body");
-    stream.flush().expect("flush");
+    let continue_line = "HTTP/1.1 100 Continue\r\n\r\n";
+    let mut interim = vec![0; continue_line.len()];
+    stream.read_exact(&mut interim).expect("100 Continue");
+    assert_eq!(String::from_utf8_lossy(&interim), continue_line);
 
     example.sigterm();
     expect_line(&example.stderr, "shutting down");
@@ -243,7 +247,7 @@ fn finishes_a_request_in_flight_when_terminated() {
         std::thread::sleep(Duration::from_millis(20)); // polling the listener's close
     }
     // ...but the request already in flight completes.
-    stream.write_all(rest).expect("the rest of the body");
+    stream.write_all(body.as_bytes()).expect("the body");
     let mut answer = String::new();
     stream.read_to_string(&mut answer).expect("an answer");
     assert!(answer.starts_with("HTTP/1.1 200 OK"), "{answer}");
