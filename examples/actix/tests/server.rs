@@ -215,10 +215,10 @@ async fn generates_and_prints_a_secret_when_none_is_set() {
 }
 
 #[test]
-fn refuses_to_start_when_redis_is_asked_for_but_not_wired() {
+fn refuses_to_start_when_redis_is_unreachable() {
     let output = Command::new(env!("CARGO_BIN_EXE_example-actix"))
         .env("COSTKATANA_WEBHOOK_SECRET", "whsec_x")
-        .env("REDIS_URL", "redis://127.0.0.1:6379")
+        .env("REDIS_URL", "redis://127.0.0.1:1/0")
         .env("ADDR", "127.0.0.1:0")
         .output()
         .expect("the example runs");

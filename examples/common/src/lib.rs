@@ -87,8 +87,12 @@ impl Config {
     async fn store(&self) -> Result<Arc<dyn DedupeStore>, String> {
         match &self.redis_url {
             None => Ok(Arc::new(MemoryStore::new())),
-            Some(_) => {
-                Err("REDIS_URL is set, but this build has no Redis store wired in yet".to_owned())
+            Some(url) => {
+                let store = costkatana_webhooks_redis::RedisStore::connect(url)
+                    .await
+                    .map_err(|e| format!("REDIS_URL: {e}"))?;
+                tracing::info!("deduplicating on Redis");
+                Ok(Arc::new(store))
             }
         }
     }
