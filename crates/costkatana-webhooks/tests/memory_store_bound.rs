@@ -1,28 +1,10 @@
 //! The in-memory store stays bounded under a flood of unique ids and
 //! always admits new claims.
 
-use std::time::Duration;
+mod support;
 
-use costkatana_webhooks::dedupe::{Claim, DedupeStore, MemoryStore};
-
-const LEASE: Duration = Duration::from_secs(60);
-
-fn claim_now(store: &MemoryStore, key: &str) -> Claim {
-    // MemoryStore answers synchronously; its futures are ready at once.
-    let mut future = store.claim(key, LEASE);
-    match future
-        .as_mut()
-        .poll(&mut std::task::Context::from_waker(std::task::Waker::noop()))
-    {
-        std::task::Poll::Ready(result) => result.unwrap(),
-        std::task::Poll::Pending => unreachable!("the memory store never waits"),
-    }
-}
-
-fn key(i: usize) -> String {
-    // About 60 bytes, like `<namespace>:event:<prefix>_<uuid>`.
-    format!("default:event:cost_alert_{i:08x}-0b1d-4c5e-9f7a-1b2c3d4e5f60")
-}
+use costkatana_webhooks::dedupe::{Claim, MemoryStore};
+use support::{claim_now, key};
 
 #[test]
 fn a_million_unique_claims_stay_within_the_bound() {

@@ -3,27 +3,12 @@
 
 use std::time::Duration;
 
+mod support;
+
 use costkatana_webhooks::dedupe::{Claim, DedupeStore, MemoryStore};
+use support::{claim_now, key};
 
-const LEASE: Duration = Duration::from_secs(60);
 const TTL: Duration = Duration::from_secs(86_400);
-
-fn claim_now(store: &MemoryStore, key: &str) -> Claim {
-    // MemoryStore answers synchronously; its futures are ready at once.
-    let mut future = store.claim(key, LEASE);
-    match future
-        .as_mut()
-        .poll(&mut std::task::Context::from_waker(std::task::Waker::noop()))
-    {
-        std::task::Poll::Ready(result) => result.unwrap(),
-        std::task::Poll::Pending => unreachable!("the memory store never waits"),
-    }
-}
-
-fn key(i: usize) -> String {
-    // About 60 bytes, like `<namespace>:event:<prefix>_<uuid>`.
-    format!("default:event:cost_alert_{i:08x}-0b1d-4c5e-9f7a-1b2c3d4e5f60")
-}
 
 #[test]
 fn memory_per_entry() {

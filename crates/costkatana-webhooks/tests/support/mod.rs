@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
+use costkatana_webhooks::dedupe::{Claim, DedupeStore, MemoryStore};
 use costkatana_webhooks::receiver::{Delivery, HandlerError, Receiver, ReceiverBuilder, Router};
 use costkatana_webhooks::testing::{sample_event, sign, Shape};
 use costkatana_webhooks::{EventType, ManualClock, Outcome, Payload, Scheme, Verifier};
@@ -96,4 +97,23 @@ where
 /// The outcome's reason code (`processed`, `duplicate`, or the error code).
 pub fn code(outcome: &Outcome) -> &'static str {
     outcome.label()
+}
+
+/// A claim on the memory store, which answers synchronously.
+pub fn claim_now(store: &MemoryStore, key: &str) -> Claim {
+    // MemoryStore answers synchronously; its futures are ready at once.
+    let mut future = store.claim(key, std::time::Duration::from_secs(60));
+    match future
+        .as_mut()
+        .poll(&mut std::task::Context::from_waker(std::task::Waker::noop()))
+    {
+        std::task::Poll::Ready(result) => result.unwrap(),
+        std::task::Poll::Pending => unreachable!("the memory store never waits"),
+    }
+}
+
+/// The `i`-th of many distinct, realistic dedupe keys.
+pub fn key(i: usize) -> String {
+    // About 60 bytes, like `<namespace>:event:<prefix>_<uuid>`.
+    format!("default:event:cost_alert_{i:08x}-0b1d-4c5e-9f7a-1b2c3d4e5f60")
 }
