@@ -69,7 +69,7 @@ fn verification_and_parsing(c: &mut Criterion) {
         NOW,
     ))
     .unwrap();
-    let breakdown: serde_json::Map<_, _> = (0..100)
+    let breakdown: serde_json::Map<_, _> = (0..190)
         .map(|i| (format!("model-{i:03}"), serde_json::json!(i as f64 * 1.25)))
         .collect();
     large["data"]["cost"]["breakdown"] = breakdown.into();
