@@ -1,0 +1,108 @@
+//! Small shared helpers: the clock, random ids, reading input files.
+
+use std::io::Read;
+use std::path::Path;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// Milliseconds since the epoch, now.
+pub(crate) fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// `n` random bytes from the OS.
+pub(crate) fn random_bytes<const N: usize>() -> Result<[u8; N], String> {
+    let mut bytes = [0u8; N];
+    getrandom::fill(&mut bytes).map_err(|err| format!("no randomness from the OS: {err}"))?;
+    Ok(bytes)
+}
+
+/// A random version-4 UUID in its usual text form.
+pub(crate) fn uuid4() -> Result<String, String> {
+    let mut b = random_bytes::<16>()?;
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let hex = hex::encode(b);
+    Ok(format!(
+        "{}-{}-{}-{}-{}",
+        &hex[..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..]
+    ))
+}
+
+/// A uniform random number in [0, 1).
+pub(crate) fn random_unit() -> f64 {
+    // A failed OS source only makes jitter predictable: not worth an error.
+    let bytes = random_bytes::<8>().unwrap_or_default();
+    (u64::from_le_bytes(bytes) >> 11) as f64 / (1u64 << 53) as f64
+}
+
+/// The raw bytes of `path`, or of stdin when `path` is `-` or absent.
+pub(crate) fn read_input(path: Option<&Path>) -> Result<Vec<u8>, String> {
+    match path {
+        Some(path) if path != Path::new("-") => read_file(path),
+        _ => {
+            let mut bytes = Vec::new();
+            std::io::stdin()
+                .read_to_end(&mut bytes)
+                .map_err(|err| format!("cannot read stdin: {err}"))?;
+            Ok(bytes)
+        }
+    }
+}
+
+/// The raw bytes of `path`, with an error that names it.
+pub(crate) fn read_file(path: &Path) -> Result<Vec<u8>, String> {
+    std::fs::read(path).map_err(|err| format!("cannot read {}: {err}", path.display()))
+}
+
+/// `YYYY-MM-DDTHH:MM:SS.mmmZ` for a time in ms since the epoch.
+pub(crate) fn iso8601(ms: i64) -> String {
+    let (days, rem) = (ms.div_euclid(86_400_000), ms.rem_euclid(86_400_000));
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
+        rem / 3_600_000,
+        rem / 60_000 % 60,
+        rem / 1000 % 60,
+        rem % 1000
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uuid_is_version_4() {
+        let id = uuid4().unwrap();
+        assert_eq!(id.len(), 36);
+        assert_eq!(&id[14..15], "4");
+        assert_ne!(id, uuid4().unwrap());
+    }
+
+    #[test]
+    fn formats_iso8601() {
+        assert_eq!(iso8601(1_777_377_600_000), "2026-04-28T12:00:00.000Z");
+    }
+
+    #[test]
+    fn unit_is_in_range() {
+        assert!((0..100)
+            .map(|_| random_unit())
+            .all(|x| (0.0..1.0).contains(&x)));
+    }
+}

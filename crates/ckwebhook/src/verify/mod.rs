@@ -1,0 +1,152 @@
+//! `ckwebhook verify`: check a captured request and explain what is wrong.
+
+mod diagnose;
+mod headers;
+mod input;
+mod reformat;
+
+use costkatana_webhooks::{Secret, Verifier, DEFAULT_TOLERANCE};
+
+use crate::cli::VerifyArgs;
+use crate::util::{iso8601, now_ms};
+use crate::Exit;
+
+pub(crate) fn run(args: &VerifyArgs) -> Result<Exit, String> {
+    if args.secret.is_empty() {
+        return Err("the secret is empty: pass --secret".into());
+    }
+    let at_ms = match args.at.as_deref() {
+        None | Some("now") => now_ms(),
+        Some(text) => parse_time(text)?,
+    };
+    let captured = match (&args.request, &args.headers, &args.body) {
+        (Some(request), _, _) => input::read_request(request)?,
+        (None, Some(headers), Some(body)) => input::read_split(headers, body)?,
+        _ => return Err("pass --request FILE, or --headers FILE with --body FILE".into()),
+    };
+    // The verdict comes from the core verifier; the rest explains it.
+    let secret = Secret::with_surrounding_whitespace(&args.secret)
+        .map_err(|err| format!("invalid secret: {err}"))?;
+    let verifier = Verifier::builder()
+        .secrets([secret])
+        .build()
+        .map_err(|err| format!("invalid secret: {err}"))?;
+    let verdict = verifier.verify_at(&captured.headers, captured.body.clone(), at_ms);
+
+    println!("body: {} bytes", captured.body.len());
+    if args.secret.trim() != args.secret {
+        println!(
+            "note: the secret you passed has leading or trailing whitespace; it is used as given"
+        );
+    }
+    match headers::find(&captured.headers) {
+        None => println!(
+            "scheme: none: no X-Webhook-Signature or X-CostKatana-Signature header (header names found: {})",
+            captured.headers.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>().join(", ")
+        ),
+        Some(found) => explain(&found, &args.secret, &captured.body, at_ms),
+    }
+    match verdict {
+        Ok(verified) => {
+            println!("result: valid ({} scheme)", verified.scheme());
+            Ok(Exit::Success)
+        }
+        Err(err) => {
+            println!("result: INVALID, {err}");
+            Ok(Exit::Failure)
+        }
+    }
+}
+
+fn explain(found: &headers::Found, secret: &str, body: &[u8], at_ms: i64) {
+    println!("scheme: looks like {}: {}", found.scheme, found.because);
+    let Some(timestamp) = found.timestamp.as_deref() else {
+        println!("timestamp: missing");
+        return;
+    };
+    match found.timestamp_ms() {
+        Some(ts_ms) => println!(
+            "timestamp: {timestamp} = {}, {}",
+            iso8601(ts_ms),
+            age(ts_ms, at_ms)
+        ),
+        None => println!("timestamp: {timestamp:?} is not a whole number"),
+    }
+    if found.signatures.is_empty() {
+        println!("signature: missing (no v1= entry)");
+        return;
+    }
+    let expected = diagnose::sign(secret.as_bytes(), Some(timestamp), body);
+    if found.signatures.contains(&expected) {
+        println!("signature: matches the secret over the raw body");
+        return;
+    }
+    println!("signature: does not match the secret over these raw bytes");
+    let mistakes = diagnose::mistakes(secret, timestamp, body, &found.signatures);
+    if mistakes.is_empty() {
+        println!(
+            "  no common mistake explains it: check that the secret is the one configured for this \
+             webhook on Cost Katana, and that the body is byte for byte what was sent"
+        );
+    }
+    for (what, advice) in mistakes {
+        println!("  would match with {what}:\n    {advice}");
+    }
+}
+
+fn age(ts_ms: i64, at_ms: i64) -> String {
+    let tolerance = DEFAULT_TOLERANCE.as_secs();
+    let age_secs = (i128::from(at_ms) - i128::from(ts_ms)) / 1000;
+    if age_secs > i128::from(tolerance) {
+        format!(
+            "{age_secs} s old: STALE, older than the {tolerance} s default tolerance (a late sender \
+             retry or a replay re-sends the original timestamp; raise the past tolerance to accept it)"
+        )
+    } else if -age_secs > i128::from(tolerance) {
+        format!(
+            "{} s in the future: beyond the {tolerance} s default tolerance (check the clocks, and \
+             that a seconds timestamp was not sent where milliseconds are expected or the reverse)",
+            -age_secs
+        )
+    } else if age_secs >= 0 {
+        format!("{age_secs} s old: within the {tolerance} s default tolerance")
+    } else {
+        format!(
+            "{} s in the future: within the {tolerance} s default tolerance",
+            -age_secs
+        )
+    }
+}
+
+/// `--at`: seconds (up to 11 digits) or milliseconds since the epoch.
+fn parse_time(text: &str) -> Result<i64, String> {
+    let digits = text.trim();
+    let value: i64 = digits.parse().ok().filter(|v| *v >= 0).ok_or_else(|| {
+        format!("invalid --at {text:?}: use seconds or milliseconds since the epoch, or `now`")
+    })?;
+    Ok(if digits.len() <= 11 {
+        value.saturating_mul(1000)
+    } else {
+        value
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_times() {
+        assert_eq!(parse_time("1705320600"), Ok(1_705_320_600_000));
+        assert_eq!(parse_time("1705320600000"), Ok(1_705_320_600_000));
+        assert!(parse_time("yesterday").is_err());
+        assert!(parse_time("-5").is_err());
+    }
+
+    #[test]
+    fn describes_age() {
+        assert!(age(0, 301_000).contains("STALE"));
+        assert!(age(0, 10_000).contains("10 s old: within"));
+        assert!(age(400_000, 0).contains("in the future: beyond"));
+    }
+}
