@@ -7,10 +7,11 @@
 //!   NOTIFY_URL=http://127.0.0.1:9000/notify cargo run -p example-alerts
 //! ```
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::routing::get;
-use costkatana_webhooks::dedupe::MemoryStore;
+use costkatana_webhooks::dedupe::{DedupeStore, MemoryStore};
 use costkatana_webhooks::receiver::Receiver;
 use costkatana_webhooks::Verifier;
 use example_alerts::{app, router, AlertsConfig};
@@ -23,9 +24,6 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 async fn main() -> Result<(), String> {
     let metrics = init_observability()?;
     let config = Config::from_env()?;
-    if config.redis_url.is_some() {
-        return Err("REDIS_URL is set, but this example has no Redis store wired in yet".into());
-    }
     let alerts = AlertsConfig::from_env();
     tracing::info!(?alerts, "alerting to");
     let verifier = Verifier::builder()
@@ -34,7 +32,7 @@ async fn main() -> Result<(), String> {
         .build()
         .map_err(|e| e.to_string())?;
     let receiver = Receiver::builder(verifier)
-        .store(MemoryStore::new())
+        .store(store(config.redis_url.as_deref()).await?)
         .router(router(alerts)?)
         .build()
         .map_err(|e| e.to_string())?;
@@ -54,4 +52,19 @@ async fn main() -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     receiver.shutdown(SHUTDOWN_GRACE).await;
     Ok(())
+}
+
+/// Redis when `REDIS_URL` is set (replicas then alert once between them),
+/// memory otherwise.
+async fn store(redis_url: Option<&str>) -> Result<Arc<dyn DedupeStore>, String> {
+    match redis_url {
+        None => Ok(Arc::new(MemoryStore::new())),
+        Some(url) => {
+            let store = costkatana_webhooks_redis::RedisStore::connect(url)
+                .await
+                .map_err(|e| format!("REDIS_URL: {e}"))?;
+            tracing::info!("deduplicating on Redis");
+            Ok(Arc::new(store))
+        }
+    }
 }
