@@ -39,7 +39,19 @@ pub(crate) fn mistakes(
         .into_iter()
         .chain(secret_candidates(secret, body));
     let mut found = Vec::new();
+    let mut tried: Vec<(Vec<u8>, Vec<u8>, bool)> = Vec::new();
     for candidate in candidates {
+        // The first (most specific) explanation of identical bytes wins:
+        // a minified body that only lost a trailing newline is that.
+        let id = (
+            candidate.key.clone(),
+            candidate.body.clone(),
+            candidate.with_timestamp,
+        );
+        if tried.contains(&id) {
+            continue;
+        }
+        tried.push(id);
         let ts = candidate.with_timestamp.then_some(timestamp);
         let expected = sign(&candidate.key, ts, &candidate.body);
         if signatures.contains(&expected) && !found.iter().any(|(w, _)| *w == candidate.what) {
@@ -56,6 +68,23 @@ const RESERIALISED: &str = "the signature was computed over a re-serialised copy
 fn body_candidates(secret: &str, body: &[u8]) -> Vec<Candidate> {
     let key = secret.as_bytes().to_vec();
     let mut bodies: Vec<(&'static str, &'static str, Vec<u8>)> = Vec::new();
+    let mut with_newline = body.to_vec();
+    with_newline.push(b'\n');
+    bodies.push((
+        "a trailing newline added to the body",
+        "the signed body ended with a newline the received body lacks (an editor or `echo` adds one): sign the exact bytes sent",
+        with_newline,
+    ));
+    let trimmed = body
+        .strip_suffix(b"\r\n")
+        .or_else(|| body.strip_suffix(b"\n"));
+    if let Some(trimmed) = trimmed {
+        bodies.push((
+            "the trailing newline removed from the body",
+            "the body received ends with a newline that was not signed (a captured file often gains one): compare the exact bytes sent",
+            trimmed.to_vec(),
+        ));
+    }
     if let Ok(value) = serde_json::from_slice::<serde_json::Value>(body) {
         let minified = minify(body);
         bodies.push((
@@ -79,23 +108,6 @@ fn body_candidates(secret: &str, body: &[u8]) -> Vec<Candidate> {
         if let Ok(pretty) = serde_json::to_vec_pretty(&value) {
             bodies.push(("the body parsed and re-serialised as pretty JSON (keys sorted, numbers normalised)", RESERIALISED, pretty));
         }
-    }
-    let mut with_newline = body.to_vec();
-    with_newline.push(b'\n');
-    bodies.push((
-        "a trailing newline added to the body",
-        "the signed body ended with a newline the received body lacks (an editor or `echo` adds one): sign the exact bytes sent",
-        with_newline,
-    ));
-    let trimmed = body
-        .strip_suffix(b"\r\n")
-        .or_else(|| body.strip_suffix(b"\n"));
-    if let Some(trimmed) = trimmed {
-        bodies.push((
-            "the trailing newline removed from the body",
-            "the body received ends with a newline that was not signed (a captured file often gains one): compare the exact bytes sent",
-            trimmed.to_vec(),
-        ));
     }
     let mut candidates: Vec<Candidate> = bodies
         .into_iter()
