@@ -74,11 +74,12 @@ pub(crate) enum Command {
 /// A signing scheme on the command line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub(crate) enum SchemeArg {
-    /// X-Webhook-Timestamp (ms) + X-Webhook-Signature (hex): the live sender
+    // Help set as attributes: `<hex>` in a doc comment reads as HTML to rustdoc.
+    #[value(help = "X-Webhook-Timestamp (ms) + X-Webhook-Signature (hex): the live sender")]
     Current,
-    /// X-CostKatana-Timestamp (ms) + X-CostKatana-Signature: sha256=<hex>
+    #[value(help = "X-CostKatana-Timestamp (ms) + X-CostKatana-Signature: sha256=<hex>")]
     Legacy,
-    /// X-CostKatana-Signature: t=<seconds>,v1=<hex>, as in the docs
+    #[value(help = "X-CostKatana-Signature: t=<seconds>,v1=<hex>, as in the docs")]
     Documented,
 }
 

@@ -103,7 +103,11 @@ fn send_delivers_to_listen_and_duplicates_are_recognised() {
     );
     assert!(printed.contains("[legacy]"), "{printed}");
     assert!(printed.contains("usage.spike "), "{printed}");
-    assert!(printed.contains("200 duplicate"), "{printed}");
+    assert!(
+        printed
+            .contains("200 duplicate POST /webhooks/costkatana [current] cost.alert id evt_dup_1"),
+        "{printed}"
+    );
     assert!(printed.contains("401 invalid_signature"), "{printed}");
     // The secret is never printed when it was given.
     assert!(!printed.contains("s3cret"), "{printed}");

@@ -17,13 +17,15 @@ use super::print::{print_outcome, Style};
 
 /// How long a claim lasts if handling never settles it.
 const LEASE: Duration = Duration::from_secs(60);
-/// How long a completed event is remembered as done.
-const DEDUPE_TTL: Duration = Duration::from_secs(24 * 3600);
+/// How long a completed event is remembered as done, at least (never less
+/// than the past tolerance, or a late retry would slip past both checks).
+pub(super) const MIN_DEDUPE_TTL: Duration = Duration::from_secs(24 * 3600);
 
 pub(super) struct State {
     pub(super) verifier: Verifier,
     pub(super) store: MemoryStore,
     pub(super) style: Style,
+    pub(super) dedupe_ttl: Duration,
 }
 
 pub(super) async fn receive(
@@ -72,7 +74,7 @@ async fn handle(
     let outcome = match state.store.claim(&key, LEASE).await? {
         Claim::Fresh(token) => {
             // Printing is the handling here: it cannot fail, so complete.
-            state.store.complete(&key, token, DEDUPE_TTL).await?;
+            state.store.complete(&key, token, state.dedupe_ttl).await?;
             Outcome::Processed { event_id }
         }
         Claim::Done => Outcome::Duplicate { event_id },

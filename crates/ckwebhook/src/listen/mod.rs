@@ -26,11 +26,12 @@ pub(crate) fn run(args: &ListenArgs) -> Result<Exit, String> {
         .secret(secret.as_str())
         .past_tolerance(args.tolerance)
         .build()
-        .map_err(|err| format!("invalid secret: {err}"))?;
+        .map_err(|err| format!("cannot verify with these settings: {err}"))?;
     let state = Arc::new(handler::State {
         verifier,
         store: MemoryStore::new(),
         style: print::Style::for_stdout(),
+        dedupe_ttl: args.tolerance.max(handler::MIN_DEDUPE_TTL),
     });
     let app = Router::new().fallback(handler::receive).with_state(state);
     crate::runtime()?.block_on(async move {

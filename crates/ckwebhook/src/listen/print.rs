@@ -47,6 +47,14 @@ pub(super) fn print_outcome(
     if let Some(verified) = verified {
         line.push_str(&format!(" [{}]", verified.scheme()));
         match verified.payload() {
+            // A duplicate was printed in full the first time: one line is enough.
+            Payload::Event(event) if matches!(outcome, Outcome::Duplicate { .. }) => {
+                line.push_str(&format!(
+                    " {} id {}",
+                    event.event_type,
+                    event.id.as_deref().unwrap_or("(none)")
+                ));
+            }
             Payload::Event(event) => line.push_str(&describe_event(style, event)),
             Payload::Template(text) => {
                 line.push_str(&format!(
