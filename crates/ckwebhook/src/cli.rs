@@ -23,7 +23,7 @@ use crate::duration::parse_duration;
         `events` lists every event type.",
     after_help = "Try it: `ckwebhook listen --secret s3cret` in one terminal, then \
         `ckwebhook send budget.exceeded --url http://127.0.0.1:3000/webhooks/costkatana --secret s3cret` \
-        in another."
+        in another.\n\nExit status: 0 success, 1 not delivered or not valid, 2 bad input."
 )]
 pub(crate) struct Cli {
     #[command(subcommand)]

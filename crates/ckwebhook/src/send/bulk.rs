@@ -159,7 +159,7 @@ fn print_summary(stats: &Stats, plan: &Plan, elapsed: Duration) {
         plan.count.saturating_mul(u64::from(plan.duplicates))
     );
     if let Some(failure) = &stats.first_failure {
-        println!("first failed attempt: {failure}");
+        println!("first answer other than 2xx: {failure}");
     }
 }
 
