@@ -8,10 +8,8 @@ use axum::extract::Request;
 use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use costkatana_webhooks::dedupe::{Claim, DedupeStore, MemoryStore};
-use costkatana_webhooks::{
-    Error, ErrorKind, Outcome, Verifier, DEFAULT_BODY_TIMEOUT, DEFAULT_MAX_BODY,
-};
-use http_body_util::BodyExt;
+use costkatana_webhooks::{BodyLimits, Error, ErrorKind, Outcome, Verifier};
+use costkatana_webhooks_tower::read_body;
 
 use super::print::{print_outcome, Style};
 
@@ -61,9 +59,7 @@ async fn handle(
     if parts.method != Method::POST {
         return Err(ErrorKind::MethodNotAllowed.into());
     }
-    let body = tokio::time::timeout(DEFAULT_BODY_TIMEOUT, read_bounded(body))
-        .await
-        .map_err(|_| Error::body_timed_out(DEFAULT_BODY_TIMEOUT))??;
+    let body = read_body(&BodyLimits::default(), &parts.headers, body).await?;
     let verified = state.verifier.verify(&parts.headers, body)?;
     let event_id = verified.payload().event_id().map(str::to_owned);
     // The event id when there is one, else the signature (stable across retries).
@@ -81,22 +77,4 @@ async fn handle(
         Claim::InFlight => Outcome::Failed(ErrorKind::InProgress.into()),
     };
     Ok((outcome, Some(verified)))
-}
-
-/// The body, refused with 413 as soon as it passes the limit.
-async fn read_bounded(mut body: Body) -> Result<Vec<u8>, Error> {
-    let mut bytes = Vec::new();
-    while let Some(frame) = body.frame().await {
-        let frame = frame.map_err(Error::body_failed)?;
-        if let Some(data) = frame.data_ref() {
-            if bytes.len() + data.len() > DEFAULT_MAX_BODY {
-                return Err(Error::with_detail(
-                    ErrorKind::PayloadTooLarge,
-                    format!("the body is larger than {DEFAULT_MAX_BODY} bytes"),
-                ));
-            }
-            bytes.extend_from_slice(data);
-        }
-    }
-    Ok(bytes)
 }
