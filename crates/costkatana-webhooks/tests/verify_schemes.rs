@@ -440,3 +440,243 @@ fn absurd_clock_values_do_not_overflow() {
         ErrorKind::FutureTimestamp
     );
 }
+
+#[test]
+fn overlong_headers_of_every_scheme() {
+    let long_hex = "ab".repeat(600);
+    let cases = [
+        vec![
+            ("X-Webhook-Timestamp", NOW.to_string()),
+            ("X-Webhook-Signature", long_hex.clone()),
+        ],
+        vec![
+            ("X-CostKatana-Timestamp", NOW.to_string()),
+            ("X-CostKatana-Signature", format!("sha256={long_hex}")),
+        ],
+        vec![(
+            "X-CostKatana-Signature",
+            format!("t={},v1={long_hex}", NOW / 1000),
+        )],
+    ];
+    for headers in cases {
+        let err = verifier().verify_at(&headers, BODY, NOW).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::MalformedSignature, "{err}");
+        assert!(err.message().contains("longer than 1024 bytes"), "{err}");
+    }
+}
+
+#[test]
+fn non_utf8_header_bytes_are_malformed() {
+    let hex = signature_hex(SECRET, &NOW.to_string(), BODY.as_bytes());
+    let now = NOW.to_string();
+    let cases: [(&str, Vec<(&str, &[u8])>); 4] = [
+        (
+            "x-webhook-timestamp",
+            vec![
+                ("X-Webhook-Timestamp", b"17773776\xff00000"),
+                ("X-Webhook-Signature", hex.as_bytes()),
+            ],
+        ),
+        (
+            "x-costkatana-timestamp",
+            vec![
+                ("X-CostKatana-Timestamp", b"\xc3\x28"),
+                ("X-CostKatana-Signature", hex.as_bytes()),
+            ],
+        ),
+        (
+            "x-costkatana-signature",
+            vec![("X-CostKatana-Signature", b"t=1777377600,v1=\x80")],
+        ),
+        (
+            "x-webhook-signature",
+            vec![
+                ("X-Webhook-Timestamp", now.as_bytes()),
+                ("X-Webhook-Signature", b"\xff\xfe"),
+            ],
+        ),
+    ];
+    for (name, headers) in cases {
+        let err = verifier().verify_at(&headers, BODY, NOW).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::MalformedSignature, "{name}");
+        assert_eq!(
+            err.message(),
+            format!("the {name} header is not valid text")
+        );
+    }
+}
+
+#[test]
+fn empty_and_degenerate_signature_values() {
+    let now = NOW.to_string();
+    let cases: [Vec<(&str, &str)>; 6] = [
+        vec![("X-Webhook-Timestamp", &now), ("X-Webhook-Signature", "")],
+        vec![("X-CostKatana-Signature", "")],
+        vec![("X-CostKatana-Signature", ",,,")],
+        vec![("X-CostKatana-Signature", "=")],
+        vec![("X-CostKatana-Signature", "t=,v1=")],
+        vec![
+            ("X-CostKatana-Timestamp", &now),
+            ("X-CostKatana-Signature", "sha256="),
+        ],
+    ];
+    for headers in cases {
+        let err = verifier().verify_at(&headers, BODY, NOW).unwrap_err();
+        assert_eq!(
+            err.kind(),
+            ErrorKind::MalformedSignature,
+            "{headers:?}: {err}"
+        );
+    }
+}
+
+#[test]
+fn malformed_details_name_the_problem() {
+    let hex = signature_hex(SECRET, &NOW.to_string(), BODY.as_bytes());
+    let secs = NOW / 1000;
+    let detail = |headers: &[(&str, String)]| {
+        verifier()
+            .verify_at(&headers, BODY, NOW)
+            .unwrap_err()
+            .message()
+            .to_owned()
+    };
+    assert_eq!(
+        detail(&[("X-Webhook-Signature", hex.clone())]),
+        "the X-Webhook-Signature header is present but X-Webhook-Timestamp is missing"
+    );
+    assert_eq!(
+        detail(&[("X-CostKatana-Signature", format!("sha256={hex}"))]),
+        "the X-CostKatana-Signature header is present but X-CostKatana-Timestamp is missing"
+    );
+    assert_eq!(
+        detail(&[(
+            "X-CostKatana-Signature",
+            format!("t={secs},t={secs},v1={hex}")
+        )]),
+        "the X-CostKatana-Signature header has more than one t="
+    );
+    assert_eq!(
+        detail(&[("X-CostKatana-Signature", format!("t={secs}"))]),
+        "the X-CostKatana-Signature header has no v1= signature"
+    );
+    assert_eq!(
+        detail(&[("X-CostKatana-Signature", format!("v1={hex}"))]),
+        "the X-CostKatana-Signature header has no t=<seconds> entry"
+    );
+    assert!(detail(&[
+        ("X-Webhook-Timestamp", "-1".into()),
+        ("X-Webhook-Signature", hex.clone())
+    ])
+    .contains("1 to 15 decimal digits (milliseconds since the epoch)"));
+    assert!(
+        detail(&[("X-CostKatana-Signature", format!("t={NOW},v1={hex}"))])
+            .contains("1 to 12 decimal digits (seconds since the epoch)")
+    );
+}
+
+#[test]
+fn zero_future_tolerance_means_zero() {
+    for scheme in Scheme::ALL {
+        let headers = sign(scheme, SECRET, NOW, BODY.as_bytes());
+        let strict = Verifier::builder()
+            .secret(SECRET)
+            .future_tolerance(Duration::ZERO)
+            .build()
+            .unwrap();
+        assert_eq!(
+            strict.verify_at(&headers, BODY, NOW).map(|v| v.scheme()),
+            Ok(scheme)
+        );
+        assert_eq!(
+            strict
+                .verify_at(&headers, BODY, NOW - 1)
+                .unwrap_err()
+                .kind(),
+            ErrorKind::FutureTimestamp,
+            "{scheme}"
+        );
+        // The past side keeps its default.
+        assert!(strict.verify_at(&headers, BODY, NOW + 300_000).is_ok());
+        assert_eq!(
+            strict
+                .verify_at(&headers, BODY, NOW + 300_001)
+                .unwrap_err()
+                .kind(),
+            ErrorKind::StaleTimestamp
+        );
+    }
+}
+
+#[test]
+fn upper_case_hex_in_every_scheme() {
+    let ms = NOW.to_string();
+    let secs = (NOW / 1000).to_string();
+    let upper_ms = signature_hex(SECRET, &ms, BODY.as_bytes()).to_uppercase();
+    let upper_s = signature_hex(SECRET, &secs, BODY.as_bytes()).to_uppercase();
+    let cases = [
+        (
+            Scheme::Current,
+            vec![
+                ("X-Webhook-Timestamp".to_owned(), ms.clone()),
+                ("X-Webhook-Signature".to_owned(), upper_ms.clone()),
+            ],
+        ),
+        (
+            Scheme::Legacy,
+            vec![
+                ("X-CostKatana-Timestamp".to_owned(), ms.clone()),
+                (
+                    "X-CostKatana-Signature".to_owned(),
+                    format!("sha256={upper_ms}"),
+                ),
+            ],
+        ),
+        (
+            Scheme::Documented,
+            vec![(
+                "X-CostKatana-Signature".to_owned(),
+                format!("t={secs},v1={upper_s}"),
+            )],
+        ),
+    ];
+    for (scheme, headers) in cases {
+        let verified = verifier().verify_at(&headers, BODY, NOW).unwrap();
+        assert_eq!(verified.scheme(), scheme);
+        // The matched signature is reported in lowercase whatever was sent.
+        assert_eq!(
+            verified.signature_hex(),
+            verified.signature_hex().to_lowercase()
+        );
+    }
+}
+
+#[test]
+fn the_current_headers_win_when_both_families_are_present() {
+    let mut headers = sign(Scheme::Current, SECRET, NOW, BODY.as_bytes());
+    headers.push(("X-CostKatana-Signature".into(), "garbage".into()));
+    assert_eq!(kind(&headers, BODY, NOW), Ok(Scheme::Current));
+    // Pinned to documented, the same request is judged by its documented header.
+    let pinned = Verifier::builder()
+        .secret(SECRET)
+        .scheme(Scheme::Documented)
+        .build()
+        .unwrap();
+    assert_eq!(
+        pinned.verify_at(&headers, BODY, NOW).unwrap_err().kind(),
+        ErrorKind::MalformedSignature
+    );
+}
+
+#[test]
+fn documented_timestamp_is_whole_seconds() {
+    // The documented t= is in seconds: the window edges fall on whole seconds.
+    let headers = sign(Scheme::Documented, SECRET, NOW + 999, BODY.as_bytes());
+    let verified = verifier().verify_at(&headers, BODY, NOW).unwrap();
+    assert_eq!(verified.timestamp_ms(), NOW);
+    assert!(verifier().verify_at(&headers, BODY, NOW + 300_000).is_ok());
+    assert_eq!(
+        kind(&headers, BODY, NOW + 300_001),
+        Err(ErrorKind::StaleTimestamp)
+    );
+}
