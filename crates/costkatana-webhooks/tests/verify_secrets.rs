@@ -71,16 +71,28 @@ fn the_key_is_the_secret_text() {
         .unwrap()
         .verify_at(&prefixed, BODY, NOW)
         .is_err());
-    // A hex-looking secret is not decoded: signing with its decoded bytes fails.
-    let hex_secret = "00ff00ff00ff00ff";
-    let verifier = Verifier::builder().secret(hex_secret).build().unwrap();
+    // A hex-looking secret is not decoded: "616263" is keyed as those six
+    // characters, never as the bytes "abc" it would decode to.
+    let verifier = Verifier::builder().secret("616263").build().unwrap();
     assert!(verifier
-        .verify_at(&sign(Scheme::Current, hex_secret, NOW, BODY), BODY, NOW)
+        .verify_at(&sign(Scheme::Current, "616263", NOW, BODY), BODY, NOW)
         .is_ok());
-    let decoded = String::from_utf8_lossy(&[0, 255, 0, 255, 0, 255, 0, 255]).into_owned();
-    assert!(verifier
-        .verify_at(&sign(Scheme::Current, &decoded, NOW, BODY), BODY, NOW)
-        .is_err());
+    assert_eq!(
+        verifier
+            .verify_at(&sign(Scheme::Current, "abc", NOW, BODY), BODY, NOW)
+            .unwrap_err()
+            .kind(),
+        ErrorKind::InvalidSignature
+    );
+    // Nor is a base64-looking one ("YWJj" is "abc").
+    let verifier = Verifier::builder().secret("YWJj").build().unwrap();
+    assert_eq!(
+        verifier
+            .verify_at(&sign(Scheme::Current, "abc", NOW, BODY), BODY, NOW)
+            .unwrap_err()
+            .kind(),
+        ErrorKind::InvalidSignature
+    );
     // Non-ASCII secrets are keyed by their UTF-8 bytes.
     let unicode = "clé-secrète-✓";
     let verifier = Verifier::builder().secret(unicode).build().unwrap();
@@ -128,4 +140,70 @@ fn secrets_never_show_in_debug_output() {
         .build()
         .unwrap();
     assert!(!format!("{verifier:?}").contains("super-secret-value"));
+}
+
+#[test]
+fn documented_rotation_on_both_sides() {
+    // The sender lists two signatures, the receiver holds two secrets: the
+    // index reported is that of the local secret, whichever v1 matched.
+    let secs = (NOW / 1000).to_string();
+    let header = format!(
+        "t={secs},v1={},v1={}",
+        signature_hex("sender-old", &secs, BODY),
+        signature_hex("sender-new", &secs, BODY)
+    );
+    let headers = [("X-CostKatana-Signature", header.as_str())];
+    for (secrets, index) in [
+        (["sender-new", "unrelated"], 0),
+        (["unrelated", "sender-old"], 1),
+        (["sender-old", "sender-new"], 0),
+    ] {
+        let verifier = Verifier::builder()
+            .secret(secrets[0])
+            .secret(secrets[1])
+            .build()
+            .unwrap();
+        let verified = verifier.verify_at(&headers, BODY, NOW).unwrap();
+        assert_eq!(verified.secret_index(), index, "{secrets:?}");
+    }
+}
+
+#[test]
+fn eight_v1_entries_are_accepted_nine_are_not() {
+    let secs = (NOW / 1000).to_string();
+    let good = signature_hex("s3cret", &secs, BODY);
+    let other = signature_hex("other", &secs, BODY);
+    let verifier = Verifier::builder().secret("s3cret").build().unwrap();
+    let header = |n: usize| {
+        let mut value = format!("t={secs}");
+        for _ in 1..n {
+            value.push_str(&format!(",v1={other}"));
+        }
+        value.push_str(&format!(",v1={good}"));
+        value
+    };
+    let eight = header(8);
+    assert!(verifier
+        .verify_at(&[("X-CostKatana-Signature", eight.as_str())], BODY, NOW)
+        .is_ok());
+    let nine = header(9);
+    let err = verifier
+        .verify_at(&[("X-CostKatana-Signature", nine.as_str())], BODY, NOW)
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::MalformedSignature);
+    assert!(err.message().contains("more than 8 signatures"), "{err}");
+}
+
+#[test]
+fn secret_list_from_an_environment_variable() {
+    let verifier = Verifier::builder()
+        .secrets(Secret::parse_list("whsec_new,\twhsec_old\n").unwrap())
+        .build()
+        .unwrap();
+    let verified = verifier
+        .verify_at(&sign(Scheme::Current, "whsec_old", NOW, BODY), BODY, NOW)
+        .unwrap();
+    assert_eq!(verified.secret_index(), 1);
+    assert!(Secret::parse_list("").is_err());
+    assert!(Secret::parse_list(" , ").is_err());
 }
