@@ -1,7 +1,7 @@
 //! Property tests: no input panics the verifier, and sign → verify
 //! round-trips for any bytes, secret, scheme and time in the window.
 
-use costkatana_webhooks::testing::sign;
+use costkatana_webhooks::testing::{sign, signature_hex};
 use costkatana_webhooks::{ErrorKind, Payload, Scheme, Verifier};
 use proptest::prelude::*;
 
@@ -11,6 +11,30 @@ fn scheme() -> impl Strategy<Value = Scheme> {
     prop::sample::select(Scheme::ALL.to_vec())
 }
 
+/// Any secret `Secret::new` accepts: non-empty, no surrounding whitespace,
+/// any other characters (NUL and non-ASCII included).
+fn secret() -> impl Strategy<Value = String> {
+    prop::collection::vec(any::<char>(), 1..40)
+        .prop_map(String::from_iter)
+        .prop_filter("no surrounding whitespace", |s| {
+            s.trim() == s && !s.is_empty()
+        })
+}
+
+/// `name` with each letter's case chosen by `mask`.
+fn recase(name: &str, mask: u64) -> String {
+    name.chars()
+        .enumerate()
+        .map(|(i, c)| {
+            if mask >> (i % 64) & 1 == 1 {
+                c.to_ascii_uppercase()
+            } else {
+                c.to_ascii_lowercase()
+            }
+        })
+        .collect()
+}
+
 fn header_name() -> impl Strategy<Value = String> {
     prop_oneof![
         Just("X-Webhook-Signature".to_owned()),
@@ -18,6 +42,7 @@ fn header_name() -> impl Strategy<Value = String> {
         Just("X-CostKatana-Signature".to_owned()),
         Just("X-CostKatana-Timestamp".to_owned()),
         "[A-Za-z-]{1,20}",
+        any::<String>(),
     ]
 }
 
@@ -53,15 +78,66 @@ proptest! {
     #[test]
     fn sign_then_verify_round_trips(
         body in prop::collection::vec(any::<u8>(), 0..2048),
-        secret in "[^\\s]([^\\x00]{0,40}[^\\s])?",
+        secret in secret(),
         scheme in scheme(),
-        signed_at in (NOW - 299_000)..(NOW + 299_000),
+        signed_at in (NOW - 300_000)..=(NOW + 300_000),
+        case_mask in any::<u64>(),
     ) {
-        let headers = sign(scheme, &secret, signed_at, &body);
+        let headers: Vec<(String, String)> = sign(scheme, &secret, signed_at, &body)
+            .into_iter()
+            .map(|(name, value)| (recase(&name, case_mask), value))
+            .collect();
         let verifier = Verifier::builder().secret(secret.as_str()).build().unwrap();
         let verified = verifier.verify_at(&headers, body.clone(), NOW).unwrap();
         prop_assert_eq!(verified.scheme(), scheme);
         prop_assert_eq!(verified.body(), &body[..]);
+        prop_assert_eq!(verified.secret_index(), 0);
+    }
+
+    #[test]
+    fn documented_header_in_any_arrangement(
+        body in prop::collection::vec(any::<u8>(), 0..256),
+        others in prop::collection::vec("[a-z0-9]{1,8}", 0..5),
+        unknown in prop::collection::vec(("[a-s][a-z0-9]{0,3}", "[A-Za-z0-9]{0,12}"), 0..3),
+        order in any::<prop::sample::Index>(),
+        spaces in prop::collection::vec(" {0,2}", 16),
+    ) {
+        let secs = (NOW / 1000).to_string();
+        let mut entries = vec![format!("t={secs}"), format!("v1={}", signature_hex("s3cret", &secs, &body))];
+        entries.extend(others.iter().take(6).map(|s| format!("v1={}", signature_hex(s, &secs, &body))));
+        entries.extend(unknown.iter().map(|(k, v)| format!("{k}={v}")));
+        let rotate = order.index(entries.len());
+        entries.rotate_left(rotate);
+        let value = entries
+            .iter()
+            .zip(&spaces)
+            .map(|(entry, pad)| format!("{pad}{entry}{pad}"))
+            .collect::<Vec<_>>()
+            .join(",");
+        let verifier = Verifier::builder().secret("s3cret").build().unwrap();
+        let verified = verifier.verify_at(&[("X-CostKatana-Signature", value.as_str())], body, NOW);
+        prop_assert_eq!(verified.map(|v| v.scheme()).map_err(|e| e.to_string()), Ok(Scheme::Documented), "{}", value);
+    }
+
+    #[test]
+    fn a_flipped_signature_bit_fails(
+        body in prop::collection::vec(any::<u8>(), 0..256),
+        scheme in scheme(),
+        byte in 0usize..32,
+        bit in 0u8..8,
+    ) {
+        let secs_or_ms = if scheme == Scheme::Documented { (NOW / 1000).to_string() } else { NOW.to_string() };
+        let mut tag = hex::decode(signature_hex("s3cret", &secs_or_ms, &body)).unwrap();
+        tag[byte] ^= 1 << bit;
+        let hex = hex::encode(tag);
+        let headers: Vec<(&str, String)> = match scheme {
+            Scheme::Current => vec![("X-Webhook-Timestamp", secs_or_ms), ("X-Webhook-Signature", hex)],
+            Scheme::Legacy => vec![("X-CostKatana-Timestamp", secs_or_ms), ("X-CostKatana-Signature", format!("sha256={hex}"))],
+            _ => vec![("X-CostKatana-Signature", format!("t={secs_or_ms},v1={hex}"))],
+        };
+        let verifier = Verifier::builder().secret("s3cret").build().unwrap();
+        let err = verifier.verify_at(&headers, body, NOW).unwrap_err();
+        prop_assert_eq!(err.kind(), ErrorKind::InvalidSignature);
     }
 
     #[test]
