@@ -45,10 +45,11 @@ fn receiver(runs: &Runs, fail_first: bool, ack_first: Option<usize>) -> Receiver
 }
 
 /// The sender: resends the identical request on 5xx, a bounded number of
-/// times; returns every outcome it saw.
+/// times (a bound against livelock, generous so that a worker thread the
+/// OS deschedules mid-handler cannot fail the test); returns every outcome.
 async fn deliver(receiver: Receiver, request: Request) -> Vec<Outcome> {
     let mut seen = Vec::new();
-    for _ in 0..1_000 {
+    for _ in 0..100_000 {
         let outcome = request.send(&receiver).await;
         let status = outcome.response().status;
         seen.push(outcome);
@@ -58,7 +59,7 @@ async fn deliver(receiver: Receiver, request: Request) -> Vec<Outcome> {
             other => panic!("a {other} is a permanent failure: {seen:?}"),
         }
     }
-    panic!("not delivered after 1000 attempts: {:?}", seen.last());
+    panic!("not delivered after 100000 attempts: {:?}", seen.last());
 }
 
 /// Every copy of every event, each from its own task, interleaved.

@@ -24,17 +24,18 @@ enum OldHolder {
     IsDropped,
 }
 
-/// A receiver whose `n`-th handler run (from 0) counts itself in `started`,
+/// A receiver whose `n`-th handler run (from 0) adds a permit to `started`,
 /// then waits for a permit of `gates[n]`; run 0 fails if `fail_first`.
 fn gated(
     clock: &Arc<ManualClock>,
     gates: &[Arc<Semaphore>; 2],
-    started: &Arc<AtomicUsize>,
+    started: &Arc<Semaphore>,
     fail_first: bool,
 ) -> Receiver {
-    let (gates, started) = (gates.clone(), started.clone());
+    let (gates, started, runs) = (gates.clone(), started.clone(), AtomicUsize::new(0));
     builder(clock, move |_, _| {
-        let run = started.fetch_add(1, Ordering::SeqCst);
+        let run = runs.fetch_add(1, Ordering::SeqCst);
+        started.add_permits(1);
         let gate = gates[run.min(1)].clone();
         async move {
             gate.acquire().await.unwrap().forget();
@@ -54,31 +55,25 @@ fn spawn_send(receiver: &Receiver, request: &Request) -> JoinHandle<Outcome> {
     tokio::spawn(async move { request.send(&receiver).await })
 }
 
-/// Yields until `n` handler runs have started (bounded, no sleeping).
-async fn until_started(started: &AtomicUsize, n: usize) {
-    for _ in 0..10_000 {
-        if started.load(Ordering::SeqCst) >= n {
-            return;
-        }
-        tokio::task::yield_now().await;
-    }
-    panic!("handler run {n} never started");
+/// Waits until one more handler run has started.
+async fn next_start(started: &Semaphore) {
+    started.acquire().await.unwrap().forget();
 }
 
 async fn overtaken(old: OldHolder) {
     let clock = Arc::new(ManualClock::new(NOW));
     let gates = [Arc::new(Semaphore::new(0)), Arc::new(Semaphore::new(0))];
-    let started = Arc::new(AtomicUsize::new(0));
+    let started = Arc::new(Semaphore::new(0));
     let receiver = gated(&clock, &gates, &started, matches!(old, OldHolder::Fails));
     let request = Request::event("evt_overtaken");
 
     let first = spawn_send(&receiver, &request);
-    until_started(&started, 1).await;
+    next_start(&started).await;
     clock.advance_ms(LEASE_MS - 1);
     assert_eq!(code(&request.send(&receiver).await), "in_progress");
     clock.advance_ms(1);
     let second = spawn_send(&receiver, &request);
-    until_started(&started, 2).await;
+    next_start(&started).await;
     assert_eq!(
         code(&request.send(&receiver).await),
         "in_progress",
@@ -109,7 +104,7 @@ async fn overtaken(old: OldHolder) {
         "in_progress",
         "the overtaken holder did not settle the new claim"
     );
-    assert_eq!(started.load(Ordering::SeqCst), 2, "no third run");
+    assert_eq!(started.available_permits(), 0, "no third run");
     gates[1].add_permits(1);
     assert_eq!(code(&second.await.unwrap()), "processed");
     assert_eq!(code(&request.send(&receiver).await), "duplicate");
@@ -125,7 +120,8 @@ async fn an_overtaken_holder_that_fails_does_not_release_the_new_claim() {
     overtaken(OldHolder::Fails).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+// One thread: the dropped guard's spawned release runs within the yields.
+#[tokio::test]
 async fn an_overtaken_holder_that_is_dropped_does_not_release_the_new_claim() {
     overtaken(OldHolder::IsDropped).await;
 }
