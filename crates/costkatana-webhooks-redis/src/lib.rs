@@ -27,39 +27,83 @@
 //! The in-memory store is right for one receiver process. Pick Redis when
 //! several replicas receive the same endpoint (the sender's retries and its
 //! fallback mode may reach different replicas, even at the same time), or
-//! when a restart must not forget what was handled.
+//! when a restart or a deploy must not forget what was handled. The price
+//! is a round trip per step (claim, then complete or release) and a
+//! dependency that can fail: when Redis is down, deliveries are answered
+//! 503 `store_unavailable` and the sender retries them later.
 //!
 //! # TTL, lease and the sender's retries
 //!
 //! The sender retries 5xx answers and time-outs about 10, 20 and 40 s later
-//! by default (up to 10 retries, capped at an hour apart), always re-sending
-//! the original request, and can replay a delivery up to 30 days later.
+//! by default (up to 10 retries, each delay capped at an hour, so a retry
+//! may come hours later), always re-sending the original request, and can
+//! replay a delivery up to 30 days later.
 //! - The **dedupe TTL** (receiver default 24 h) is how long a handled event
-//!   is remembered: keep it at least as long as the verifier's past
-//!   tolerance (the receiver refuses less), and longer than the retry span
-//!   you accept.
+//!   is remembered: it covers every retry, even with the maximum settings.
+//!   Keep it at least as long as the verifier's past tolerance (the
+//!   receiver refuses less), or a late copy slips past both checks; replays
+//!   older than the TTL are handled again, by design.
 //! - The **lease** (receiver default 60 s) is how long an in-flight claim
-//!   holds: longer than your slowest handler, short enough that a crashed
-//!   replica's claim frees before the sender's later retries.
+//!   holds. It must exceed the handler's run time, or a retry arriving
+//!   while the handler still runs is handled a second time; and it should
+//!   be short enough that a crashed replica's claim frees before the
+//!   sender's next retries (with defaults the third retry comes about 70 s
+//!   after the first attempt), or the event runs out of retries while its
+//!   claim is held. In-flight copies are answered 503, so the sender
+//!   retries them.
 //!
-//! # Redis Cluster and managed Redis
+//! # Keys, Redis Cluster and managed Redis
 //!
-//! Every operation is a single-key command or a single-key script, so keys
-//! may live on any shard: no hash tags are needed. Use `rediss://` for TLS
-//! and put the password (and user) in the URL. Keys are
-//! `<prefix><namespace>:event:<id>` (or `:signature:<hex>` for bodies
-//! without an id) and expire by themselves.
+//! Keys are `<prefix><receiver key>`: the prefix (default
+//! `costkatana:webhooks:`) followed by the receiver's key, which is already
+//! namespaced (`<namespace>:event:<id>`, or `:signature:<hex>` for bodies
+//! without an id). They hold `inflight:<token>` or `done` and expire by
+//! themselves (`PX`), so nothing needs cleaning up.
+//!
+//! Every operation touches exactly one key (a single-key script), so the
+//! store works unchanged on Redis Cluster, each key on whichever shard owns
+//! it; a hash tag in the prefix (`{webhooks}:`) would only be needed for
+//! multi-key operations, which this store never makes, and would put every
+//! key on one shard. The scripts use `EVALSHA` and load themselves again
+//! after a restart or failover (their cache is empty there).
+//!
+//! Managed Redis: use `rediss://` for TLS (certificates are checked against
+//! the web PKI roots), and put the credentials and database in the URL:
+//! `rediss://user:password@host:6380/0`. Connection errors never include
+//! the password. [`RedisStore::connect`] waits at most the timeout, so a
+//! receiver started while Redis is unreachable fails fast with a clear
+//! error; afterwards the connection reconnects by itself.
 //!
 //! # Why `redis` (redis-rs)
 //!
-//! Its `ConnectionManager` reconnects by itself, `Script` runs `EVALSHA`
-//! with an `EVAL` fallback, and it has no runtime of its own beyond Tokio;
-//! `fred` offers more (pools, cluster routing) than three single-key
-//! scripts need.
+//! Its `ConnectionManager` multiplexes one connection and reconnects by
+//! itself, and `Script` runs `EVALSHA` with the fallback built in; it needs
+//! nothing but Tokio. `fred` offers more (pools, cluster routing, its own
+//! reconnect policies) than three single-key scripts need, at a larger
+//! dependency tree.
 
+mod builder;
 mod scripts;
 mod store;
 #[cfg(feature = "testing")]
 pub mod testing;
 
-pub use store::{RedisStore, RedisStoreBuilder, DEFAULT_PREFIX, DEFAULT_TIMEOUT};
+use std::time::Duration;
+
+pub use builder::RedisStoreBuilder;
+pub use store::RedisStore;
+
+/// The default key prefix: `costkatana:webhooks:`.
+///
+/// ```
+/// assert_eq!(costkatana_webhooks_redis::DEFAULT_PREFIX, "costkatana:webhooks:");
+/// ```
+pub const DEFAULT_PREFIX: &str = "costkatana:webhooks:";
+
+/// The default bound on every Redis call, connecting included: 2 s.
+///
+/// ```
+/// use std::time::Duration;
+/// assert_eq!(costkatana_webhooks_redis::DEFAULT_TIMEOUT, Duration::from_secs(2));
+/// ```
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(2);

@@ -1,20 +1,22 @@
-//! The three atomic steps, each one Lua script: one round trip, one key.
+//! The three atomic steps, each one Lua script on one key: one round trip
+//! (`EVALSHA`, falling back to loading the script once per server).
 
 use redis::Script;
 
-/// `SET key inflight:<token> NX PX lease`; on failure, what is there:
-/// 1 = claimed, 2 = done, 3 = in flight elsewhere.
+/// `SET key inflight:<token> NX PX <lease ms>`. Answers nil when the claim
+/// was taken, else what the key holds (`done` or another holder's
+/// `inflight:<token>`), read in the same atomic step.
 pub(crate) fn claim() -> Script {
     Script::new(
         r"
-        if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 1 end
-        if redis.call('GET', KEYS[1]) == 'done' then return 2 end
-        return 3
+        if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return false end
+        return redis.call('GET', KEYS[1])
         ",
     )
 }
 
-/// Marks the key done for `ttl` ms, only if `token` still holds it.
+/// Sets the key to `done` for `<ttl ms>`, only if `inflight:<token>` still
+/// holds it. Answers 1 if it did, 0 if the claim was no longer ours.
 pub(crate) fn complete() -> Script {
     Script::new(
         r"
@@ -27,7 +29,8 @@ pub(crate) fn complete() -> Script {
     )
 }
 
-/// Deletes the key, only if `token` still holds it.
+/// Deletes the key, only if `inflight:<token>` still holds it. Answers 1 if
+/// it did, 0 if the claim was no longer ours.
 pub(crate) fn release() -> Script {
     Script::new(
         r"

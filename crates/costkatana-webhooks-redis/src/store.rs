@@ -1,28 +1,42 @@
-//! The Redis dedupe store.
+//! The Redis dedupe store: the three steps, each bounded and one round trip.
 
 use std::future::Future;
 use std::time::Duration;
 
 use costkatana_webhooks::dedupe::{Claim, ClaimToken, DedupeStore, StoreError, StoreFuture};
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::aio::ConnectionManager;
 use redis::Script;
 
-use crate::scripts;
+use crate::builder::RedisStoreBuilder;
 
-/// The default key prefix.
-pub const DEFAULT_PREFIX: &str = "costkatana:webhooks:";
-/// The default bound on every Redis call, connecting included.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(2);
+/// What a completed key holds.
+const DONE: &[u8] = b"done";
+/// What an in-flight key holds, before the holder's token.
+const IN_FLIGHT: &str = "inflight:";
+/// Redis refuses `PX` deadlines past `i64::MAX` ms from now; anything this
+/// long is "forever" in practice.
+const MAX_PX_MS: u64 = 1 << 60;
 
 /// A [`DedupeStore`] on Redis, shared by every replica of a receiver.
 ///
-/// Each step is one round trip on one key: `claim` is `SET key token NX PX
-/// lease` (reading back what is there when the key is taken, in the same
-/// script); `complete` and `release` compare the token first, so a holder
-/// whose lease expired can never settle someone else's claim. Every call is
-/// bounded by a timeout; a failure is [`StoreError`], answered 503
-/// `store_unavailable` so the sender retries, and no handler runs without
-/// a claim (fail closed). The connection reconnects by itself.
+/// Each step is one round trip on one key `<prefix><key>`:
+/// - `claim` runs `SET key "inflight:<token>" NX PX <lease>` and, when the
+///   key is taken, reads back in the same script whether it is `done`
+///   ([`Claim::Done`]) or another holder's ([`Claim::InFlight`]);
+/// - `complete` sets the key to `done` for the TTL and `release` deletes
+///   it, both only if it still holds this claim's token, so a holder whose
+///   lease expired never settles someone else's claim.
+///
+/// Every call is bounded by the timeout (default 2 s). Redis down, slow or
+/// failing over is a [`StoreError`], which the receiver answers 503
+/// `store_unavailable` so the sender retries: no handler runs without a
+/// claim (fail closed), unless
+/// [`RedisStoreBuilder::dangerously_fail_open`] was chosen. The connection
+/// reconnects by itself; cloning the store shares it.
+///
+/// A claim that timed out may still reach Redis after the answer was given
+/// up on: its key then holds a claim nobody owns, answered in flight (503)
+/// until the lease ends, after which the sender's retry is processed.
 ///
 /// ```no_run
 /// use costkatana_webhooks::receiver::{Delivery, HandlerError, Receiver, Router};
@@ -39,13 +53,19 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(2);
 /// ```
 #[derive(Clone)]
 pub struct RedisStore {
-    connection: ConnectionManager,
-    prefix: String,
-    timeout: Duration,
-    fail_open: bool,
-    claim: Script,
-    complete: Script,
-    release: Script,
+    pub(crate) connection: ConnectionManager,
+    pub(crate) prefix: String,
+    pub(crate) timeout: Duration,
+    pub(crate) fail_open: bool,
+    pub(crate) scripts: Scripts,
+}
+
+/// The prepared scripts (each knows its SHA1 for `EVALSHA`).
+#[derive(Clone)]
+pub(crate) struct Scripts {
+    pub(crate) claim: Script,
+    pub(crate) complete: Script,
+    pub(crate) release: Script,
 }
 
 impl std::fmt::Debug for RedisStore {
@@ -59,30 +79,60 @@ impl std::fmt::Debug for RedisStore {
 }
 
 impl RedisStore {
-    /// Connects with the defaults (prefix `costkatana:webhooks:`, 2 s
-    /// timeout, fail closed).
+    /// Connects with the defaults: prefix [`DEFAULT_PREFIX`](crate::DEFAULT_PREFIX),
+    /// timeout [`DEFAULT_TIMEOUT`](crate::DEFAULT_TIMEOUT) (2 s), fail closed.
     ///
-    /// `url` is `redis://[:password@]host[:port][/db]`, or `rediss://` for
-    /// TLS (user names work too: `redis://user:password@host`).
+    /// `url` is `redis://[[user]:password@]host[:port][/db]`, or `rediss://`
+    /// for TLS (certificates checked against the web PKI roots).
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), costkatana_webhooks::dedupe::StoreError> {
+    /// use costkatana_webhooks_redis::RedisStore;
+    /// let store = RedisStore::connect("rediss://:password@redis.internal:6380/2").await?;
+    /// # Ok(()) }
+    /// ```
     ///
     /// # Errors
     ///
-    /// A malformed URL, or a server that cannot be reached within the timeout.
+    /// A [`StoreError`] when the URL is malformed, or when the server does
+    /// not answer `PING` within the timeout (unreachable, TLS or password
+    /// refused). It never waits longer than the timeout.
     pub async fn connect(url: &str) -> Result<RedisStore, StoreError> {
         RedisStore::builder(url).build().await
     }
 
     /// A builder, to set the prefix, the timeout or fail-open.
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), costkatana_webhooks::dedupe::StoreError> {
+    /// use std::time::Duration;
+    /// use costkatana_webhooks_redis::RedisStore;
+    ///
+    /// let store = RedisStore::builder("redis://127.0.0.1:6379/0")
+    ///     .prefix("billing:webhooks:")
+    ///     .timeout(Duration::from_millis(500))
+    ///     .build()
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
     pub fn builder(url: &str) -> RedisStoreBuilder {
-        RedisStoreBuilder {
-            url: url.to_owned(),
-            prefix: DEFAULT_PREFIX.to_owned(),
-            timeout: DEFAULT_TIMEOUT,
-            fail_open: false,
-        }
+        RedisStoreBuilder::new(url)
     }
 
-    /// Runs `call` within the timeout, as a `StoreError` on failure.
+    /// The prefix in front of every key.
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), costkatana_webhooks::dedupe::StoreError> {
+    /// use costkatana_webhooks_redis::{RedisStore, DEFAULT_PREFIX};
+    /// let store = RedisStore::connect("redis://127.0.0.1:6379/0").await?;
+    /// assert_eq!(store.prefix(), DEFAULT_PREFIX);
+    /// # Ok(()) }
+    /// ```
+    pub fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
+    /// Runs `call` within the timeout; any failure is a [`StoreError`].
     async fn bounded<T>(
         &self,
         what: &str,
@@ -101,24 +151,30 @@ impl RedisStore {
     async fn claim_key(&self, key: &str, lease: Duration) -> Result<Claim, StoreError> {
         let token = ClaimToken::random();
         let mut connection = self.connection.clone();
-        let mut call = self.claim.key(self.key(key));
+        let mut call = self.scripts.claim.key(self.key(key));
         call.arg(in_flight(token)).arg(millis(lease));
-        let answer: i64 = match self
+        let held: Option<Vec<u8>> = match self
             .bounded("claim", call.invoke_async(&mut connection))
             .await
         {
-            Ok(answer) => answer,
-            // Fail open: handle the event without a claim (it may run twice).
-            Err(_) if self.fail_open => return Ok(Claim::Fresh(token)),
+            Ok(held) => held,
+            Err(err) if self.fail_open => {
+                // The same token: should the claim have landed after all,
+                // completing or releasing it still works.
+                tracing::warn!(error = %err, "dedupe store failed; handling without a claim (fail-open)");
+                return Ok(Claim::Fresh(token));
+            }
             Err(err) => return Err(err),
         };
-        match answer {
-            1 => Ok(Claim::Fresh(token)),
-            2 => Ok(Claim::Done),
-            3 => Ok(Claim::InFlight),
-            other => Err(StoreError::new(format!(
-                "redis claim: unexpected answer {other}"
-            ))),
+        match held.as_deref() {
+            None => Ok(Claim::Fresh(token)),
+            Some(DONE) => Ok(Claim::Done),
+            Some(other) if other.starts_with(IN_FLIGHT.as_bytes()) => Ok(Claim::InFlight),
+            // Not ours: never guess (the value is not echoed: it is not ours to log).
+            Some(_) => Err(StoreError::new(
+                "redis claim: the key holds a value this store did not write; \
+                 is the prefix shared with other data?",
+            )),
         }
     }
 
@@ -138,8 +194,12 @@ impl RedisStore {
         }
         let result: Result<i64, _> = self.bounded(what, call.invoke_async(&mut connection)).await;
         match result {
+            // 0: the claim was no longer ours, which is not an error.
             Ok(_) => Ok(()),
-            Err(_) if self.fail_open => Ok(()),
+            Err(err) if self.fail_open => {
+                tracing::warn!(error = %err, "dedupe store failed to {what} a claim (fail-open)");
+                Ok(())
+            }
             Err(err) => Err(err),
         }
     }
@@ -150,13 +210,15 @@ impl RedisStore {
 }
 
 fn in_flight(token: ClaimToken) -> String {
-    format!("inflight:{}", token.to_hex())
+    format!("{IN_FLIGHT}{}", token.to_hex())
 }
 
+/// Whole milliseconds for `PX`: at least 1 (Redis refuses 0), at most
+/// [`MAX_PX_MS`].
 fn millis(duration: Duration) -> u64 {
     u64::try_from(duration.as_millis())
         .unwrap_or(u64::MAX)
-        .max(1)
+        .clamp(1, MAX_PX_MS)
 }
 
 impl DedupeStore for RedisStore {
@@ -170,91 +232,23 @@ impl DedupeStore for RedisStore {
         token: ClaimToken,
         ttl: Duration,
     ) -> StoreFuture<'a, ()> {
-        Box::pin(self.settle("complete", &self.complete, key, token, Some(ttl)))
+        Box::pin(self.settle("complete", &self.scripts.complete, key, token, Some(ttl)))
     }
 
     fn release<'a>(&'a self, key: &'a str, token: ClaimToken) -> StoreFuture<'a, ()> {
-        Box::pin(self.settle("release", &self.release, key, token, None))
+        Box::pin(self.settle("release", &self.scripts.release, key, token, None))
     }
 }
 
-/// Builds a [`RedisStore`].
-///
-/// | setting | default |
-/// |---|---|
-/// | prefix | `costkatana:webhooks:` |
-/// | timeout | 2 s per call, and for connecting |
-/// | on Redis failure | fail closed (503, the sender retries) |
-#[derive(Debug, Clone)]
-#[must_use]
-pub struct RedisStoreBuilder {
-    url: String,
-    prefix: String,
-    timeout: Duration,
-    fail_open: bool,
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-impl RedisStoreBuilder {
-    /// The prefix of every key (default `costkatana:webhooks:`); the
-    /// receiver's namespace and the event id follow it.
-    pub fn prefix(mut self, prefix: impl Into<String>) -> Self {
-        self.prefix = prefix.into();
-        self
-    }
-
-    /// The bound on every call and on connecting (default 2 s).
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = timeout;
-        self
-    }
-
-    /// **Fail open**: when Redis cannot be reached, handle deliveries
-    /// anyway, without a claim. No delivery waits for Redis, but an event
-    /// delivered twice while Redis is down is handled twice. The default,
-    /// fail closed, answers 503 and lets the sender retry later.
-    pub fn dangerously_fail_open(mut self) -> Self {
-        self.fail_open = true;
-        self
-    }
-
-    /// Connects.
-    ///
-    /// # Errors
-    ///
-    /// A malformed URL, or a server that cannot be reached within the timeout.
-    pub async fn build(self) -> Result<RedisStore, StoreError> {
-        let client = redis::Client::open(self.url.as_str())
-            .map_err(|err| StoreError::new(format!("invalid Redis URL: {err}")))?;
-        // Reconnect quickly and keep trying: a restarted or failed-over
-        // server is picked up within about one timeout.
-        let bound = u64::try_from(self.timeout.as_millis())
-            .unwrap_or(u64::MAX)
-            .max(1);
-        let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(self.timeout)
-            .set_response_timeout(self.timeout)
-            .set_factor(50)
-            .set_max_delay(bound)
-            .set_number_of_retries(2);
-        let connect = client.get_connection_manager_with_config(config);
-        let connection = match tokio::time::timeout(self.timeout, connect).await {
-            Ok(Ok(connection)) => connection,
-            Ok(Err(err)) => return Err(StoreError::new(format!("cannot connect to Redis: {err}"))),
-            Err(_) => {
-                return Err(StoreError::new(format!(
-                    "cannot connect to Redis within {:?}",
-                    self.timeout
-                )))
-            }
-        };
-        Ok(RedisStore {
-            connection,
-            prefix: self.prefix,
-            timeout: self.timeout,
-            fail_open: self.fail_open,
-            claim: scripts::claim(),
-            complete: scripts::complete(),
-            release: scripts::release(),
-        })
+    #[test]
+    fn durations_become_valid_px_values() {
+        assert_eq!(millis(Duration::ZERO), 1);
+        assert_eq!(millis(Duration::from_micros(1_500)), 1);
+        assert_eq!(millis(Duration::from_secs(60)), 60_000);
+        assert_eq!(millis(Duration::MAX), MAX_PX_MS);
     }
 }

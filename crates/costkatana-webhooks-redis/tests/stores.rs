@@ -1,107 +1,184 @@
-//! One suite of claim / complete / release / lease / TTL cases, run against
-//! the in-memory store (with a manual clock) and a real redis-server (with
-//! real time, so its durations are short).
+//! The shared suite against the in-memory store (manual clock) and a real
+//! redis-server (real time), then what the Redis store writes.
 
-use std::future::Future;
+mod suite;
+mod support;
+
 use std::sync::Arc;
 use std::time::Duration;
 
 use costkatana_webhooks::dedupe::{Claim, DedupeStore, MemoryStore};
 use costkatana_webhooks::ManualClock;
-use costkatana_webhooks_redis::testing::RedisServer;
-use costkatana_webhooks_redis::RedisStore;
+use costkatana_webhooks_redis::{RedisStore, DEFAULT_PREFIX};
+use redis::AsyncCommands;
+use suite::Time;
+use support::RedisServer;
 
-const LEASE: Duration = Duration::from_millis(300);
-const TTL: Duration = Duration::from_millis(600);
-
-async fn fresh(
-    store: &impl DedupeStore,
-    key: &str,
-    lease: Duration,
-) -> costkatana_webhooks::dedupe::ClaimToken {
-    match store.claim(key, lease).await.unwrap() {
-        Claim::Fresh(token) => token,
-        other => panic!("{key}: expected a fresh claim, got {other:?}"),
-    }
-}
-
-/// The suite. `pass(d)` lets `d` of the store's time go by.
-async fn suite<S, F, Fut>(store: Arc<S>, pass: F)
-where
-    S: DedupeStore,
-    F: Fn(Duration) -> Fut,
-    Fut: Future<Output = ()>,
-{
-    // Fresh, then in flight, then done.
-    let token = fresh(&*store, "ns:a", LEASE).await;
-    assert_eq!(store.claim("ns:a", LEASE).await.unwrap(), Claim::InFlight);
-    store.complete("ns:a", token, TTL).await.unwrap();
-    assert_eq!(store.claim("ns:a", LEASE).await.unwrap(), Claim::Done);
-
-    // Of 50 concurrent claims, exactly one is fresh.
-    let claims: Vec<_> = (0..50)
-        .map(|_| {
-            let store = store.clone();
-            tokio::spawn(async move {
-                store
-                    .claim("ns:race", Duration::from_secs(60))
-                    .await
-                    .unwrap()
-            })
-        })
-        .collect();
-    let mut fresh_count = 0;
-    for claim in claims {
-        match claim.await.unwrap() {
-            Claim::Fresh(_) => fresh_count += 1,
-            other => assert_eq!(other, Claim::InFlight),
-        }
-    }
-    assert_eq!(fresh_count, 1);
-
-    // Release frees the key for the retry.
-    let token = fresh(&*store, "ns:b", LEASE).await;
-    store.release("ns:b", token).await.unwrap();
-    let token = fresh(&*store, "ns:b", LEASE).await;
-    store.complete("ns:b", token, TTL).await.unwrap();
-
-    // Namespaces never collide.
-    fresh(&*store, "other:a", LEASE).await;
-
-    // A completed key is forgotten after its TTL; a lease ends by itself.
-    let old = fresh(&*store, "ns:c", LEASE).await;
-    pass(LEASE).await;
-    let new = fresh(&*store, "ns:c", LEASE).await;
-    // The expired holder can neither complete nor release the new claim.
-    store.complete("ns:c", old, TTL).await.unwrap();
-    assert_eq!(store.claim("ns:c", LEASE).await.unwrap(), Claim::InFlight);
-    store.release("ns:c", old).await.unwrap();
-    assert_eq!(store.claim("ns:c", LEASE).await.unwrap(), Claim::InFlight);
-    store.complete("ns:c", new, TTL).await.unwrap();
-    assert_eq!(store.claim("ns:c", LEASE).await.unwrap(), Claim::Done);
-
-    pass(TTL).await;
-    fresh(&*store, "ns:a", LEASE).await;
-    fresh(&*store, "ns:c", LEASE).await;
-}
+const LEASE: Duration = Duration::from_secs(60);
+const TTL: Duration = Duration::from_secs(86_400);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn memory_store() {
+async fn memory_store_passes_the_suite() {
     let clock = Arc::new(ManualClock::new(1_777_377_600_000));
     let store = Arc::new(MemoryStore::builder().clock(clock.clone()).build());
-    suite(store, |d| {
-        clock.advance_ms(i64::try_from(d.as_millis()).unwrap());
-        std::future::ready(())
-    })
-    .await;
+    suite::run(store, Time::Manual(&clock)).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn redis_store() {
+async fn redis_store_passes_the_suite() {
     let Some(server) = RedisServer::start() else {
         return;
     };
     let store = Arc::new(RedisStore::connect(&server.url()).await.unwrap());
-    // Redis keeps real time: let it pass, with a margin for its expiry.
-    suite(store, |d| tokio::time::sleep(d + Duration::from_millis(50))).await;
+    suite::run(store, Time::Real).await;
+}
+
+#[tokio::test]
+async fn keys_values_and_expiry_on_the_wire() {
+    let Some(server) = RedisServer::start() else {
+        return;
+    };
+    let store = RedisStore::connect(&server.url()).await.unwrap();
+    let mut redis = support::raw(&server.url()).await;
+    let key = format!("{DEFAULT_PREFIX}ns:event:evt_1");
+
+    let Claim::Fresh(token) = store.claim("ns:event:evt_1", LEASE).await.unwrap() else {
+        panic!("fresh")
+    };
+    let held: String = redis.get(&key).await.unwrap();
+    assert_eq!(held, format!("inflight:{}", token.to_hex()));
+    let left: i64 = redis.pttl(&key).await.unwrap();
+    assert!(left > 55_000 && left <= 60_000, "lease PTTL {left}");
+
+    store.complete("ns:event:evt_1", token, TTL).await.unwrap();
+    let held: String = redis.get(&key).await.unwrap();
+    assert_eq!(held, "done");
+    let left: i64 = redis.pttl(&key).await.unwrap();
+    assert!(left > 86_395_000 && left <= 86_400_000, "TTL PTTL {left}");
+
+    let Claim::Fresh(token) = store.claim("ns:event:evt_2", LEASE).await.unwrap() else {
+        panic!("fresh")
+    };
+    store.release("ns:event:evt_2", token).await.unwrap();
+    let exists: bool = redis
+        .exists(format!("{DEFAULT_PREFIX}ns:event:evt_2"))
+        .await
+        .unwrap();
+    assert!(!exists, "release deletes the key");
+    let keys: Vec<String> = redis.keys("*").await.unwrap();
+    assert_eq!(keys, [key], "one key per event, nothing else");
+}
+
+#[tokio::test]
+async fn durations_out_of_redis_range_still_work() {
+    let Some(server) = RedisServer::start() else {
+        return;
+    };
+    let store = RedisStore::connect(&server.url()).await.unwrap();
+    let Claim::Fresh(token) = store.claim("ns:event:max", Duration::MAX).await.unwrap() else {
+        panic!("fresh")
+    };
+    store
+        .complete("ns:event:max", token, Duration::MAX)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.claim("ns:event:max", LEASE).await.unwrap(),
+        Claim::Done
+    );
+    // A zero lease is the shortest Redis takes (1 ms), not an error.
+    store.claim("ns:event:zero", Duration::ZERO).await.unwrap();
+}
+
+#[tokio::test]
+async fn prefixes_and_databases_keep_stores_apart() {
+    let Some(server) = RedisServer::start() else {
+        return;
+    };
+    let port = server.port();
+    let billing = RedisStore::builder(&server.url())
+        .prefix("billing:")
+        .build()
+        .await
+        .unwrap();
+    let alerts = RedisStore::builder(&server.url())
+        .prefix("alerts:")
+        .build()
+        .await
+        .unwrap();
+    let db3 = RedisStore::connect(&format!("redis://127.0.0.1:{port}/3"))
+        .await
+        .unwrap();
+    assert_eq!(billing.prefix(), "billing:");
+    for store in [&billing, &alerts, &db3] {
+        assert!(matches!(
+            store.claim("ns:event:1", LEASE).await.unwrap(),
+            Claim::Fresh(_)
+        ));
+    }
+    let mut db0 = support::raw(&server.url()).await;
+    let mut keys: Vec<String> = db0.keys("*").await.unwrap();
+    keys.sort();
+    assert_eq!(keys, ["alerts:ns:event:1", "billing:ns:event:1"]);
+    let mut db3_raw = support::raw(&format!("redis://127.0.0.1:{port}/3")).await;
+    let keys: Vec<String> = db3_raw.keys("*").await.unwrap();
+    assert_eq!(keys, [format!("{DEFAULT_PREFIX}ns:event:1")]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_replicas_racing_for_one_key_one_wins() {
+    let Some(server) = RedisServer::start() else {
+        return;
+    };
+    let replicas = [
+        Arc::new(RedisStore::connect(&server.url()).await.unwrap()),
+        Arc::new(RedisStore::connect(&server.url()).await.unwrap()),
+    ];
+    for round in 0..20 {
+        let key = format!("ns:event:{round}");
+        let tasks: Vec<_> = (0..16)
+            .map(|i| {
+                let (store, key) = (replicas[i % 2].clone(), key.clone());
+                tokio::spawn(async move { store.claim(&key, LEASE).await.unwrap() })
+            })
+            .collect();
+        let mut fresh = 0;
+        for task in tasks {
+            match task.await.unwrap() {
+                Claim::Fresh(_) => fresh += 1,
+                other => assert_eq!(other, Claim::InFlight),
+            }
+        }
+        assert_eq!(fresh, 1, "round {round}");
+    }
+}
+
+#[tokio::test]
+async fn a_key_holding_foreign_data_is_an_error_not_a_guess() {
+    let Some(server) = RedisServer::start() else {
+        return;
+    };
+    let store = RedisStore::connect(&server.url()).await.unwrap();
+    let mut redis = support::raw(&server.url()).await;
+    let _: () = redis
+        .set(format!("{DEFAULT_PREFIX}ns:event:str"), "someone-elses-secret")
+        .await
+        .unwrap();
+    let _: () = redis
+        .hset(format!("{DEFAULT_PREFIX}ns:event:hash"), "f", "v")
+        .await
+        .unwrap();
+    let err = store
+        .claim("ns:event:str", LEASE)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("did not write"), "{err}");
+    assert!(!err.contains("someone-elses-secret"), "{err}");
+    let err = store
+        .claim("ns:event:hash", LEASE)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("redis claim"), "{err}");
 }

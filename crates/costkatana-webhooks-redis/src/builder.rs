@@ -1,0 +1,211 @@
+//! Configuration and connecting, bounded by the timeout.
+
+use std::time::Duration;
+
+use costkatana_webhooks::dedupe::StoreError;
+use redis::aio::ConnectionManagerConfig;
+
+use crate::store::{RedisStore, Scripts};
+use crate::{scripts, DEFAULT_PREFIX, DEFAULT_TIMEOUT};
+
+/// Builds a [`RedisStore`] from a URL.
+///
+/// | setting | default |
+/// |---|---|
+/// | [`prefix`](RedisStoreBuilder::prefix) | `costkatana:webhooks:` |
+/// | [`timeout`](RedisStoreBuilder::timeout) | 2 s per call, and for connecting |
+/// | on Redis failure | fail closed: [`StoreError`], answered 503 (the sender retries) |
+///
+/// ```no_run
+/// # async fn run() -> Result<(), costkatana_webhooks::dedupe::StoreError> {
+/// use std::time::Duration;
+/// use costkatana_webhooks_redis::RedisStore;
+///
+/// let store = RedisStore::builder("rediss://default:password@redis.example.com:6380/0")
+///     .prefix("billing:webhooks:")
+///     .timeout(Duration::from_secs(1))
+///     .build()
+///     .await?;
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+#[must_use]
+pub struct RedisStoreBuilder {
+    url: String,
+    prefix: String,
+    timeout: Duration,
+    fail_open: bool,
+}
+
+impl std::fmt::Debug for RedisStoreBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisStoreBuilder")
+            .field("url", &redact(&self.url))
+            .field("prefix", &self.prefix)
+            .field("timeout", &self.timeout)
+            .field("fail_open", &self.fail_open)
+            .finish()
+    }
+}
+
+impl RedisStoreBuilder {
+    pub(crate) fn new(url: &str) -> Self {
+        RedisStoreBuilder {
+            url: url.to_owned(),
+            prefix: DEFAULT_PREFIX.to_owned(),
+            timeout: DEFAULT_TIMEOUT,
+            fail_open: false,
+        }
+    }
+
+    /// The prefix of every key (default `costkatana:webhooks:`); the
+    /// receiver's key (`<namespace>:event:<id>`, already namespaced)
+    /// follows it. Give each application sharing a Redis its own prefix.
+    ///
+    /// ```
+    /// use costkatana_webhooks_redis::RedisStore;
+    /// let builder = RedisStore::builder("redis://127.0.0.1/").prefix("billing:webhooks:");
+    /// assert!(format!("{builder:?}").contains("billing:webhooks:"));
+    /// ```
+    pub fn prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.prefix = prefix.into();
+        self
+    }
+
+    /// The bound on every call, and on connecting (default 2 s). A call
+    /// that takes longer is a [`StoreError`]. Must be above zero.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use costkatana_webhooks_redis::RedisStore;
+    /// let builder = RedisStore::builder("redis://127.0.0.1/").timeout(Duration::from_millis(500));
+    /// assert!(format!("{builder:?}").contains("500ms"));
+    /// ```
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// **Fail open** (risky): when a claim fails (Redis down, slow, failing
+    /// over), answer [`Claim::Fresh`](costkatana_webhooks::dedupe::Claim::Fresh)
+    /// anyway, so the handler runs without a claim, and swallow failures of
+    /// `complete` and `release` (each logged as a warning).
+    ///
+    /// The risk: while Redis is failing, nothing is deduplicated, so an
+    /// event delivered twice (a retry, the sender's fallback mode, a
+    /// replay) is handled twice, and an event handled during the outage
+    /// is not remembered. The token of such a claim owns no key, so
+    /// completing or releasing it changes nothing (unless the claim did
+    /// reach Redis after all, in which case it settles that claim, as it
+    /// should). Only for handlers that are idempotent anyway and must not
+    /// wait for Redis. The default, fail closed, answers 503 and lets the
+    /// sender retry later.
+    ///
+    /// ```
+    /// use costkatana_webhooks_redis::RedisStore;
+    /// let builder = RedisStore::builder("redis://127.0.0.1/").dangerously_fail_open();
+    /// assert!(format!("{builder:?}").contains("fail_open: true"));
+    /// ```
+    pub fn dangerously_fail_open(mut self) -> Self {
+        self.fail_open = true;
+        self
+    }
+
+    /// Connects, and checks that the server answers `PING` (so a wrong
+    /// password or database is found now, not on the first delivery).
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), costkatana_webhooks::dedupe::StoreError> {
+    /// use costkatana_webhooks_redis::RedisStore;
+    /// let store = RedisStore::builder("redis://127.0.0.1:6379/0").build().await?;
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// A [`StoreError`] (its message never holds the password) when the
+    /// timeout is zero, the URL is malformed, or the server does not answer
+    /// `PING` within the timeout: unreachable, not answering, TLS or
+    /// password refused. It never waits longer than the timeout, so a
+    /// service starting while Redis is down fails fast and clearly.
+    pub async fn build(self) -> Result<RedisStore, StoreError> {
+        if self.timeout.is_zero() {
+            return Err(StoreError::new("the Redis timeout must be above zero"));
+        }
+        let client = redis::Client::open(self.url.as_str())
+            .map_err(|err| StoreError::new(format!("invalid Redis URL: {err}")))?;
+        let address = redact(&self.url);
+        // Reconnect quickly and keep trying: a restarted or failed-over
+        // server is picked up within about one timeout.
+        let bound = u64::try_from(self.timeout.as_millis()).unwrap_or(u64::MAX);
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(self.timeout)
+            .set_response_timeout(self.timeout)
+            .set_factor(50)
+            .set_max_delay(bound)
+            .set_number_of_retries(2);
+        let connect = async {
+            let mut connection = client.get_connection_manager_with_config(config).await?;
+            redis::cmd("PING")
+                .query_async::<()>(&mut connection)
+                .await?;
+            Ok::<_, redis::RedisError>(connection)
+        };
+        let connection = match tokio::time::timeout(self.timeout, connect).await {
+            Ok(Ok(connection)) => connection,
+            Ok(Err(err)) => {
+                return Err(StoreError::new(format!(
+                    "cannot connect to Redis at {address}: {err}"
+                )))
+            }
+            Err(_) => {
+                return Err(StoreError::new(format!(
+                    "cannot connect to Redis at {address}: no answer within {:?}",
+                    self.timeout
+                )))
+            }
+        };
+        Ok(RedisStore {
+            connection,
+            prefix: self.prefix,
+            timeout: self.timeout,
+            fail_open: self.fail_open,
+            scripts: Scripts {
+                claim: scripts::claim(),
+                complete: scripts::complete(),
+                release: scripts::release(),
+            },
+        })
+    }
+}
+
+/// The URL without its user, password, query or fragment (for messages).
+fn redact(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return "(not a URL)".to_owned();
+    };
+    let rest = &rest[..rest.find(['?', '#']).unwrap_or(rest.len())];
+    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    match authority.rfind('@') {
+        Some(at) => format!("{scheme}://***@{}{path}", &authority[at + 1..]),
+        None => format!("{scheme}://{authority}{path}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact;
+
+    #[test]
+    fn urls_lose_their_credentials() {
+        assert_eq!(redact("redis://127.0.0.1:6379/0"), "redis://127.0.0.1:6379/0");
+        assert_eq!(
+            redact("rediss://user:p@ss@host:6380/1"),
+            "rediss://***@host:6380/1"
+        );
+        assert_eq!(redact("redis://:pw@host"), "redis://***@host");
+        assert_eq!(redact("redis://h/0?password=x@y"), "redis://h/0");
+        assert_eq!(redact("redis+unix:///run/redis.sock?pass=x"), "redis+unix:///run/redis.sock");
+        assert_eq!(redact("nonsense"), "(not a URL)");
+    }
+}
