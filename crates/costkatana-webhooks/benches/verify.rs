@@ -56,12 +56,15 @@ fn verification(c: &mut Criterion) {
 
 fn verification_and_parsing(c: &mut Criterion) {
     let verifier = Verifier::builder().secret(SECRET).build().unwrap();
-    let small = sample_event(
-        &EventType::SystemError,
-        Shape::Camel,
-        "test_6f1c2a3e-0b1d-4c5e-9f7a-1b2c3d4e5f60",
-        NOW,
-    );
+    // A test delivery as the current sender writes it: 300 bytes.
+    let small = concat!(
+        r#"{"eventId":"test_6f1c2a3e-0b1d-4c5e-9f7a-1b2c3d4e5f60","eventType":"system.error","#,
+        r#""occurredAt":"2026-04-28T12:00:00.000Z","userId":"65f0c0ffee0000000000beef","#,
+        r#""projectId":"65f0c0ffee0000000000f00d","data":{"title":"Webhook Test","#,
+        r#""description":"A test webhook delivery.","severity":"low","context":{}}}"#
+    )
+    .to_owned();
+    assert_eq!(small.len(), 300);
     let mut large: serde_json::Value = serde_json::from_str(&sample_event(
         &EventType::CostAlert,
         Shape::Camel,
@@ -77,6 +80,15 @@ fn verification_and_parsing(c: &mut Criterion) {
     let mut group = c.benchmark_group("verify_and_parse");
     for body in [small, large] {
         let body = bytes::Bytes::from(body);
+        assert!(verifier
+            .verify_at(
+                &sign(Scheme::Current, SECRET, NOW, &body),
+                body.clone(),
+                NOW
+            )
+            .unwrap()
+            .event()
+            .is_some());
         let headers = sign(Scheme::Current, SECRET, NOW, &body);
         group.bench_with_input(
             BenchmarkId::from_parameter(format!("{}B", body.len())),
