@@ -1,18 +1,25 @@
 //! Claim + complete per second against a local redis-server, with 1 and 32
 //! requests in flight, beside the in-memory store, in one run.
 //!
-//! `cargo bench -p costkatana-webhooks-redis --features testing --bench claims`
+//! `CARGO_TARGET_DIR=... cargo bench -p costkatana-webhooks-redis --bench claims`
+//!
+//! It starts its own redis-server (the tests' harness); without one it
+//! prints why and measures nothing.
 
 #![allow(missing_docs)] // criterion_group! generates an undocumented function.
+
+#[allow(dead_code, unreachable_pub)] // the bench needs only `start` and `url`
+#[path = "../src/testing.rs"]
+mod support;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use costkatana_webhooks::dedupe::{Claim, DedupeStore, MemoryStore};
-use costkatana_webhooks_redis::testing::RedisServer;
 use costkatana_webhooks_redis::RedisStore;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use support::RedisServer;
 
 const LEASE: Duration = Duration::from_secs(60);
 const TTL: Duration = Duration::from_secs(3600);
@@ -46,6 +53,7 @@ async fn run(
 
 fn claims(c: &mut Criterion) {
     let Some(server) = RedisServer::start() else {
+        eprintln!("claims bench: redis-server is not installed; nothing measured");
         return;
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -198,14 +198,20 @@ mod tests {
 
     #[test]
     fn urls_lose_their_credentials() {
-        assert_eq!(redact("redis://127.0.0.1:6379/0"), "redis://127.0.0.1:6379/0");
+        assert_eq!(
+            redact("redis://127.0.0.1:6379/0"),
+            "redis://127.0.0.1:6379/0"
+        );
         assert_eq!(
             redact("rediss://user:p@ss@host:6380/1"),
             "rediss://***@host:6380/1"
         );
         assert_eq!(redact("redis://:pw@host"), "redis://***@host");
         assert_eq!(redact("redis://h/0?password=x@y"), "redis://h/0");
-        assert_eq!(redact("redis+unix:///run/redis.sock?pass=x"), "redis+unix:///run/redis.sock");
+        assert_eq!(
+            redact("redis+unix:///run/redis.sock?pass=x"),
+            "redis+unix:///run/redis.sock"
+        );
         assert_eq!(redact("nonsense"), "(not a URL)");
     }
 }

@@ -140,8 +140,11 @@ impl RedisStore {
     ) -> Result<T, StoreError> {
         match tokio::time::timeout(self.timeout, call).await {
             Ok(Ok(value)) => Ok(value),
-            Ok(Err(err)) => Err(StoreError::new(format!("redis {what}: {err}"))),
-            Err(_) => Err(StoreError::new(format!(
+            Ok(Err(err)) if !err.is_timeout() => {
+                Err(StoreError::new(format!("redis {what}: {err}")))
+            }
+            // Ours or the connection's own response timeout (the same bound).
+            Ok(Err(_)) | Err(_) => Err(StoreError::new(format!(
                 "redis {what}: no answer within {:?}",
                 self.timeout
             ))),

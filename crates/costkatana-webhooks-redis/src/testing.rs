@@ -164,7 +164,10 @@ impl RedisServer {
         let deadline = Instant::now() + START_TIMEOUT;
         loop {
             // Exited: the port was taken, or the arguments were refused.
-            let running = self.child.as_mut().map(|child| (child.try_wait(), child.id()));
+            let running = self
+                .child
+                .as_mut()
+                .map(|child| (child.try_wait(), child.id()));
             let Some((Ok(None), pid)) = running else {
                 self.child = None;
                 return false;

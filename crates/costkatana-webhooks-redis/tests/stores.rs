@@ -161,7 +161,10 @@ async fn a_key_holding_foreign_data_is_an_error_not_a_guess() {
     let store = RedisStore::connect(&server.url()).await.unwrap();
     let mut redis = support::raw(&server.url()).await;
     let _: () = redis
-        .set(format!("{DEFAULT_PREFIX}ns:event:str"), "someone-elses-secret")
+        .set(
+            format!("{DEFAULT_PREFIX}ns:event:str"),
+            "someone-elses-secret",
+        )
         .await
         .unwrap();
     let _: () = redis
