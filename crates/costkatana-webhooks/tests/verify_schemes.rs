@@ -465,11 +465,14 @@ fn overlong_headers_of_every_scheme() {
     }
 }
 
+/// Header values as raw bytes.
+type RawHeaders<'a> = Vec<(&'a str, &'a [u8])>;
+
 #[test]
 fn non_utf8_header_bytes_are_malformed() {
     let hex = signature_hex(SECRET, &NOW.to_string(), BODY.as_bytes());
     let now = NOW.to_string();
-    let cases: [(&str, Vec<(&str, &[u8])>); 4] = [
+    let cases: [(&str, RawHeaders); 4] = [
         (
             "x-webhook-timestamp",
             vec![
