@@ -35,6 +35,7 @@ pub struct RedisStoreBuilder {
     prefix: String,
     timeout: Duration,
     fail_open: bool,
+    tls_root: Option<Vec<u8>>,
 }
 
 impl std::fmt::Debug for RedisStoreBuilder {
@@ -44,6 +45,7 @@ impl std::fmt::Debug for RedisStoreBuilder {
             .field("prefix", &self.prefix)
             .field("timeout", &self.timeout)
             .field("fail_open", &self.fail_open)
+            .field("tls_root", &self.tls_root.is_some())
             .finish()
     }
 }
@@ -55,6 +57,7 @@ impl RedisStoreBuilder {
             prefix: DEFAULT_PREFIX.to_owned(),
             timeout: DEFAULT_TIMEOUT,
             fail_open: false,
+            tls_root: None,
         }
     }
 
@@ -111,6 +114,27 @@ impl RedisStoreBuilder {
         self
     }
 
+    /// For `rediss://` servers whose certificate a private CA signed (a
+    /// self-hosted Redis, or a managed one that hands out its CA, such as
+    /// Google Memorystore): trust the CA certificates in `pem` instead of
+    /// the web PKI roots. The server's name must still match its
+    /// certificate. Building fails unless the URL is `rediss://` and `pem`
+    /// holds a certificate.
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    /// use costkatana_webhooks_redis::RedisStore;
+    /// let store = RedisStore::builder("rediss://:password@10.0.0.5:6378/0")
+    ///     .tls_root_certificate(std::fs::read("server-ca.pem")?)
+    ///     .build()
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn tls_root_certificate(mut self, pem: impl Into<Vec<u8>>) -> Self {
+        self.tls_root = Some(pem.into());
+        self
+    }
+
     /// Connects, and checks that the server answers `PING` (so a wrong
     /// password or database is found now, not on the first delivery).
     ///
@@ -124,7 +148,8 @@ impl RedisStoreBuilder {
     /// # Errors
     ///
     /// A [`StoreError`] (its message never holds the password) when the
-    /// timeout is zero, the URL is malformed, or the server does not answer
+    /// timeout is zero, the URL or TLS root certificate is malformed, or
+    /// the server does not answer
     /// `PING` within the timeout: unreachable, not answering, TLS or
     /// password refused. It never waits longer than the timeout, so a
     /// service starting while Redis is down fails fast and clearly.
@@ -132,18 +157,17 @@ impl RedisStoreBuilder {
         if self.timeout.is_zero() {
             return Err(StoreError::new("the Redis timeout must be above zero"));
         }
-        let client = redis::Client::open(self.url.as_str())
-            .map_err(|err| StoreError::new(format!("invalid Redis URL: {err}")))?;
+        let client = self.client()?;
         let address = redact(&self.url);
-        // Reconnect quickly and keep trying: a restarted or failed-over
-        // server is picked up within about one timeout.
-        let bound = u64::try_from(self.timeout.as_millis()).unwrap_or(u64::MAX);
+        // One attempt per (re)connect, no backoff: redis-rs waits at least
+        // 1 s between retries, which would hide the real error behind our
+        // timeout at start, and delay recovery. After a failure, the next
+        // call reconnects, so a restarted or failed-over server is picked
+        // up by the first call after it is back.
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(self.timeout)
             .set_response_timeout(self.timeout)
-            .set_factor(50)
-            .set_max_delay(bound)
-            .set_number_of_retries(2);
+            .set_number_of_retries(0);
         let connect = async {
             let mut connection = client.get_connection_manager_with_config(config).await?;
             redis::cmd("PING")
@@ -153,12 +177,13 @@ impl RedisStoreBuilder {
         };
         let connection = match tokio::time::timeout(self.timeout, connect).await {
             Ok(Ok(connection)) => connection,
-            Ok(Err(err)) => {
+            Ok(Err(err)) if !err.is_timeout() => {
                 return Err(StoreError::new(format!(
                     "cannot connect to Redis at {address}: {err}"
                 )))
             }
-            Err(_) => {
+            // Ours or the connection's own timeout (the same bound).
+            Ok(Err(_)) | Err(_) => {
                 return Err(StoreError::new(format!(
                     "cannot connect to Redis at {address}: no answer within {:?}",
                     self.timeout
@@ -178,6 +203,37 @@ impl RedisStoreBuilder {
         })
     }
 }
+
+impl RedisStoreBuilder {
+    fn client(&self) -> Result<redis::Client, StoreError> {
+        if self.url.starts_with("rediss:") {
+            // redis-rs builds rustls configs from the process default
+            // provider; install ring unless the application chose one.
+            let _ = rustls::crypto::ring::default_provider().install_default();
+        }
+        let invalid = |err: redis::RedisError| StoreError::new(format!("invalid Redis URL: {err}"));
+        let Some(pem) = &self.tls_root else {
+            return redis::Client::open(self.url.as_str()).map_err(invalid);
+        };
+        if !pem
+            .windows(CERTIFICATE.len())
+            .any(|window| window == CERTIFICATE)
+        {
+            return Err(StoreError::new(
+                "the TLS root certificate holds no PEM certificate",
+            ));
+        }
+        let certificates = redis::TlsCertificates {
+            client_tls: None,
+            root_cert: Some(pem.clone()),
+        };
+        redis::Client::build_with_tls(self.url.as_str(), certificates).map_err(|err| {
+            StoreError::new(format!("invalid Redis URL or TLS root certificate: {err}"))
+        })
+    }
+}
+
+const CERTIFICATE: &[u8] = b"-----BEGIN CERTIFICATE-----";
 
 /// The URL without its user, password, query or fragment (for messages).
 fn redact(url: &str) -> String {

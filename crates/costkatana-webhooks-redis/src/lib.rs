@@ -68,11 +68,19 @@
 //! after a restart or failover (their cache is empty there).
 //!
 //! Managed Redis: use `rediss://` for TLS (certificates are checked against
-//! the web PKI roots), and put the credentials and database in the URL:
-//! `rediss://user:password@host:6380/0`. Connection errors never include
-//! the password. [`RedisStore::connect`] waits at most the timeout, so a
-//! receiver started while Redis is unreachable fails fast with a clear
-//! error; afterwards the connection reconnects by itself.
+//! the web PKI roots, or against your CA with
+//! [`RedisStoreBuilder::tls_root_certificate`]), and put the credentials and
+//! database in the URL: `rediss://user:password@host:6380/0`. Connection
+//! errors and `Debug` output never include the password. TLS uses rustls
+//! with the *ring* provider, installed as the process default unless the
+//! application installed one first.
+//!
+//! [`RedisStore::connect`] waits at most the timeout and checks the server
+//! answers `PING`, so a receiver started while Redis is unreachable, or
+//! with a wrong password or certificate, fails fast with a clear error.
+//! Afterwards the connection reconnects by itself: after a failure the
+//! next call connects again (one attempt, bounded by the timeout), so a
+//! restarted or failed-over server is used as soon as it answers.
 //!
 //! # Why `redis` (redis-rs)
 //!

@@ -83,7 +83,8 @@ impl RedisStore {
     /// timeout [`DEFAULT_TIMEOUT`](crate::DEFAULT_TIMEOUT) (2 s), fail closed.
     ///
     /// `url` is `redis://[[user]:password@]host[:port][/db]`, or `rediss://`
-    /// for TLS (certificates checked against the web PKI roots).
+    /// for TLS (certificates checked against the web PKI roots; see
+    /// [`RedisStoreBuilder::tls_root_certificate`] for a private CA).
     ///
     /// ```no_run
     /// # async fn run() -> Result<(), costkatana_webhooks::dedupe::StoreError> {
