@@ -253,3 +253,42 @@ async fn ack_first_capacity_must_be_positive() {
         .ack_first(0);
     assert!(zero.build().unwrap_err().to_string().contains("capacity"));
 }
+
+#[tokio::test]
+async fn blank_event_ids_fall_back_to_the_signature() {
+    let clock = Arc::new(ManualClock::new(NOW));
+    let log = Log::default();
+    let receiver = Receiver::builder(verifier(&clock))
+        .router(logging_router(&log))
+        .build()
+        .unwrap();
+    let first = Request::raw(br#"{"eventId":"","eventType":"cost.alert"}"#.to_vec());
+    let second = Request::raw(br#"{"eventId":" ","eventType":"budget.exceeded"}"#.to_vec());
+    assert_eq!(code(&first.send(&receiver).await), "processed");
+    assert_eq!(
+        code(&second.send(&receiver).await),
+        "processed",
+        "a different event, not a duplicate"
+    );
+    assert_eq!(
+        code(&first.send(&receiver).await),
+        "duplicate",
+        "its own retry still is"
+    );
+    assert_eq!(log.lock().unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn method_names_are_case_sensitive() {
+    let clock = Arc::new(ManualClock::new(NOW));
+    let log = Log::default();
+    let receiver = Receiver::builder(verifier(&clock))
+        .router(logging_router(&log))
+        .build()
+        .unwrap();
+    let request = Request::of(EventType::CostAlert, "e1");
+    let lower = receiver
+        .receive("post", &request.headers, request.body.clone())
+        .await;
+    assert_eq!(code(&lower), "method_not_allowed");
+}

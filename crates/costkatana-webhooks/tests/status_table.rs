@@ -72,3 +72,12 @@ fn error_bodies_carry_only_the_code_and_message() {
     let body: Value = serde_json::from_str(&Outcome::Failed(err).response().body).unwrap();
     assert_eq!(body.as_object().unwrap().len(), 2, "only error and message");
 }
+
+#[test]
+fn store_errors_reach_the_caller_without_their_detail() {
+    let err: Error =
+        costkatana_webhooks::dedupe::StoreError::new("redis: 10.0.0.7:6379 refused").into();
+    let answer = Outcome::Failed(err).response();
+    assert_eq!(answer.status, 503);
+    assert!(!answer.body.contains("10.0.0.7"), "{}", answer.body);
+}

@@ -117,8 +117,10 @@ impl fmt::Display for StoreError {
 impl std::error::Error for StoreError {}
 
 impl From<StoreError> for crate::Error {
-    fn from(err: StoreError) -> Self {
-        crate::Error::with_detail(crate::ErrorKind::StoreUnavailable, err.to_string())
+    /// `store_unavailable` with the default message: the store's own text
+    /// may name internal hosts, so it is for logs, not for the caller.
+    fn from(_: StoreError) -> Self {
+        crate::Error::new(crate::ErrorKind::StoreUnavailable)
     }
 }
 

@@ -196,13 +196,14 @@ impl Receiver {
         body: Bytes,
     ) -> Result<(Payload, Delivery), Error> {
         let inner = &*self.inner;
-        if !method.eq_ignore_ascii_case("POST") {
+        if method != "POST" {
             return Err(Error::new(ErrorKind::MethodNotAllowed));
         }
         inner.body_limits.check_received(body.len())?;
         let mut verified = inner.verifier.verify(headers, body)?;
         let payload = verified.take_payload();
-        let key = match payload.event_id() {
+        // A blank id is no id: keying on it would merge different events.
+        let key = match payload.event_id().filter(|id| !id.trim().is_empty()) {
             Some(id) => format!("{}:event:{id}", inner.namespace),
             None => format!("{}:signature:{}", inner.namespace, verified.signature_hex()),
         };
@@ -229,7 +230,11 @@ impl Inner {
             Ok(Claim::Fresh(token)) => token,
             Ok(Claim::Done) => return Outcome::Duplicate { event_id },
             Ok(Claim::InFlight) => return Outcome::Failed(Error::new(ErrorKind::InProgress)),
-            Err(err) => return Outcome::Failed(err.into()),
+            Err(err) => {
+                // The detail (hosts, ports) is logged, never sent to the caller.
+                tracing::warn!(error = %err, "dedupe store unavailable");
+                return Outcome::Failed(err.into());
+            }
         };
         let guard = ClaimGuard::new(Arc::clone(&self.store), key, token, self.dedupe_ttl);
         let handler = catch_panic::call(|| self.router.dispatch(payload, delivery));
