@@ -22,6 +22,9 @@
 //! # Ok(()) }
 //! ```
 //!
+//! It runs on Tokio (as axum, tower and actix-web servers do): build and
+//! use the store inside a runtime with the time driver enabled.
+//!
 //! # Memory or Redis?
 //!
 //! The in-memory store is right for one receiver process. Pick Redis when

@@ -31,7 +31,8 @@ impl Time<'_> {
         match self {
             // Moka reclaims entries in real time too: keep that far away.
             Time::Manual(_) => Duration::from_secs(300),
-            Time::Real => Duration::from_millis(300),
+            // Long enough that a stalled test thread does not see it end early.
+            Time::Real => Duration::from_millis(500),
         }
     }
 
