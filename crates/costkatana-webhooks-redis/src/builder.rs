@@ -4,7 +4,9 @@ use std::time::Duration;
 
 use costkatana_webhooks::dedupe::StoreError;
 use redis::aio::ConnectionManagerConfig;
+use redis::cluster::ClusterClient;
 
+use crate::connection::Connection;
 use crate::store::{RedisStore, Scripts};
 use crate::{scripts, DEFAULT_PREFIX, DEFAULT_TIMEOUT};
 
@@ -36,6 +38,7 @@ pub struct RedisStoreBuilder {
     timeout: Duration,
     fail_open: bool,
     tls_root: Option<Vec<u8>>,
+    cluster: bool,
 }
 
 impl std::fmt::Debug for RedisStoreBuilder {
@@ -46,6 +49,7 @@ impl std::fmt::Debug for RedisStoreBuilder {
             .field("timeout", &self.timeout)
             .field("fail_open", &self.fail_open)
             .field("tls_root", &self.tls_root.is_some())
+            .field("cluster", &self.cluster)
             .finish()
     }
 }
@@ -58,6 +62,7 @@ impl RedisStoreBuilder {
             timeout: DEFAULT_TIMEOUT,
             fail_open: false,
             tls_root: None,
+            cluster: false,
         }
     }
 
@@ -135,6 +140,27 @@ impl RedisStoreBuilder {
         self
     }
 
+    /// The URL names one node of a Redis Cluster (cluster mode enabled):
+    /// the others are discovered from it, each step goes to the shard that
+    /// owns its key, and `MOVED` redirections during resharding or failover
+    /// are followed. Not needed for a single endpoint, including a proxy in
+    /// front of a cluster. The password and TLS settings of the URL apply
+    /// to every node.
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), costkatana_webhooks::dedupe::StoreError> {
+    /// use costkatana_webhooks_redis::RedisStore;
+    /// let store = RedisStore::builder("rediss://:password@clustercfg.example.com:6379")
+    ///     .cluster()
+    ///     .build()
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn cluster(mut self) -> Self {
+        self.cluster = true;
+        self
+    }
+
     /// Connects, and checks that the server answers `PING` (so a wrong
     /// password or database is found now, not on the first delivery).
     ///
@@ -157,33 +183,41 @@ impl RedisStoreBuilder {
         if self.timeout.is_zero() {
             return Err(StoreError::new("the Redis timeout must be above zero"));
         }
-        let client = self.client()?;
         let address = redact(&self.url);
-        // One attempt per (re)connect, no backoff: redis-rs waits at least
-        // 1 s between retries, which would hide the real error behind our
-        // timeout at start, and delay recovery. After a failure, the next
-        // call reconnects, so a restarted or failed-over server is picked
-        // up by the first call after it is back.
-        let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(self.timeout)
-            .set_response_timeout(self.timeout)
-            .set_number_of_retries(0);
         let connect = async {
-            let mut connection = client.get_connection_manager_with_config(config).await?;
+            let mut connection = if self.cluster {
+                Connection::Cluster(self.cluster_client()?.get_async_connection().await?)
+            } else {
+                // One attempt per (re)connect, no backoff: redis-rs waits at
+                // least 1 s between retries, which would hide the real error
+                // behind our timeout at start, and delay recovery. After a
+                // failure the next call reconnects, so a restarted or
+                // failed-over server is used by the first call after it is back.
+                let config = ConnectionManagerConfig::new()
+                    .set_connection_timeout(self.timeout)
+                    .set_response_timeout(self.timeout)
+                    .set_number_of_retries(0);
+                Connection::Single(
+                    self.client()?
+                        .get_connection_manager_with_config(config)
+                        .await?,
+                )
+            };
             redis::cmd("PING")
                 .query_async::<()>(&mut connection)
                 .await?;
-            Ok::<_, redis::RedisError>(connection)
+            Ok::<_, Failure>(connection)
         };
         let connection = match tokio::time::timeout(self.timeout, connect).await {
             Ok(Ok(connection)) => connection,
-            Ok(Err(err)) if !err.is_timeout() => {
+            Ok(Err(Failure::Config(err))) => return Err(err),
+            Ok(Err(Failure::Redis(err))) if !err.is_timeout() => {
                 return Err(StoreError::new(format!(
                     "cannot connect to Redis at {address}: {err}"
                 )))
             }
             // Ours or the connection's own timeout (the same bound).
-            Ok(Err(_)) | Err(_) => {
+            Ok(Err(Failure::Redis(_))) | Err(_) => {
                 return Err(StoreError::new(format!(
                     "cannot connect to Redis at {address}: no answer within {:?}",
                     self.timeout
@@ -204,16 +238,51 @@ impl RedisStoreBuilder {
     }
 }
 
+/// Why connecting failed: a bad configuration, or Redis.
+enum Failure {
+    Config(StoreError),
+    Redis(redis::RedisError),
+}
+
+impl From<redis::RedisError> for Failure {
+    fn from(err: redis::RedisError) -> Self {
+        Failure::Redis(err)
+    }
+}
+
+impl From<StoreError> for Failure {
+    fn from(err: StoreError) -> Self {
+        Failure::Config(err)
+    }
+}
+
 impl RedisStoreBuilder {
     fn client(&self) -> Result<redis::Client, StoreError> {
+        let Some(certificates) = self.certificates()? else {
+            return redis::Client::open(self.url.as_str()).map_err(invalid_url);
+        };
+        redis::Client::build_with_tls(self.url.as_str(), certificates).map_err(invalid_url)
+    }
+
+    fn cluster_client(&self) -> Result<ClusterClient, StoreError> {
+        let mut builder = ClusterClient::builder([self.url.as_str()])
+            .connection_timeout(self.timeout)
+            .response_timeout(self.timeout);
+        if let Some(certificates) = self.certificates()? {
+            builder = builder.certs(certificates);
+        }
+        builder.build().map_err(invalid_url)
+    }
+
+    /// The private CA, if one was given (checked to hold a certificate).
+    fn certificates(&self) -> Result<Option<redis::TlsCertificates>, StoreError> {
         if self.url.starts_with("rediss:") {
             // redis-rs builds rustls configs from the process default
             // provider; install ring unless the application chose one.
             let _ = rustls::crypto::ring::default_provider().install_default();
         }
-        let invalid = |err: redis::RedisError| StoreError::new(format!("invalid Redis URL: {err}"));
         let Some(pem) = &self.tls_root else {
-            return redis::Client::open(self.url.as_str()).map_err(invalid);
+            return Ok(None);
         };
         if !pem
             .windows(CERTIFICATE.len())
@@ -223,14 +292,15 @@ impl RedisStoreBuilder {
                 "the TLS root certificate holds no PEM certificate",
             ));
         }
-        let certificates = redis::TlsCertificates {
+        Ok(Some(redis::TlsCertificates {
             client_tls: None,
             root_cert: Some(pem.clone()),
-        };
-        redis::Client::build_with_tls(self.url.as_str(), certificates).map_err(|err| {
-            StoreError::new(format!("invalid Redis URL or TLS root certificate: {err}"))
-        })
+        }))
     }
+}
+
+fn invalid_url(err: redis::RedisError) -> StoreError {
+    StoreError::new(format!("invalid Redis URL: {err}"))
 }
 
 const CERTIFICATE: &[u8] = b"-----BEGIN CERTIFICATE-----";

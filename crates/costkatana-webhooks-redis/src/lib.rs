@@ -94,6 +94,7 @@
 //! dependency tree.
 
 mod builder;
+mod connection;
 mod scripts;
 mod store;
 #[cfg(feature = "testing")]

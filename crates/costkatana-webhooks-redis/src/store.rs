@@ -4,10 +4,10 @@ use std::future::Future;
 use std::time::Duration;
 
 use costkatana_webhooks::dedupe::{Claim, ClaimToken, DedupeStore, StoreError, StoreFuture};
-use redis::aio::ConnectionManager;
 use redis::Script;
 
 use crate::builder::RedisStoreBuilder;
+use crate::connection::Connection;
 
 /// What a completed key holds.
 const DONE: &[u8] = b"done";
@@ -53,7 +53,7 @@ const MAX_PX_MS: u64 = 1 << 60;
 /// ```
 #[derive(Clone)]
 pub struct RedisStore {
-    pub(crate) connection: ConnectionManager,
+    pub(crate) connection: Connection,
     pub(crate) prefix: String,
     pub(crate) timeout: Duration,
     pub(crate) fail_open: bool,
