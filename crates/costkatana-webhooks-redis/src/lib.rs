@@ -64,11 +64,16 @@
 //! themselves (`PX`), so nothing needs cleaning up.
 //!
 //! Every operation touches exactly one key (a single-key script), so the
-//! store works unchanged on Redis Cluster, each key on whichever shard owns
-//! it; a hash tag in the prefix (`{webhooks}:`) would only be needed for
-//! multi-key operations, which this store never makes, and would put every
-//! key on one shard. The scripts use `EVALSHA` and load themselves again
-//! after a restart or failover (their cache is empty there).
+//! store works on Redis Cluster with each key on whichever shard owns it:
+//! build it with [`RedisStoreBuilder::cluster`] and the URL of any node
+//! (the client then discovers the shards and follows `MOVED` redirections
+//! during resharding and failover). A single endpoint in front of a
+//! cluster (a proxy, or a managed service's "cluster mode disabled" or
+//! proxied endpoint) needs no `.cluster()`. A hash tag in the prefix
+//! (`{webhooks}:`) would only be needed for multi-key operations, which
+//! this store never makes, and would put every key on one shard. The
+//! scripts run with `EVALSHA` and load themselves again after a restart
+//! or failover (the script cache starts empty there).
 //!
 //! Managed Redis: use `rediss://` for TLS (certificates are checked against
 //! the web PKI roots, or against your CA with

@@ -4,7 +4,7 @@ use std::future::Future;
 use std::time::Duration;
 
 use costkatana_webhooks::dedupe::{Claim, ClaimToken, DedupeStore, StoreError, StoreFuture};
-use redis::Script;
+use redis::{ErrorKind, Script};
 
 use crate::builder::RedisStoreBuilder;
 use crate::connection::Connection;
@@ -141,6 +141,11 @@ impl RedisStore {
     ) -> Result<T, StoreError> {
         match tokio::time::timeout(self.timeout, call).await {
             Ok(Ok(value)) => Ok(value),
+            Ok(Err(err)) if matches!(err.kind(), ErrorKind::Moved | ErrorKind::Ask) => {
+                Err(StoreError::new(format!(
+                    "redis {what}: {err} (a Redis Cluster: build the store with .cluster())"
+                )))
+            }
             Ok(Err(err)) if !err.is_timeout() => {
                 Err(StoreError::new(format!("redis {what}: {err}")))
             }
