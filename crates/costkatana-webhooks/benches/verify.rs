@@ -2,12 +2,19 @@
 //! the same bytes (the floor), and verification plus typed parsing.
 //!
 //! `cargo bench -p costkatana-webhooks --features testing --bench verify`
+//!
+//! On a shared machine the separate criterion figures drift with the load
+//! between one benchmark and the next. `VERIFY_PAIRED=1` instead times the
+//! floor and each scheme in alternating batches and prints the median ratio
+//! per round, which load changes hit on both sides alike.
 
 #![allow(missing_docs)] // criterion_group! generates an undocumented function.
 
+use std::time::Instant;
+
 use costkatana_webhooks::testing::{sample_event, sign, Shape};
 use costkatana_webhooks::{EventType, Scheme, Verifier};
-use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use criterion::{black_box, criterion_group, BenchmarkId, Criterion, Throughput};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
@@ -106,5 +113,68 @@ fn verification_and_parsing(c: &mut Criterion) {
     group.finish();
 }
 
+/// Median verify/floor ratios from interleaved batches (see the file docs).
+fn paired() {
+    let verifier = Verifier::builder().secret(SECRET).build().unwrap();
+    println!("| body | HMAC floor (median) | current | legacy | documented |");
+    println!("|---|---|---|---|---|");
+    for (label, size, batch, rounds) in [
+        ("300 B", 300, 2000, 301),
+        ("4 KiB", 4 << 10, 300, 301),
+        ("64 KiB", 64 << 10, 20, 151),
+        ("1 MiB", 1 << 20, 2, 61),
+    ] {
+        let body = bytes::Bytes::from(vec![b'x'; size]);
+        let signed: Vec<_> = Scheme::ALL
+            .iter()
+            .map(|&scheme| sign(scheme, SECRET, NOW, &body))
+            .collect();
+        let per_call = |start: Instant| start.elapsed().as_secs_f64() * 1e9 / f64::from(batch);
+        let mut floors = Vec::new();
+        let mut ratios = vec![Vec::new(); Scheme::ALL.len()];
+        for _ in 0..rounds {
+            let start = Instant::now();
+            for _ in 0..batch {
+                black_box(floor(black_box("1777377600000"), black_box(&body)));
+            }
+            let floor_ns = per_call(start);
+            floors.push(floor_ns);
+            for (headers, ratios) in signed.iter().zip(&mut ratios) {
+                let start = Instant::now();
+                for _ in 0..batch {
+                    black_box(
+                        verifier
+                            .verify_at(black_box(headers), body.clone(), NOW)
+                            .unwrap(),
+                    );
+                }
+                ratios.push(per_call(start) / floor_ns);
+            }
+        }
+        let cells: Vec<String> = ratios
+            .iter_mut()
+            .map(|r| format!("{:.2}×", median(r)))
+            .collect();
+        println!(
+            "| {label} | {:.0} ns | {} |",
+            median(&mut floors),
+            cells.join(" | ")
+        );
+    }
+}
+
+fn median(values: &mut [f64]) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
 criterion_group!(benches, verification, verification_and_parsing);
-criterion_main!(benches);
+
+fn main() {
+    if std::env::var_os("VERIFY_PAIRED").is_some() {
+        paired();
+        return;
+    }
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}
