@@ -239,8 +239,14 @@ fn sample_data(event_type: &EventType, shape: Shape) -> (String, &'static str, M
     (title.to_owned(), severity, data)
 }
 
-/// `YYYY-MM-DDTHH:MM:SS.mmmZ` for a time in ms since the epoch.
-fn iso8601(ms: i64) -> String {
+/// `YYYY-MM-DDTHH:MM:SS.mmmZ` (the sender's `occurredAt` format) for a time
+/// in ms since the epoch.
+///
+/// ```
+/// use costkatana_webhooks::testing::iso8601;
+/// assert_eq!(iso8601(1_777_377_600_000), "2026-04-28T12:00:00.000Z");
+/// ```
+pub fn iso8601(ms: i64) -> String {
     let (days, rem) = (ms.div_euclid(86_400_000), ms.rem_euclid(86_400_000));
     // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
     let z = days + 719_468;
