@@ -10,7 +10,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use costkatana_webhooks::testing::{sample_event, sign, Shape, SENDER_HEADERS};
+use costkatana_webhooks::signing::{sign, SENDER_HEADERS};
+use costkatana_webhooks::testing::{sample_event, Shape};
 use costkatana_webhooks::{EventType, Scheme};
 
 /// Every wait on the child is bounded by this.

@@ -96,7 +96,7 @@ impl Fixture {
                         .unwrap()
                         .entry(delivery.dedupe_key().to_owned())
                         .or_default() += 1;
-                    Ok::<_, HandlerError>(())
+                    Ok(())
                 }
             }
         };

@@ -1,6 +1,6 @@
 //! `ckwebhook sign`: the headers to send with a body.
 
-use costkatana_webhooks::testing::sign;
+use costkatana_webhooks::signing::sign;
 
 use crate::cli::SignArgs;
 use crate::util::{now_ms, read_input};

@@ -20,11 +20,11 @@
 //!     let router = Router::new()
 //!         .on(EventType::BudgetExceeded, |event: Event, _: Delivery| async move {
 //!             println!("over budget: {:?}", event.title);
-//!             Ok::<_, HandlerError>(())
+//!             Ok(())
 //!         })
 //!         .fallback(|payload: Payload, _: Delivery| async move {
 //!             println!("other delivery: {payload:?}");
-//!             Ok::<_, HandlerError>(())
+//!             Ok(())
 //!         });
 //!     let verifier = Verifier::builder()
 //!         .secret(std::env::var("COSTKATANA_WEBHOOK_SECRET")?)
@@ -76,7 +76,7 @@
 //!     Receiver::builder(verifier)
 //!         .router(Router::new().fallback(|payload: Payload, _: Delivery| async move {
 //!             println!("{payload:?}");
-//!             Ok::<_, HandlerError>(())
+//!             Ok(())
 //!         }))
 //!         .build()
 //! }

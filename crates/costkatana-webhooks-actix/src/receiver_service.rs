@@ -33,7 +33,7 @@ use crate::{outcome_response, read_payload, ActixHeaders, BodyLimits};
 /// use costkatana_webhooks_actix::receiver_service;
 ///
 /// let router = Router::new()
-///     .fallback(|_: Payload, _: Delivery| async { Ok::<_, HandlerError>(()) });
+///     .fallback(|_: Payload, _: Delivery| async { Ok(()) });
 /// let receiver = Receiver::builder(Verifier::builder().secret("s3cret").build()?)
 ///     .router(router)
 ///     .build()?;
@@ -54,7 +54,7 @@ pub struct ReceiverService {
 /// # use costkatana_webhooks::receiver::{Delivery, HandlerError, Receiver, Router};
 /// # use costkatana_webhooks::{Payload, Verifier};
 /// # let receiver = Receiver::builder(Verifier::builder().secret("s3cret").build()?)
-/// #     .router(Router::new().fallback(|_: Payload, _: Delivery| async { Ok::<_, HandlerError>(()) }))
+/// #     .router(Router::new().fallback(|_: Payload, _: Delivery| async { Ok(()) }))
 /// #     .build()?;
 /// let app = actix_web::App::new()
 ///     .service(costkatana_webhooks_actix::receiver_service("/webhooks/costkatana", receiver));
@@ -73,7 +73,7 @@ impl ReceiverService {
     /// # use costkatana_webhooks::{Payload, Verifier};
     /// use costkatana_webhooks_actix::ReceiverService;
     /// # let receiver = Receiver::builder(Verifier::builder().secret("s3cret").build()?)
-    /// #     .router(Router::new().fallback(|_: Payload, _: Delivery| async { Ok::<_, HandlerError>(()) }))
+    /// #     .router(Router::new().fallback(|_: Payload, _: Delivery| async { Ok(()) }))
     /// #     .build()?;
     /// let service = ReceiverService::new("/webhooks/costkatana", receiver);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -96,7 +96,7 @@ impl ReceiverService {
     /// use std::time::Duration;
     /// use costkatana_webhooks_actix::receiver_service;
     /// # let receiver = Receiver::builder(Verifier::builder().secret("s3cret").build()?)
-    /// #     .router(Router::new().fallback(|_: Payload, _: Delivery| async { Ok::<_, HandlerError>(()) }))
+    /// #     .router(Router::new().fallback(|_: Payload, _: Delivery| async { Ok(()) }))
     /// #     .build()?;
     /// let service = receiver_service("/webhooks/costkatana", receiver)
     ///     .body_timeout(Duration::from_secs(5));

@@ -15,9 +15,9 @@
 //! let handlers = Handlers::new()
 //!     .on(EventType::BudgetExceeded, |event: Event, _: Delivery| async move {
 //!         println!("over budget: {:?}", event.data.budget());
-//!         Ok::<_, HandlerError>(())
+//!         Ok(())
 //!     })
-//!     .fallback(|_: Payload, _: Delivery| async { Ok::<_, HandlerError>(()) });
+//!     .fallback(|_: Payload, _: Delivery| async { Ok(()) });
 //! let receiver = Receiver::builder(Verifier::builder().secret("s3cret").build()?)
 //!     .router(handlers)
 //!     .build()?;
@@ -47,7 +47,7 @@ pub use costkatana_webhooks::Verifier;
 /// # use costkatana_webhooks::receiver::{Delivery, HandlerError, Receiver, Router as Handlers};
 /// # use costkatana_webhooks::{Payload, Verifier};
 /// # let receiver = Receiver::builder(Verifier::builder().secret("s3cret").build()?)
-/// #     .router(Handlers::new().fallback(|_: Payload, _: Delivery| async { Ok::<_, HandlerError>(()) }))
+/// #     .router(Handlers::new().fallback(|_: Payload, _: Delivery| async { Ok(()) }))
 /// #     .build()?;
 /// let app: axum::Router = axum::Router::new()
 ///     .route("/webhooks/costkatana", costkatana_webhooks_axum::receiver_route(receiver));

@@ -17,7 +17,7 @@
 //! let receiver = Receiver::builder(Verifier::builder().secret("s3cret").build()?)
 //!     .store(store)
 //!     .namespace("production")
-//!     .router(Router::new().fallback(|_: Payload, _: Delivery| async { Ok::<_, HandlerError>(()) }))
+//!     .router(Router::new().fallback(|_: Payload, _: Delivery| async { Ok(()) }))
 //!     .build()?;
 //! # Ok(()) }
 //! ```

@@ -47,7 +47,7 @@ const MAX_PX_MS: u64 = 1 << 60;
 /// let store = RedisStore::connect("redis://127.0.0.1:6379/0").await?;
 /// let receiver = Receiver::builder(Verifier::builder().secret("s3cret").build()?)
 ///     .store(store)
-///     .router(Router::new().fallback(|_: Payload, _: Delivery| async { Ok::<_, HandlerError>(()) }))
+///     .router(Router::new().fallback(|_: Payload, _: Delivery| async { Ok(()) }))
 ///     .build()?;
 /// # Ok(()) }
 /// ```

@@ -10,7 +10,8 @@ use std::time::{Duration, Instant};
 
 use costkatana_webhooks::dedupe::{Claim, DedupeStore};
 use costkatana_webhooks::receiver::{Delivery, HandlerError, Receiver, Router};
-use costkatana_webhooks::testing::{sample_event, sign, Shape};
+use costkatana_webhooks::signing::sign;
+use costkatana_webhooks::testing::{sample_event, Shape};
 use costkatana_webhooks::{EventType, Outcome, Payload, Scheme, Verifier};
 use costkatana_webhooks_redis::RedisStore;
 use support::{eventually, RedisServer};
@@ -59,7 +60,7 @@ async fn a_killed_server_fails_every_call_promptly_and_a_restart_recovers() {
             .await
             .unwrap_err();
         assert!(err.to_string().contains("redis claim"), "{err}");
-        let answer = Outcome::Failed(err.into()).response();
+        let answer = Outcome::Failed(err.into()).answer();
         assert_eq!(answer.status, 503);
         assert!(answer.body.contains("store_unavailable"));
     }
@@ -292,7 +293,7 @@ async fn redis_killed_mid_run_then_restarted_every_event_once() {
                     .unwrap()
                     .entry(payload.event_id().unwrap_or_default().to_owned())
                     .or_default() += 1;
-                Ok::<_, HandlerError>(())
+                Ok(())
             }
         }),
     )
@@ -318,7 +319,7 @@ async fn redis_killed_mid_run_then_restarted_every_event_once() {
         let (headers, body) = request(i);
         let outcome = receiver.receive("POST", &headers, body).await;
         assert_eq!(
-            (outcome.response().status, outcome.label()),
+            (outcome.answer().status, outcome.label()),
             (503, "store_unavailable")
         );
         failed.fetch_add(1, Ordering::SeqCst);
@@ -335,7 +336,7 @@ async fn redis_killed_mid_run_then_restarted_every_event_once() {
         let mut delivered = false;
         for _ in 0..100 {
             let outcome = receiver.receive("POST", &headers, body.clone()).await;
-            if outcome.response().status == 200 {
+            if outcome.answer().status == 200 {
                 delivered = true;
                 break;
             }

@@ -18,9 +18,9 @@
 //! let router = Router::new()
 //!     .on(EventType::BudgetExceeded, |event: Event, _: Delivery| async move {
 //!         println!("{:?}", event.title);
-//!         Ok::<_, HandlerError>(())
+//!         Ok(())
 //!     })
-//!     .fallback(|_: Payload, _: Delivery| async { Ok::<_, HandlerError>(()) });
+//!     .fallback(|_: Payload, _: Delivery| async { Ok(()) });
 //! let receiver = Receiver::builder(Verifier::builder().secret("s3cret").build()?)
 //!     .router(router)
 //!     .build()?;

@@ -25,7 +25,7 @@ use costkatana_webhooks::BodyLimits;
 /// use costkatana_webhooks_tower::ReceiverService;
 ///
 /// let router = Router::new()
-///     .fallback(|_: Payload, _: Delivery| async { Ok::<_, HandlerError>(()) });
+///     .fallback(|_: Payload, _: Delivery| async { Ok(()) });
 /// let receiver = Receiver::builder(Verifier::builder().secret("s3cret").build()?)
 ///     .router(router)
 ///     .build()?;

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use costkatana_webhooks::dedupe::{Claim, DedupeStore, MemoryStore};
 use costkatana_webhooks::receiver::{HandlerError, Receiver, Router};
-use costkatana_webhooks::testing::sign;
+use costkatana_webhooks::signing::sign;
 use costkatana_webhooks::{ManualClock, Scheme, Verifier};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
@@ -75,7 +75,7 @@ fn receiver(c: &mut Criterion) {
         .build()
         .unwrap();
     let receiver = Receiver::builder(verifier.clone())
-        .router(Router::new().fallback(|_, _| async { Ok::<_, HandlerError>(()) }))
+        .router(Router::new().fallback(|_, _| async { Ok(()) }))
         .store(MemoryStore::builder().max_entries(10_000_000).build())
         .build()
         .unwrap();

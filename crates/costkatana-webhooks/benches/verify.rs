@@ -12,7 +12,8 @@
 
 use std::time::Instant;
 
-use costkatana_webhooks::testing::{sample_event, sign, Shape};
+use costkatana_webhooks::signing::sign;
+use costkatana_webhooks::testing::{sample_event, Shape};
 use costkatana_webhooks::{EventType, Scheme, Verifier};
 use criterion::{black_box, criterion_group, BenchmarkId, Criterion, Throughput};
 use hmac::{Hmac, Mac};

@@ -1,6 +1,7 @@
 //! The one error type of a rejected or failed delivery, and its reason codes.
 
 use std::fmt;
+use std::sync::Arc;
 
 /// Why a delivery was not handled.
 ///
@@ -34,14 +35,18 @@ pub enum ErrorKind {
     PayloadTooLarge,
     /// The request method is not `POST` (405).
     MethodNotAllowed,
-    /// The request body could not be read, for instance the client stopped
-    /// sending it in time (400).
+    /// The request body could not be read: it stalled past the time bound
+    /// or failed mid-way (503, since the sender's retry can succeed).
     BodyUnreadable,
     /// The same event is being handled by another request right now (503,
     /// with `Retry-After`).
     InProgress,
     /// The user's handler returned an error or panicked (500).
     HandlerFailed,
+    /// The user's handler refused the delivery permanently with
+    /// [`HandlerError::refuse`](crate::HandlerError::refuse) (422): the
+    /// sender stops retrying it.
+    Refused,
     /// The dedupe store could not be reached (503).
     StoreUnavailable,
     /// The background queue of ack-first mode is full (503).
@@ -55,9 +60,10 @@ impl ErrorKind {
     /// use costkatana_webhooks::ErrorKind;
     /// assert!(ErrorKind::ALL.iter().all(|k| k.status() >= 400));
     /// ```
-    pub const ALL: [ErrorKind; 12] = [
+    pub const ALL: [ErrorKind; 13] = [
         ErrorKind::InProgress,
         ErrorKind::HandlerFailed,
+        ErrorKind::Refused,
         ErrorKind::StoreUnavailable,
         ErrorKind::Overloaded,
         ErrorKind::MissingSignature,
@@ -82,16 +88,18 @@ impl ErrorKind {
     /// ```
     pub const fn status(self) -> u16 {
         match self {
-            ErrorKind::MissingSignature
-            | ErrorKind::MalformedSignature
-            | ErrorKind::BodyUnreadable => 400,
+            ErrorKind::MissingSignature | ErrorKind::MalformedSignature => 400,
             ErrorKind::InvalidSignature
             | ErrorKind::StaleTimestamp
             | ErrorKind::FutureTimestamp => 401,
             ErrorKind::MethodNotAllowed => 405,
             ErrorKind::PayloadTooLarge => 413,
+            ErrorKind::Refused => 422,
             ErrorKind::HandlerFailed => 500,
-            ErrorKind::InProgress | ErrorKind::StoreUnavailable | ErrorKind::Overloaded => 503,
+            ErrorKind::InProgress
+            | ErrorKind::StoreUnavailable
+            | ErrorKind::Overloaded
+            | ErrorKind::BodyUnreadable => 503,
         }
     }
 
@@ -114,6 +122,7 @@ impl ErrorKind {
             ErrorKind::BodyUnreadable => "body_unreadable",
             ErrorKind::InProgress => "in_progress",
             ErrorKind::HandlerFailed => "handler_failed",
+            ErrorKind::Refused => "refused",
             ErrorKind::StoreUnavailable => "store_unavailable",
             ErrorKind::Overloaded => "overloaded",
         }
@@ -140,9 +149,10 @@ impl ErrorKind {
             ErrorKind::FutureTimestamp => "the timestamp is further in the future than the allowed tolerance",
             ErrorKind::PayloadTooLarge => "the body is larger than the configured limit",
             ErrorKind::MethodNotAllowed => "only POST is accepted",
-            ErrorKind::BodyUnreadable => "the request body could not be read",
+            ErrorKind::BodyUnreadable => "the request body could not be read; retry later",
             ErrorKind::InProgress => "this event is being handled by another request; retry later",
             ErrorKind::HandlerFailed => "the handler failed; the claim was released so a retry is processed",
+            ErrorKind::Refused => "the handler refused this delivery permanently; do not retry it",
             ErrorKind::StoreUnavailable => "the dedupe store is unavailable; retry later",
             ErrorKind::Overloaded => "the background queue is full; retry later",
         }
@@ -167,11 +177,21 @@ impl fmt::Display for ErrorKind {
 /// assert_eq!(err.status(), 401);
 /// assert!(err.to_string().starts_with("stale_timestamp: "));
 /// ```
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone)]
 pub struct Error {
     kind: ErrorKind,
     detail: Option<Box<str>>,
+    source: Option<Arc<dyn std::error::Error + Send + Sync>>,
 }
+
+/// Errors are equal when their kind and message are; the source is detail.
+impl PartialEq for Error {
+    fn eq(&self, other: &Self) -> bool {
+        self.kind == other.kind && self.message() == other.message()
+    }
+}
+
+impl Eq for Error {}
 
 impl Error {
     /// An error of `kind` with its default message.
@@ -181,7 +201,11 @@ impl Error {
     /// assert_eq!(Error::new(ErrorKind::Overloaded).status(), 503);
     /// ```
     pub fn new(kind: ErrorKind) -> Self {
-        Error { kind, detail: None }
+        Error {
+            kind,
+            detail: None,
+            source: None,
+        }
     }
 
     /// An error of `kind` with a specific message.
@@ -195,19 +219,28 @@ impl Error {
         Error {
             kind,
             detail: Some(detail.into().into_boxed_str()),
+            source: None,
         }
     }
 
-    /// `body_unreadable`: the body did not arrive within `timeout`. Every
-    /// adapter words this the same way.
+    /// The same error, caused by `source` (reported by
+    /// [`std::error::Error::source`], for logs; never sent to the caller).
     ///
     /// ```
-    /// use std::time::Duration;
-    /// use costkatana_webhooks::Error;
-    /// let err = Error::body_timed_out(Duration::from_millis(400));
-    /// assert_eq!(err.message(), "the request body did not arrive within 400 ms");
+    /// use std::error::Error as _;
+    /// use costkatana_webhooks::{Error, ErrorKind};
+    /// let cause = std::io::Error::other("connection reset");
+    /// let err = Error::new(ErrorKind::BodyUnreadable).caused_by(cause);
+    /// assert_eq!(err.source().unwrap().to_string(), "connection reset");
     /// ```
-    pub fn body_timed_out(timeout: std::time::Duration) -> Self {
+    #[must_use]
+    pub fn caused_by(mut self, source: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        self.source = Some(Arc::from(source.into()));
+        self
+    }
+
+    /// `body_unreadable`: the body did not arrive within `timeout`.
+    pub(crate) fn body_timed_out(timeout: std::time::Duration) -> Self {
         Error::with_detail(
             ErrorKind::BodyUnreadable,
             format!(
@@ -217,7 +250,22 @@ impl Error {
         )
     }
 
-    /// `body_unreadable`: reading the body failed with `cause`.
+    /// `method_not_allowed`, naming the method received.
+    pub(crate) fn method_not_allowed(method: &str) -> Self {
+        // Methods are tokens; a long or odd one is not echoed.
+        let shown = if method.len() <= 16 && method.bytes().all(|b| b.is_ascii_alphabetic()) {
+            method
+        } else {
+            "another method"
+        };
+        Error::with_detail(
+            ErrorKind::MethodNotAllowed,
+            format!("only POST is accepted, not {shown}"),
+        )
+    }
+
+    /// `body_unreadable`: reading the body failed with `cause`, kept as the
+    /// error's source.
     ///
     /// ```
     /// use costkatana_webhooks::{Error, ErrorKind};
@@ -225,10 +273,42 @@ impl Error {
     /// assert_eq!(err.kind(), ErrorKind::BodyUnreadable);
     /// assert_eq!(err.message(), "the request body could not be read: connection reset");
     /// ```
-    pub fn body_failed(cause: impl std::fmt::Display) -> Self {
+    pub fn body_failed(cause: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        let cause = cause.into();
         Error::with_detail(
             ErrorKind::BodyUnreadable,
             format!("the request body could not be read: {cause}"),
+        )
+        .caused_by(cause)
+    }
+
+    /// `payload_too_large`: the body passed the configured limit of
+    /// `max_bytes`. The message names the limit and how to raise it.
+    pub(crate) fn body_too_large(max_bytes: usize) -> Self {
+        Error::with_detail(
+            ErrorKind::PayloadTooLarge,
+            format!(
+                "the body is larger than the limit of {max_bytes} bytes ({}); raise it with \
+                 max_body(..) on the receiver or verifier builder",
+                human_size(max_bytes)
+            ),
+        )
+    }
+
+    /// `payload_too_large`: a limit set outside this crate fired while the
+    /// body was read, such as axum's `DefaultBodyLimit` or tower-http's
+    /// `RequestBodyLimit`; `limit` names it.
+    ///
+    /// ```
+    /// use costkatana_webhooks::{Error, ErrorKind};
+    /// let err = Error::body_too_large_for("axum's DefaultBodyLimit");
+    /// assert_eq!(err.kind(), ErrorKind::PayloadTooLarge);
+    /// assert!(err.message().contains("raise that limit"));
+    /// ```
+    pub fn body_too_large_for(limit: &str) -> Self {
+        Error::with_detail(
+            ErrorKind::PayloadTooLarge,
+            format!("the body is larger than {limit}; raise that limit"),
         )
     }
 
@@ -283,10 +363,14 @@ impl From<ErrorKind> for Error {
 
 impl fmt::Debug for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Error")
+        let mut debug = f.debug_struct("Error");
+        debug
             .field("kind", &self.kind)
-            .field("message", &self.message())
-            .finish()
+            .field("message", &self.message());
+        if let Some(source) = &self.source {
+            debug.field("source", &source.to_string());
+        }
+        debug.finish()
     }
 }
 
@@ -296,9 +380,30 @@ impl fmt::Display for Error {
     }
 }
 
-impl std::error::Error for Error {}
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source
+            .as_deref()
+            .map(|source| source as &(dyn std::error::Error + 'static))
+    }
+}
 
-/// A configuration mistake found while building a verifier or receiver.
+/// `1 MiB`, `64 KiB` or `300 B`: a size as people say it.
+fn human_size(bytes: usize) -> String {
+    match bytes {
+        b if b >= 1 << 20 && b % (1 << 20) == 0 => format!("{} MiB", b >> 20),
+        b if b >= 1 << 10 && b % (1 << 10) == 0 => format!("{} KiB", b >> 10),
+        b => format!("{b} B"),
+    }
+}
+
+/// A configuration mistake found while building a verifier, receiver or
+/// store: it needs a fix, not a retry.
+///
+/// Stores and adapters in other crates report their own configuration
+/// mistakes (a malformed URL, a certificate that is not PEM) with
+/// [`ConfigError::new`], so they are never mistaken for an unavailable
+/// store.
 ///
 /// ```
 /// use costkatana_webhooks::Secret;
@@ -306,19 +411,64 @@ impl std::error::Error for Error {}
 /// let err = Secret::new("").unwrap_err();
 /// assert!(err.to_string().contains("empty"));
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ConfigError(pub(crate) String);
+#[derive(Debug, Clone)]
+pub struct ConfigError {
+    message: String,
+    source: Option<Arc<dyn std::error::Error + Send + Sync>>,
+}
 
 impl ConfigError {
-    pub(crate) fn new(message: impl Into<String>) -> Self {
-        ConfigError(message.into())
+    /// A configuration error with `message`, which says what to fix (never
+    /// include a secret or a password).
+    ///
+    /// ```
+    /// use costkatana_webhooks::ConfigError;
+    /// let err = ConfigError::new("the Redis URL has no host");
+    /// assert_eq!(err.to_string(), "the Redis URL has no host");
+    /// ```
+    pub fn new(message: impl Into<String>) -> Self {
+        ConfigError {
+            message: message.into(),
+            source: None,
+        }
+    }
+
+    /// The same error, caused by `source` (reported by
+    /// [`std::error::Error::source`]).
+    ///
+    /// ```
+    /// use std::error::Error as _;
+    /// use costkatana_webhooks::ConfigError;
+    /// let cause = "x".parse::<u32>().unwrap_err();
+    /// let err = ConfigError::new("the port is not a number").caused_by(cause);
+    /// assert!(err.source().is_some());
+    /// ```
+    #[must_use]
+    pub fn caused_by(mut self, source: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        self.source = Some(Arc::from(source.into()));
+        self
     }
 }
+
+/// Configuration errors are equal when their messages are.
+impl PartialEq for ConfigError {
+    fn eq(&self, other: &Self) -> bool {
+        self.message == other.message
+    }
+}
+
+impl Eq for ConfigError {}
 
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(&self.message)
     }
 }
 
-impl std::error::Error for ConfigError {}
+impl std::error::Error for ConfigError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source
+            .as_deref()
+            .map(|source| source as &(dyn std::error::Error + 'static))
+    }
+}

@@ -34,7 +34,8 @@
 //! # Features
 //!
 //! - `http`: [`Headers`] for `http::HeaderMap` (http 1.x).
-//! - `testing`: [`testing`] helpers to sign requests and build sample events.
+//! - `testing`: [`testing`] sample events of every type, for your tests
+//!   (signing them is [`signing`], always available).
 
 #![cfg_attr(docsrs, feature(doc_auto_cfg))]
 
@@ -44,19 +45,21 @@ pub mod dedupe;
 mod error;
 mod event;
 mod headers;
+mod intake;
 mod mac;
 mod outcome;
 pub mod receiver;
 mod scheme;
 mod secret;
 mod signed_headers;
+pub mod signing;
 mod verified;
 mod verifier;
 
 #[cfg(feature = "testing")]
 pub mod testing;
 
-pub use body_limits::{BodyLimits, DEFAULT_BODY_TIMEOUT, DEFAULT_MAX_BODY};
+pub use body_limits::{DEFAULT_BODY_TIMEOUT, DEFAULT_MAX_BODY};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{ConfigError, Error, ErrorKind};
 pub use event::{
@@ -64,7 +67,12 @@ pub use event::{
     Severity,
 };
 pub use headers::Headers;
-pub use outcome::{Outcome, Response, RETRY_AFTER_SECS};
+pub use intake::RequestBody;
+pub use outcome::{Answer, Outcome, RETRY_AFTER_SECS};
+pub use receiver::{
+    Delivery, EventSelector, Handler, HandlerError, HandlerResult, Receiver, ReceiverBuilder,
+    State,
+};
 pub use scheme::Scheme;
 pub use secret::Secret;
 pub use verified::{JsonError, Verified};

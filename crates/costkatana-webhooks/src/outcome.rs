@@ -14,12 +14,12 @@ pub const RETRY_AFTER_SECS: u32 = 5;
 /// use costkatana_webhooks::{Error, ErrorKind, Outcome};
 ///
 /// let done = Outcome::Processed { event_id: Some("e1".into()) };
-/// assert_eq!(done.response().status, 200);
+/// assert_eq!(done.answer().status, 200);
 /// assert_eq!(done.label(), "processed");
 ///
 /// let busy = Outcome::from(Error::new(ErrorKind::InProgress));
-/// assert_eq!(busy.response().status, 503);
-/// assert_eq!(busy.response().retry_after_secs, Some(5));
+/// assert_eq!(busy.answer().status, 503);
+/// assert_eq!(busy.answer().retry_after_secs, Some(5));
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -54,37 +54,51 @@ impl Outcome {
     /// ```
     /// use costkatana_webhooks::{Error, ErrorKind, Outcome};
     ///
-    /// let answer = Outcome::Duplicate { event_id: Some("e1".into()) }.response();
+    /// let answer = Outcome::Duplicate { event_id: Some("e1".into()) }.answer();
     /// assert_eq!(answer.status, 200);
     /// assert_eq!(answer.body, r#"{"duplicate":true,"event_id":"e1","received":true}"#);
     ///
-    /// let answer = Outcome::from(Error::new(ErrorKind::InvalidSignature)).response();
+    /// let answer = Outcome::from(Error::new(ErrorKind::InvalidSignature)).answer();
     /// assert_eq!(answer.status, 401);
     /// assert!(answer.body.starts_with(r#"{"error":"invalid_signature","message":"#));
     /// ```
-    pub fn response(&self) -> Response {
+    pub fn answer(&self) -> Answer {
         match self {
             Outcome::Processed { event_id } => {
-                Response::json(200, json!({ "received": true, "event_id": event_id }), None)
+                Answer::json(200, &json!({ "received": true, "event_id": event_id }))
             }
-            Outcome::Duplicate { event_id } => Response::json(
+            Outcome::Duplicate { event_id } => Answer::json(
                 200,
-                json!({ "received": true, "duplicate": true, "event_id": event_id }),
-                None,
+                &json!({ "received": true, "duplicate": true, "event_id": event_id }),
             ),
-            Outcome::Failed(err) => {
-                let retry_after = matches!(
-                    err.kind(),
-                    ErrorKind::InProgress | ErrorKind::Overloaded | ErrorKind::StoreUnavailable
-                )
-                .then_some(RETRY_AFTER_SECS);
-                Response::json(
-                    err.status(),
-                    json!({ "error": err.code(), "message": err.message() }),
-                    retry_after,
-                )
-            }
+            Outcome::Failed(err) => err.answer(),
         }
+    }
+}
+
+impl Error {
+    /// The HTTP answer for this error, per the status table: its status, a
+    /// JSON body with its reason code and message, and `Retry-After` or
+    /// `Allow` where the table says so.
+    ///
+    /// ```
+    /// use costkatana_webhooks::{Error, ErrorKind};
+    /// let answer = Error::new(ErrorKind::MethodNotAllowed).answer();
+    /// assert_eq!(answer.status, 405);
+    /// assert_eq!(answer.allow, Some("POST"));
+    /// ```
+    pub fn answer(&self) -> Answer {
+        let mut answer = Answer::json(
+            self.status(),
+            &json!({ "error": self.code(), "message": self.message() }),
+        );
+        answer.retry_after_secs = matches!(
+            self.kind(),
+            ErrorKind::InProgress | ErrorKind::Overloaded | ErrorKind::StoreUnavailable
+        )
+        .then_some(RETRY_AFTER_SECS);
+        answer.allow = (self.kind() == ErrorKind::MethodNotAllowed).then_some("POST");
+        answer
     }
 }
 
@@ -94,36 +108,53 @@ impl From<Error> for Outcome {
     }
 }
 
-/// An HTTP answer, framework-free: adapters copy it into their response type.
+/// An HTTP answer, framework-free: adapters copy its status, its
+/// [`headers`](Answer::headers) and its body into their response type.
 ///
 /// ```
-/// use costkatana_webhooks::{ErrorKind, Outcome, Response};
+/// use costkatana_webhooks::{Answer, ErrorKind, Outcome};
 ///
-/// let answer: Response = Outcome::Failed(ErrorKind::MethodNotAllowed.into()).response();
+/// let answer: Answer = Outcome::Failed(ErrorKind::MethodNotAllowed.into()).answer();
 /// assert_eq!(answer.status, 405);
-/// assert_eq!(answer.content_type, "application/json");
-/// assert_eq!(answer.retry_after_secs, None);
+/// let headers: Vec<_> = answer.headers().collect();
+/// assert_eq!(headers, [("content-type", "application/json".to_owned()), ("allow", "POST".to_owned())]);
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
-pub struct Response {
+pub struct Answer {
     /// The HTTP status code.
     pub status: u16,
     /// The `Content-Type` header value (always JSON).
     pub content_type: &'static str,
     /// The `Retry-After` header value in seconds, when the answer has one.
     pub retry_after_secs: Option<u32>,
+    /// The `Allow` header value, on a 405.
+    pub allow: Option<&'static str>,
     /// The JSON body.
     pub body: String,
 }
 
-impl Response {
-    fn json(status: u16, body: serde_json::Value, retry_after_secs: Option<u32>) -> Self {
-        Response {
+impl Answer {
+    fn json(status: u16, body: &serde_json::Value) -> Self {
+        Answer {
             status,
             content_type: "application/json",
-            retry_after_secs,
+            retry_after_secs: None,
+            allow: None,
             body: body.to_string(),
         }
+    }
+
+    /// Every header of the answer, as lowercase `(name, value)` pairs:
+    /// `content-type`, then `retry-after` and `allow` where they apply.
+    /// Adapters copy them all, so a header added here reaches every one.
+    pub fn headers(&self) -> impl Iterator<Item = (&'static str, String)> + '_ {
+        let retry_after = self
+            .retry_after_secs
+            .map(|secs| ("retry-after", secs.to_string()));
+        let allow = self.allow.map(|methods| ("allow", methods.to_owned()));
+        std::iter::once(("content-type", self.content_type.to_owned()))
+            .chain(retry_after)
+            .chain(allow)
     }
 }

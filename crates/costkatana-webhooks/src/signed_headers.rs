@@ -14,22 +14,38 @@ const MAX_HEADER_LEN: usize = 1024;
 /// An HMAC-SHA256 tag.
 pub(crate) type Tag = [u8; 32];
 
+/// The most digits a timestamp may have (15 of ms reach past the year 30000).
+const MAX_TIMESTAMP_DIGITS: usize = 15;
+
 /// What the headers say: scheme, timestamp (as signed, and in ms) and the
-/// candidate signatures.
-#[derive(Debug)]
-pub(crate) struct SignedHeaders<'h> {
+/// candidate signatures. Owned, so it outlives the request's header map
+/// while the body is read.
+#[derive(Clone)]
+pub(crate) struct SignedHeaders {
     pub(crate) scheme: Scheme,
-    /// The timestamp text exactly as signed.
-    pub(crate) timestamp_text: &'h str,
     pub(crate) timestamp_ms: i64,
+    /// The timestamp text exactly as signed (ASCII digits only).
+    timestamp_text: [u8; MAX_TIMESTAMP_DIGITS],
+    timestamp_len: usize,
     signatures: [Tag; MAX_SIGNATURES],
     count: usize,
 }
 
-impl<'h> SignedHeaders<'h> {
+impl std::fmt::Debug for SignedHeaders {
+    /// The signatures are left out: they are credentials of a kind.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SignedHeaders")
+            .field("scheme", &self.scheme)
+            .field("timestamp_ms", &self.timestamp_ms)
+            .field("signatures", &self.count)
+            .finish()
+    }
+}
+
+impl SignedHeaders {
     /// Reads the headers of `pinned` or, when `None`, of the scheme the
     /// headers show.
-    pub(crate) fn parse(headers: &'h impl Headers, pinned: Option<Scheme>) -> Result<Self, Error> {
+    pub(crate) fn parse(headers: &impl Headers, pinned: Option<Scheme>) -> Result<Self, Error> {
         let current = text(headers, names::WEBHOOK_SIGNATURE)?;
         let costkatana = text(headers, names::COSTKATANA_SIGNATURE)?;
         let (scheme, signature) = match (pinned, current, costkatana) {
@@ -60,9 +76,20 @@ impl<'h> SignedHeaders<'h> {
         }
     }
 
+    fn empty(scheme: Scheme) -> Self {
+        SignedHeaders {
+            scheme,
+            timestamp_ms: 0,
+            timestamp_text: [0; MAX_TIMESTAMP_DIGITS],
+            timestamp_len: 0,
+            signatures: [[0; 32]; MAX_SIGNATURES],
+            count: 0,
+        }
+    }
+
     /// `current` and `legacy`: a timestamp header in ms plus one signature.
     fn parse_separate(
-        headers: &'h impl Headers,
+        headers: &impl Headers,
         scheme: Scheme,
         signature: &str,
     ) -> Result<Self, Error> {
@@ -80,28 +107,17 @@ impl<'h> SignedHeaders<'h> {
             Scheme::Legacy => signature.strip_prefix("sha256=").unwrap_or(signature),
             _ => signature,
         };
-        let mut parsed = SignedHeaders {
-            scheme,
-            timestamp_text,
-            timestamp_ms: timestamp_ms(timestamp_text, scheme, ts_name)?,
-            signatures: [[0; 32]; MAX_SIGNATURES],
-            count: 0,
-        };
+        let mut parsed = SignedHeaders::empty(scheme);
+        parsed.set_timestamp(timestamp_text, ts_name)?;
         parsed.push(hex.trim(), scheme.signature_header())?;
         Ok(parsed)
     }
 
     /// `documented`: `t=<secs>,v1=<hex>[,v1=<hex>…]`, pairs in any order,
     /// optional spaces, unknown keys ignored.
-    fn parse_documented(header: &'h str) -> Result<Self, Error> {
+    fn parse_documented(header: &str) -> Result<Self, Error> {
         const NAME: &str = "X-CostKatana-Signature";
-        let mut parsed = SignedHeaders {
-            scheme: Scheme::Documented,
-            timestamp_text: "",
-            timestamp_ms: 0,
-            signatures: [[0; 32]; MAX_SIGNATURES],
-            count: 0,
-        };
+        let mut parsed = SignedHeaders::empty(Scheme::Documented);
         let mut timestamp = None;
         for part in header.split(',').map(str::trim).filter(|p| !p.is_empty()) {
             let (key, value) = part.split_once('=').ok_or_else(|| {
@@ -123,9 +139,23 @@ impl<'h> SignedHeaders<'h> {
         if parsed.count == 0 {
             return Err(malformed(format!("the {NAME} header has no v1= signature")));
         }
-        parsed.timestamp_ms = timestamp_ms(timestamp_text, Scheme::Documented, "t=")?;
-        parsed.timestamp_text = timestamp_text;
+        parsed.set_timestamp(timestamp_text, "t=")?;
         Ok(parsed)
+    }
+
+    /// Checks and keeps the timestamp, as text and in ms.
+    fn set_timestamp(&mut self, text: &str, name: &str) -> Result<(), Error> {
+        self.timestamp_ms = timestamp_ms(text, self.scheme, name)?;
+        // `timestamp_ms` admitted at most MAX_TIMESTAMP_DIGITS ASCII digits.
+        self.timestamp_text[..text.len()].copy_from_slice(text.as_bytes());
+        self.timestamp_len = text.len();
+        Ok(())
+    }
+
+    /// The timestamp text exactly as signed.
+    pub(crate) fn timestamp_text(&self) -> &str {
+        // Only ASCII digits are ever stored, so this never falls back.
+        std::str::from_utf8(&self.timestamp_text[..self.timestamp_len]).unwrap_or_default()
     }
 
     fn push(&mut self, hex_text: &str, header: &str) -> Result<(), Error> {
@@ -160,7 +190,7 @@ fn looks_legacy(value: &str) -> bool {
 }
 
 /// A header's value as text, trimmed; non-UTF-8 is malformed.
-fn text<'h>(headers: &'h impl Headers, name: &str) -> Result<Option<&'h str>, Error> {
+fn text<'h, H: Headers>(headers: &'h H, name: &str) -> Result<Option<&'h str>, Error> {
     headers
         .header(name)
         .map(|raw| {
@@ -176,11 +206,18 @@ fn timestamp_ms(text: &str, scheme: Scheme, name: &str) -> Result<i64, Error> {
     // 15 digits of ms or 12 of seconds reach past the year 30000 and stay far
     // from overflow; anything longer is not a timestamp.
     let max_digits = if scheme.ms_per_timestamp_unit() == 1 {
-        15
+        MAX_TIMESTAMP_DIGITS
     } else {
         12
     };
-    if text.is_empty() || text.len() > max_digits || !text.bytes().all(|b| b.is_ascii_digit()) {
+    let digits = !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit());
+    if digits && max_digits == 12 && text.len() == 13 {
+        return Err(malformed(format!(
+            "the {name} timestamp {text} has 13 digits: it looks like milliseconds, but the \
+             {scheme} scheme's timestamp is in seconds since the epoch"
+        )));
+    }
+    if !digits || text.len() > max_digits {
         return Err(malformed(format!(
             "the {name} timestamp must be 1 to {max_digits} decimal digits ({})",
             if max_digits == 15 {

@@ -12,7 +12,8 @@ use crate::{Event, Payload, Scheme};
 /// the raw bytes, and the payload parsed lazily on first use.
 ///
 /// Cheap to clone (the body is reference-counted) and `Send + Sync`, so it
-/// can travel in request extensions.
+/// can travel in request extensions. Its `Debug` output shows the scheme,
+/// the timestamp and the body's length, never the body or the signature.
 ///
 /// ```
 /// use costkatana_webhooks::{EventType, Payload, Verifier};
@@ -29,7 +30,7 @@ use crate::{Event, Payload, Scheme};
 /// assert_eq!(event.event_type, EventType::CostAlert);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Verified {
     scheme: Scheme,
     secret_index: usize,
@@ -37,6 +38,17 @@ pub struct Verified {
     signature: Tag,
     body: Bytes,
     payload: OnceLock<Payload>,
+}
+
+impl std::fmt::Debug for Verified {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Verified")
+            .field("scheme", &self.scheme)
+            .field("secret_index", &self.secret_index)
+            .field("timestamp_ms", &self.timestamp_ms)
+            .field("body_len", &self.body.len())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Verified {

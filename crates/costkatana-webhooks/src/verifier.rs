@@ -6,9 +6,11 @@ use std::time::Duration;
 use bytes::Bytes;
 use subtle::ConstantTimeEq;
 
+use crate::body_limits::BodyLimits;
 use crate::signed_headers::SignedHeaders;
 use crate::{
-    mac, Clock, ConfigError, Error, ErrorKind, Headers, Scheme, Secret, SystemClock, Verified,
+    intake, mac, Clock, ConfigError, Error, ErrorKind, Headers, RequestBody, Scheme, Secret,
+    SystemClock, Verified,
 };
 
 /// The default past and future timestamp tolerance: 300 s each.
@@ -18,7 +20,9 @@ pub const DEFAULT_TOLERANCE: Duration = Duration::from_secs(300);
 ///
 /// Cheap to clone (an `Arc` inside) and safe to share between threads.
 /// Verification needs no async runtime and allocates nothing in proportion
-/// to the body.
+/// to the body. The verifier also holds the body limits, so every path
+/// that reads a webhook body (the receiver, each adapter's middleware and
+/// extractor) reads it within the same bounds.
 ///
 /// ```
 /// use costkatana_webhooks::{Scheme, Verifier};
@@ -44,6 +48,7 @@ struct Config {
     secrets: Vec<Secret>,
     scheme: Option<Scheme>,
     window: Option<(i64, i64)>,
+    limits: BodyLimits,
     clock: Arc<dyn Clock>,
 }
 
@@ -53,13 +58,16 @@ impl std::fmt::Debug for Verifier {
             .field("secrets", &self.inner.secrets.len())
             .field("scheme", &self.inner.scheme)
             .field("window_ms", &self.inner.window)
+            .field("max_body", &self.inner.limits.max_bytes)
+            .field("body_timeout", &self.inner.limits.timeout)
             .finish_non_exhaustive()
     }
 }
 
 impl Verifier {
     /// A builder with the defaults: schemes detected per request, 300 s of
-    /// tolerance each way, the system clock, and no secret yet.
+    /// tolerance each way, bodies of at most 1 MiB arriving within 10 s,
+    /// the system clock, and no secret yet.
     ///
     /// ```
     /// let verifier = costkatana_webhooks::Verifier::builder().secret("s3cret").build()?;
@@ -69,14 +77,48 @@ impl Verifier {
         VerifierBuilder::default()
     }
 
-    /// Verifies a request at the clock's current time.
+    /// Verifies a whole HTTP request, as adapters do: the method and the
+    /// signature headers are judged first (a request that can never verify
+    /// is answered without waiting for its body), then the body is read
+    /// within the size and time bounds and verified.
+    ///
+    /// # Errors
+    ///
+    /// `method_not_allowed`, `missing_signature`, `malformed_signature`,
+    /// `payload_too_large` (a declared or an actual length over the
+    /// bound), `body_unreadable` (a body that fails or stalls), then those
+    /// of [`Verifier::verify`].
+    ///
+    /// ```
+    /// use costkatana_webhooks::{ErrorKind, Verifier};
+    ///
+    /// # tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap().block_on(async {
+    /// let verifier = Verifier::builder().secret("s3cret").max_body(4).build()?;
+    /// let err = verifier.verify_request("GET", &[("Content-Length", "0")], "").await.unwrap_err();
+    /// assert_eq!(err.kind(), ErrorKind::MethodNotAllowed);
+    /// # Ok::<(), costkatana_webhooks::ConfigError>(()) }).unwrap();
+    /// ```
+    pub async fn verify_request(
+        &self,
+        method: &str,
+        headers: &impl Headers,
+        body: impl RequestBody,
+    ) -> Result<Verified, Error> {
+        let (signed, declared) = self.check_head(method, headers)?;
+        let body = intake::read_body(self.inner.limits, declared, body).await?;
+        self.verify_signed(&signed, body, self.inner.clock.now_ms())
+    }
+
+    /// Verifies a request whose body has been read, at the clock's current
+    /// time.
     ///
     /// `body` is the raw request body, exactly as received.
     ///
     /// # Errors
     ///
-    /// `missing_signature`, `malformed_signature`, `stale_timestamp`,
-    /// `future_timestamp` or `invalid_signature`, checked in that order.
+    /// `missing_signature`, `malformed_signature`, `payload_too_large`,
+    /// `stale_timestamp`, `future_timestamp` or `invalid_signature`,
+    /// checked in that order.
     ///
     /// ```
     /// use costkatana_webhooks::{ErrorKind, Verifier};
@@ -118,14 +160,41 @@ impl Verifier {
         body: impl Into<Bytes>,
         now_ms: i64,
     ) -> Result<Verified, Error> {
-        let config = &*self.inner;
-        let signed = SignedHeaders::parse(headers, config.scheme)?;
-        if let Some((past_ms, future_ms)) = config.window {
-            check_window(signed.timestamp_ms, now_ms, past_ms, future_ms)?;
-        }
+        let signed = SignedHeaders::parse(headers, self.inner.scheme)?;
         let body = body.into();
+        self.inner.limits.check_received(body.len())?;
+        self.verify_signed(&signed, body, now_ms)
+    }
+
+    /// The verdict on a request before its body is read: the method, the
+    /// signature headers, and the declared length. Returns the parsed
+    /// headers and the declared length.
+    fn check_head(
+        &self,
+        method: &str,
+        headers: &impl Headers,
+    ) -> Result<(SignedHeaders, Option<u64>), Error> {
+        if method != "POST" {
+            return Err(Error::method_not_allowed(method));
+        }
+        let signed = SignedHeaders::parse(headers, self.inner.scheme)?;
+        let declared = self.inner.limits.check_declared(headers)?;
+        Ok((signed, declared))
+    }
+
+    /// The timestamp window, then the signature against every secret.
+    fn verify_signed(
+        &self,
+        signed: &SignedHeaders,
+        body: Bytes,
+        now_ms: i64,
+    ) -> Result<Verified, Error> {
+        let config = &*self.inner;
+        if let Some((past_ms, future_ms)) = config.window {
+            check_window(signed, now_ms, past_ms, future_ms)?;
+        }
         for (index, secret) in config.secrets.iter().enumerate() {
-            let expected = mac::tag(secret.key(), signed.timestamp_text, &body);
+            let expected = mac::tag(secret.key(), signed.timestamp_text(), &body);
             // Compare against every candidate without stopping early, so the
             // time taken does not tell which one matched.
             let matched = signed
@@ -175,12 +244,60 @@ impl Verifier {
     pub fn past_tolerance_ms(&self) -> Option<i64> {
         self.inner.window.map(|(past, _)| past)
     }
+
+    /// The longest body read, in bytes.
+    ///
+    /// ```
+    /// use costkatana_webhooks::Verifier;
+    /// let verifier = Verifier::builder().secret("s3cret").build()?;
+    /// assert_eq!(verifier.max_body(), 1024 * 1024);
+    /// # Ok::<(), costkatana_webhooks::ConfigError>(())
+    /// ```
+    pub fn max_body(&self) -> usize {
+        self.inner.limits.max_bytes
+    }
+
+    /// How long a whole body may take to arrive.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use costkatana_webhooks::Verifier;
+    /// let verifier = Verifier::builder().secret("s3cret").build()?;
+    /// assert_eq!(verifier.body_timeout(), Duration::from_secs(10));
+    /// # Ok::<(), costkatana_webhooks::ConfigError>(())
+    /// ```
+    pub fn body_timeout(&self) -> Duration {
+        self.inner.limits.timeout
+    }
 }
 
-fn check_window(timestamp_ms: i64, now_ms: i64, past_ms: i64, future_ms: i64) -> Result<(), Error> {
+/// Timestamps in ms below this (March 1973) are seconds sent by mistake.
+const SECONDS_LOOK_BELOW_MS: i64 = 100_000_000_000;
+
+fn check_window(
+    signed: &SignedHeaders,
+    now_ms: i64,
+    past_ms: i64,
+    future_ms: i64,
+) -> Result<(), Error> {
     // i128: no overflow whatever the clock or header says.
-    let age = i128::from(now_ms) - i128::from(timestamp_ms);
+    let age = i128::from(now_ms) - i128::from(signed.timestamp_ms);
     if age > i128::from(past_ms) {
+        let ms_header = signed.scheme.ms_per_timestamp_unit() == 1;
+        if ms_header && signed.timestamp_ms < SECONDS_LOOK_BELOW_MS {
+            let header = signed.scheme.timestamp_header().unwrap_or("timestamp");
+            return Err(Error::with_detail(
+                ErrorKind::StaleTimestamp,
+                format!(
+                    "the {header} value {} looks like seconds since the epoch, but the {} \
+                     scheme sends milliseconds ({}000 for the same time): the sender's \
+                     timestamp unit is wrong, not the tolerance",
+                    signed.timestamp_text(),
+                    signed.scheme,
+                    signed.timestamp_text()
+                ),
+            ));
+        }
         return Err(Error::with_detail(
             ErrorKind::StaleTimestamp,
             format!(
@@ -212,6 +329,8 @@ fn check_window(timestamp_ms: i64, now_ms: i64, past_ms: i64, future_ms: i64) ->
 /// | scheme | detected per request from the headers |
 /// | past tolerance | 300 s |
 /// | future tolerance | 300 s |
+/// | max body | 1 MiB |
+/// | body timeout | 10 s |
 /// | clock | [`SystemClock`] |
 ///
 /// ```
@@ -234,7 +353,21 @@ pub struct VerifierBuilder {
     past: Duration,
     future: Duration,
     check_timestamps: bool,
+    limits: BodyLimits,
     clock: Arc<dyn Clock>,
+}
+
+impl std::fmt::Debug for VerifierBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VerifierBuilder")
+            .field("secrets", &self.secrets.len())
+            .field("scheme", &self.scheme)
+            .field("past", &self.past)
+            .field("future", &self.future)
+            .field("check_timestamps", &self.check_timestamps)
+            .field("limits", &self.limits)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Default for VerifierBuilder {
@@ -245,6 +378,7 @@ impl Default for VerifierBuilder {
             past: DEFAULT_TOLERANCE,
             future: DEFAULT_TOLERANCE,
             check_timestamps: true,
+            limits: BodyLimits::default(),
             clock: Arc::new(SystemClock),
         }
     }
@@ -333,6 +467,31 @@ impl VerifierBuilder {
         self
     }
 
+    /// The longest body accepted, in bytes (default 1 MiB). A request that
+    /// declares a longer `Content-Length` is answered 413 before its body
+    /// is read, and a longer body as soon as it passes the limit.
+    ///
+    /// ```
+    /// let builder = costkatana_webhooks::Verifier::builder().max_body(256 * 1024);
+    /// ```
+    pub fn max_body(mut self, bytes: usize) -> Self {
+        self.limits.max_bytes = bytes;
+        self
+    }
+
+    /// How long a whole body may take to arrive (default 10 s), so a
+    /// client that trickles bytes cannot hold a connection for long. A body
+    /// that is slower is answered 503 `body_unreadable` (the sender retries).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let builder = costkatana_webhooks::Verifier::builder().body_timeout(Duration::from_secs(5));
+    /// ```
+    pub fn body_timeout(mut self, timeout: Duration) -> Self {
+        self.limits.timeout = timeout;
+        self
+    }
+
     /// The clock to read (default [`SystemClock`]); inject a
     /// [`ManualClock`](crate::ManualClock) in tests.
     ///
@@ -352,7 +511,8 @@ impl VerifierBuilder {
     ///
     /// # Errors
     ///
-    /// No secret, an invalid secret, or a tolerance beyond 100 years.
+    /// No secret, an invalid secret, a tolerance beyond 100 years, or a
+    /// zero body timeout.
     ///
     /// ```
     /// let err = costkatana_webhooks::Verifier::builder().build().unwrap_err();
@@ -365,6 +525,11 @@ impl VerifierBuilder {
                 "no webhook secret configured: add one with .secret(..)",
             ));
         }
+        if self.limits.timeout.is_zero() {
+            return Err(ConfigError::new(
+                "the body timeout must be longer than zero",
+            ));
+        }
         let window = if self.check_timestamps {
             Some((millis(self.past, "past")?, millis(self.future, "future")?))
         } else {
@@ -375,6 +540,7 @@ impl VerifierBuilder {
                 secrets,
                 scheme: self.scheme,
                 window,
+                limits: self.limits,
                 clock: self.clock,
             }),
         })

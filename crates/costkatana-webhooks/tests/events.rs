@@ -1,7 +1,8 @@
 //! Bodies: both field spellings, every type, aliases, unknown types,
 //! templates, non-events, non-UTF-8 and the user's own types.
 
-use costkatana_webhooks::testing::{sample_event, sign, Shape};
+use costkatana_webhooks::signing::sign;
+use costkatana_webhooks::testing::{sample_event, Shape};
 use costkatana_webhooks::{
     Budget, Category, Cost, Event, EventType, Metrics, Payload, Resource, Scheme, Severity,
     Verifier,

@@ -6,7 +6,7 @@ use std::io::Write;
 use std::path::Path;
 use std::process::Command;
 
-use costkatana_webhooks::testing::signature_hex;
+use costkatana_webhooks::signing::signature_hex;
 use costkatana_webhooks::{Scheme, Verifier};
 
 const PYTHON: &str = "import hmac, hashlib, sys

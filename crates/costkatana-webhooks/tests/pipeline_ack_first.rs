@@ -78,7 +78,7 @@ async fn answers_before_the_handler_runs_and_refuses_when_full() {
     let refused = Request::event("c");
     let outcome = refused.send(&receiver).await;
     assert_eq!(
-        (outcome.response().status, code(&outcome)),
+        (outcome.answer().status, code(&outcome)),
         (503, "overloaded")
     );
     gate.add_permits(2);
@@ -135,7 +135,7 @@ async fn shutdown_waits_until_its_deadline_then_refuses_new_work() {
         "one handler still running"
     );
     let after = Request::event("late").send(&receiver).await;
-    assert_eq!((after.response().status, code(&after)), (503, "overloaded"));
+    assert_eq!((after.answer().status, code(&after)), (503, "overloaded"));
     gate.add_permits(1);
     until(|| runs.load(Ordering::SeqCst) == 1).await;
 }
@@ -143,7 +143,7 @@ async fn shutdown_waits_until_its_deadline_then_refuses_new_work() {
 #[tokio::test]
 async fn shutdown_without_ack_first_returns_at_once() {
     let clock = Arc::new(ManualClock::new(NOW));
-    let receiver = builder(&clock, |_, _| async { Ok::<_, HandlerError>(()) })
+    let receiver = builder(&clock, |_, _| async { Ok(()) })
         .build()
         .unwrap();
     assert_eq!(receiver.shutdown(Duration::from_secs(1)).await, 0);

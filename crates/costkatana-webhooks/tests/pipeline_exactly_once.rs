@@ -23,7 +23,7 @@ async fn hundred_events_ten_copies_each_concurrently() {
                 tokio::task::yield_now().await;
             }
             runs.record(&payload_key(&payload));
-            Ok::<_, HandlerError>(())
+            Ok(())
         }
     })
     .build()
@@ -43,7 +43,7 @@ async fn hundred_events_ten_copies_each_concurrently() {
     let mut counts = std::collections::HashMap::new();
     for task in tasks {
         let outcome = task.await.unwrap();
-        let status = outcome.response().status;
+        let status = outcome.answer().status;
         assert!(
             matches!(
                 (code(&outcome), status),
@@ -91,7 +91,7 @@ async fn first_attempts_fail_and_sender_retries_deliver_each_once() {
                 // The sender: the original request, resent unchanged on 5xx.
                 for _ in 0..20 {
                     let outcome = request.send(&receiver).await;
-                    match outcome.response().status {
+                    match outcome.answer().status {
                         200 => return code(&outcome),
                         500 | 503 => tokio::task::yield_now().await,
                         other => panic!("a {other} is a permanent failure: {outcome:?}"),
@@ -123,7 +123,7 @@ async fn an_in_flight_duplicate_is_told_to_retry() {
         async move {
             started.notify_one();
             gate.notified().await;
-            Ok::<_, HandlerError>(())
+            Ok(())
         }
     })
     .build()
@@ -136,8 +136,8 @@ async fn an_in_flight_duplicate_is_told_to_retry() {
     started.notified().await;
     let busy = request.send(&receiver).await;
     assert_eq!(code(&busy), "in_progress");
-    assert_eq!(busy.response().status, 503);
-    assert_eq!(busy.response().retry_after_secs, Some(5));
+    assert_eq!(busy.answer().status, 503);
+    assert_eq!(busy.answer().retry_after_secs, Some(5));
     gate.notify_one();
     assert_eq!(code(&first.await.unwrap()), "processed");
     assert_eq!(code(&request.send(&receiver).await), "duplicate");
@@ -156,7 +156,7 @@ async fn a_dropped_request_releases_its_claim() {
                 started.notify_one();
                 std::future::pending::<()>().await; // the client goes away meanwhile
             }
-            Ok::<_, HandlerError>(())
+            Ok(())
         }
     })
     .build()
@@ -194,7 +194,7 @@ async fn a_panicking_handler_answers_500_and_the_retry_succeeds() {
             if payload_key(&payload) == "evt_panic" && calls.fetch_add(1, Ordering::SeqCst) == 0 {
                 panic!("handler bug");
             }
-            Ok::<_, HandlerError>(())
+            Ok(())
         }
     })
     .build()
@@ -202,11 +202,11 @@ async fn a_panicking_handler_answers_500_and_the_retry_succeeds() {
     let request = Request::event("evt_panic");
     let failed = request.send(&receiver).await;
     assert_eq!(
-        (failed.response().status, code(&failed)),
+        (failed.answer().status, code(&failed)),
         (500, "handler_failed")
     );
     assert!(
-        !failed.response().body.contains("handler bug"),
+        !failed.answer().body.contains("handler bug"),
         "the panic message is not sent"
     );
     assert_eq!(

@@ -7,7 +7,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use costkatana_webhooks::dedupe::{Claim, DedupeStore, MemoryStore};
-use costkatana_webhooks::receiver::HandlerError;
 use costkatana_webhooks::ManualClock;
 use support::{builder, code, Request, NOW};
 
@@ -39,19 +38,12 @@ async fn late_retries_within_the_tolerance_are_duplicates_then_fresh_after_the_t
     let clock = Arc::new(ManualClock::new(NOW));
     let calls = Arc::new(AtomicUsize::new(0));
     let handler_calls = calls.clone();
-    let verifier = costkatana_webhooks::Verifier::builder()
-        .secret(support::SECRET)
-        .clock(clock.clone())
+    let receiver = support::receiver_on(&clock)
         .dangerously_disable_timestamp_check()
-        .build()
-        .unwrap();
-    let receiver = costkatana_webhooks::receiver::Receiver::builder(verifier)
-        .router(
-            costkatana_webhooks::receiver::Router::new().fallback(move |_, _| {
-                handler_calls.fetch_add(1, Ordering::SeqCst);
-                async { Ok::<_, HandlerError>(()) }
-            }),
-        )
+        .fallback(move |_: costkatana_webhooks::Payload, _| {
+            handler_calls.fetch_add(1, Ordering::SeqCst);
+            async { Ok(()) }
+        })
         .dedupe_ttl(Duration::from_secs(3600))
         .build()
         .unwrap();
@@ -81,7 +73,7 @@ async fn a_hung_holder_is_taken_over_after_its_lease() {
                 started.notify_one();
                 std::future::pending::<()>().await; // hangs, holding its claim
             }
-            Ok::<_, HandlerError>(())
+            Ok(())
         }
     })
     .lease(Duration::from_secs(60))

@@ -1,34 +1,35 @@
-//! Routing, builder errors and rejections through the receiver.
+//! Routing, handler shapes, builder errors and rejections through the
+//! receiver.
 
 mod support;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use costkatana_webhooks::receiver::{Delivery, HandlerError, Receiver, Router};
-use costkatana_webhooks::testing::sign;
-use costkatana_webhooks::{Category, Event, EventType, ManualClock, Payload, Scheme, Verifier};
-use support::{code, verifier, Request, NOW, SECRET};
+use costkatana_webhooks::signing::sign;
+use costkatana_webhooks::{
+    Category, Delivery, Event, EventType, HandlerError, HandlerResult, ManualClock, Payload,
+    Receiver, ReceiverBuilder, Scheme, State,
+};
+use support::{code, receiver_on, Request, NOW, SECRET};
 
 type Log = Arc<Mutex<Vec<String>>>;
 
-fn logging_router(log: &Log) -> Router {
+/// Routes that log which handler took each delivery.
+fn logging(builder: ReceiverBuilder, log: &Log) -> ReceiverBuilder {
     let (a, b, c) = (log.clone(), log.clone(), log.clone());
-    Router::new()
-        .on(
-            EventType::BudgetExceeded,
-            move |event: Event, _: Delivery| {
-                a.lock()
-                    .unwrap()
-                    .push(format!("exact:{}", event.event_type));
-                async { Ok::<_, HandlerError>(()) }
-            },
-        )
-        .on_category(Category::Budget, move |event: Event, _: Delivery| {
+    builder
+        .on(EventType::BudgetExceeded, move |event: Event| {
+            a.lock()
+                .unwrap()
+                .push(format!("exact:{}", event.event_type));
+            async { Ok(()) }
+        })
+        .on(Category::Budget, move |event: Event| {
             b.lock()
                 .unwrap()
                 .push(format!("category:{}", event.event_type));
-            async { Ok::<_, HandlerError>(()) }
+            async { Ok(()) }
         })
         .fallback(move |payload: Payload, delivery: Delivery| {
             let what = match &payload {
@@ -41,18 +42,19 @@ fn logging_router(log: &Log) -> Router {
                 "{what}|{}",
                 delivery.header("authorization").unwrap_or("-")
             ));
-            async { Ok::<_, HandlerError>(()) }
+            async { Ok(()) }
         })
+}
+
+fn logging_receiver(clock: &Arc<ManualClock>, log: &Log) -> Receiver {
+    logging(receiver_on(clock), log).build().unwrap()
 }
 
 #[tokio::test]
 async fn events_reach_the_most_specific_handler() {
     let clock = Arc::new(ManualClock::new(NOW));
     let log = Log::default();
-    let receiver = Receiver::builder(verifier(&clock))
-        .router(logging_router(&log))
-        .build()
-        .unwrap();
+    let receiver = logging_receiver(&clock, &log);
     for request in [
         Request::of(EventType::BudgetExceeded, "e1"),
         Request::of(EventType::BudgetWarning, "e2"),
@@ -82,10 +84,7 @@ async fn events_reach_the_most_specific_handler() {
 async fn templates_are_deduplicated_on_the_signature() {
     let clock = Arc::new(ManualClock::new(NOW));
     let log = Log::default();
-    let receiver = Receiver::builder(verifier(&clock))
-        .router(logging_router(&log))
-        .build()
-        .unwrap();
+    let receiver = logging_receiver(&clock, &log);
     let template = Request::raw(br#""{\"text\": \"cost.alert: over\"}""#.to_vec());
     assert_eq!(code(&template.send(&receiver).await), "processed");
     assert_eq!(
@@ -102,10 +101,7 @@ async fn templates_are_deduplicated_on_the_signature() {
 async fn captured_headers_reach_handlers() {
     let clock = Arc::new(ManualClock::new(NOW));
     let log = Log::default();
-    let receiver = Receiver::builder(verifier(&clock))
-        .router(logging_router(&log))
-        .build()
-        .unwrap();
+    let receiver = logging_receiver(&clock, &log);
     let mut request = Request::of(EventType::SystemError, "e1");
     request
         .headers
@@ -125,8 +121,7 @@ async fn namespaces_keep_endpoints_apart() {
         .build();
     let log = Log::default();
     let build = |ns: &str| {
-        Receiver::builder(verifier(&clock))
-            .router(logging_router(&log))
+        logging(receiver_on(&clock), &log)
             .store(store.clone())
             .namespace(ns)
             .build()
@@ -143,8 +138,7 @@ async fn namespaces_keep_endpoints_apart() {
 async fn rejections_run_no_handler() {
     let clock = Arc::new(ManualClock::new(NOW));
     let log = Log::default();
-    let receiver = Receiver::builder(verifier(&clock))
-        .router(logging_router(&log))
+    let receiver = logging(receiver_on(&clock), &log)
         .max_body(1024)
         .build()
         .unwrap();
@@ -153,7 +147,7 @@ async fn rejections_run_no_handler() {
         .receive("GET", &request.headers, request.body.clone())
         .await;
     assert_eq!(
-        (get.response().status, code(&get)),
+        (get.answer().status, code(&get)),
         (405, "method_not_allowed")
     );
     let big = Request::raw(
@@ -165,103 +159,322 @@ async fn rejections_run_no_handler() {
     );
     let too_large = big.send(&receiver).await;
     assert_eq!(
-        (too_large.response().status, code(&too_large)),
+        (too_large.answer().status, code(&too_large)),
         (413, "payload_too_large")
     );
     let none: [(&str, &str); 0] = [];
     let missing = receiver.receive("POST", &none, request.body.clone()).await;
     assert_eq!(
-        (missing.response().status, code(&missing)),
+        (missing.answer().status, code(&missing)),
         (400, "missing_signature")
     );
     let wrong = sign(Scheme::Current, "not the secret", NOW, &request.body);
+    let _ = SECRET;
     let invalid = receiver.receive("POST", &wrong, request.body.clone()).await;
     assert_eq!(
-        (invalid.response().status, code(&invalid)),
+        (invalid.answer().status, code(&invalid)),
         (401, "invalid_signature")
     );
     clock.advance_ms(301_000);
     let stale = request.send(&receiver).await;
     assert_eq!(
-        (stale.response().status, code(&stale)),
+        (stale.answer().status, code(&stale)),
         (401, "stale_timestamp")
     );
     assert!(log.lock().unwrap().is_empty());
 }
 
+fn build_error(builder: ReceiverBuilder) -> String {
+    builder.build().unwrap_err().to_string()
+}
+
+async fn ok_payload(_: Payload) -> HandlerResult {
+    Ok(())
+}
+
+async fn ok_event(_: Event) -> HandlerResult {
+    Ok(())
+}
+
 #[test]
 fn builder_refuses_mistakes() {
     let clock = Arc::new(ManualClock::new(NOW));
-    let ok = |_: Payload, _: Delivery| async { Ok::<_, HandlerError>(()) };
-    let on = |_: Event, _: Delivery| async { Ok::<_, HandlerError>(()) };
-    let err =
-        |b: costkatana_webhooks::receiver::ReceiverBuilder| b.build().unwrap_err().to_string();
+    let base = || receiver_on(&clock);
 
-    assert!(err(Receiver::builder(verifier(&clock))).contains("no router"));
-    assert!(err(
-        Receiver::builder(verifier(&clock)).router(Router::new().on(EventType::CostAlert, on))
-    )
-    .contains("no fallback"));
-    let twice = Router::new()
-        .on(EventType::CostAlert, on)
-        .on(EventType::CostAlert, on)
-        .fallback(ok);
-    assert!(
-        err(Receiver::builder(verifier(&clock)).router(twice)).contains("event type cost.alert")
+    assert!(build_error(Receiver::builder().fallback(ok_payload)).contains("no webhook secret"));
+    assert!(build_error(base().on(EventType::CostAlert, ok_event)).contains("no fallback"));
+    assert_eq!(
+        build_error(
+            base()
+                .on(EventType::CostAlert, ok_event)
+                .on("cost.alert", ok_event)
+                .fallback(ok_payload)
+        ),
+        "a handler for cost.alert is registered twice"
     );
-    let twice = Router::new()
-        .on_category(Category::Cost, on)
-        .on_category(Category::Cost, on)
-        .fallback(ok);
-    assert!(err(Receiver::builder(verifier(&clock)).router(twice)).contains("category cost"));
-    let twice = Router::new().fallback(ok).fallback(ok);
-    assert!(err(Receiver::builder(verifier(&clock)).router(twice)).contains("fallback"));
-    let short_ttl = Receiver::builder(verifier(&clock))
-        .router(Router::new().fallback(ok))
+    assert_eq!(
+        build_error(
+            base()
+                .on("savings.milestone", ok_event)
+                .on("savings.milestone_reached", ok_event)
+                .fallback(ok_payload)
+        ),
+        "a handler for savings.milestone is registered twice",
+        "an alias is the same type"
+    );
+    assert_eq!(
+        build_error(
+            base()
+                .on(Category::Cost, ok_event)
+                .on("cost.*", ok_event)
+                .fallback(ok_payload)
+        ),
+        "a handler for cost.* is registered twice"
+    );
+    assert_eq!(
+        build_error(base().fallback(ok_payload).fallback(ok_payload)),
+        "the fallback handler is registered twice"
+    );
+    // No secret and no fallback: both are reported at once.
+    let both = build_error(Receiver::builder());
+    assert!(both.contains("secret") && both.contains("fallback"), "{both}");
+    let short_ttl = base()
+        .fallback(ok_payload)
         .dedupe_ttl(Duration::from_secs(299));
-    assert!(err(short_ttl).contains("shorter than the past timestamp tolerance"));
-    let long_tolerance = Verifier::builder()
-        .secret(SECRET)
+    assert!(build_error(short_ttl).contains("shorter than the past timestamp tolerance"));
+    let short_ttl = base()
         .past_tolerance(Duration::from_secs(7200))
-        .build()
-        .unwrap();
-    let short_ttl = Receiver::builder(long_tolerance)
-        .router(Router::new().fallback(ok))
+        .fallback(ok_payload)
         .dedupe_ttl(Duration::from_secs(3600));
-    assert!(err(short_ttl).contains("dedupe TTL (3600 s)"));
-    let zero_lease = Receiver::builder(verifier(&clock))
-        .router(Router::new().fallback(ok))
-        .lease(Duration::ZERO);
-    assert!(err(zero_lease).contains("lease"));
+    assert!(build_error(short_ttl).contains("dedupe TTL (3600 s)"));
+    let zero_lease = base().fallback(ok_payload).lease(Duration::ZERO);
+    assert!(build_error(zero_lease).contains("lease"));
     // Outside a Tokio runtime, ack-first mode cannot start its queue.
-    let outside = Receiver::builder(verifier(&clock))
-        .router(Router::new().fallback(ok))
-        .ack_first(8);
-    assert!(err(outside).contains("Tokio runtime"));
-    assert!(Receiver::builder(verifier(&clock))
-        .router(Router::new().fallback(ok))
+    let outside = base().fallback(ok_payload).ack_first(8);
+    assert!(build_error(outside).contains("Tokio runtime"));
+    assert!(base().fallback(ok_payload).build().is_ok());
+}
+
+#[test]
+fn unknown_names_are_reported_with_the_known_ones() {
+    let clock = Arc::new(ManualClock::new(NOW));
+    let typo = build_error(
+        receiver_on(&clock)
+            .on("budget.exceded", ok_event)
+            .fallback(ok_payload),
+    );
+    assert!(
+        typo.contains(r#""budget.exceded" is no event type this version knows"#)
+            && typo.contains("budget types: budget.warning, budget.exceeded")
+            && typo.contains(r#"EventType::from("budget.exceded")"#),
+        "{typo}"
+    );
+    let category = build_error(receiver_on(&clock).on("billing.*", ok_event).fallback(ok_payload));
+    assert!(category.contains(r#""billing.*" names no category"#), "{category}");
+    let bare = build_error(receiver_on(&clock).on("budget", ok_event).fallback(ok_payload));
+    assert!(bare.contains(r#"write "budget.*""#), "{bare}");
+    // A type newer than this crate is routed on purpose through EventType.
+    assert!(receiver_on(&clock)
+        .on(EventType::from("budget.forecast_ready"), ok_event)
+        .fallback(ok_payload)
         .build()
         .is_ok());
 }
 
 #[tokio::test]
-async fn ack_first_capacity_must_be_positive() {
+async fn dotted_names_and_aliases_route_like_types() {
     let clock = Arc::new(ManualClock::new(NOW));
-    let ok = |_: Payload, _: Delivery| async { Ok::<_, HandlerError>(()) };
-    let zero = Receiver::builder(verifier(&clock))
-        .router(Router::new().fallback(ok))
-        .ack_first(0);
-    assert!(zero.build().unwrap_err().to_string().contains("capacity"));
+    let log = Log::default();
+    let note = |label: &'static str| {
+        let log = log.clone();
+        move |event: Event| {
+            log.lock().unwrap().push(format!("{label}:{}", event.event_type));
+            async { Ok(()) }
+        }
+    };
+    let receiver = receiver_on(&clock)
+        .on("budget.exceeded", note("dotted"))
+        .on("savings.milestone_reached", note("alias"))
+        .on("security.*", note("category"))
+        .on(EventType::from("cost.forecast_ready"), note("newer"))
+        .fallback(ok_payload)
+        .build()
+        .unwrap();
+    for (ty, id) in [
+        (EventType::BudgetExceeded, "e1"),
+        (EventType::SavingsMilestone, "e2"),
+        (EventType::SecurityAlert, "e3"),
+        (EventType::from("cost.forecast_ready"), "e4"),
+    ] {
+        assert_eq!(code(&Request::of(ty, id).send(&receiver).await), "processed");
+    }
+    // The docs' spelling on the wire reaches the alias's handler too.
+    let docs_spelling =
+        Request::raw(br#"{"eventId":"e5","eventType":"usage.spike_detected"}"#.to_vec());
+    let receiver_usage = receiver_on(&clock)
+        .on("usage.spike", note("usage"))
+        .fallback(ok_payload)
+        .build()
+        .unwrap();
+    assert_eq!(code(&docs_spelling.send(&receiver_usage).await), "processed");
+    assert_eq!(
+        *log.lock().unwrap(),
+        [
+            "dotted:budget.exceeded",
+            "alias:savings.milestone",
+            "category:security.alert",
+            "newer:cost.forecast_ready",
+            "usage:usage.spike",
+        ]
+    );
+}
+
+#[derive(Clone)]
+struct App {
+    log: Log,
+    tenant: &'static str,
+}
+
+async fn event_alone(event: Event) -> HandlerResult {
+    assert_eq!(event.event_type, EventType::CostAlert);
+    Ok(())
+}
+
+async fn event_and_delivery(event: Event, delivery: Delivery) -> HandlerResult {
+    assert_eq!(delivery.scheme(), Scheme::Current);
+    assert_eq!(event.event_type, EventType::BudgetWarning);
+    Ok(())
+}
+
+async fn with_state(State(app): State<App>, event: Event) -> HandlerResult {
+    app.log
+        .lock()
+        .unwrap()
+        .push(format!("{}:{}", app.tenant, event.event_type));
+    Ok(())
+}
+
+async fn with_everything(State(app): State<App>, event: Event, delivery: Delivery) -> HandlerResult {
+    app.log.lock().unwrap().push(format!(
+        "{}:{}:{}",
+        app.tenant,
+        event.event_type,
+        delivery.header("authorization").unwrap_or("-")
+    ));
+    Ok(())
+}
+
+async fn fallback_with_state(State(app): State<App>, payload: Payload) -> HandlerResult {
+    app.log
+        .lock()
+        .unwrap()
+        .push(format!("{}:fallback:{}", app.tenant, payload.event_id().unwrap_or("-")));
+    Ok(())
+}
+
+#[tokio::test]
+async fn handlers_take_the_event_the_delivery_and_shared_state() {
+    let clock = Arc::new(ManualClock::new(NOW));
+    let log = Log::default();
+    let receiver = receiver_on(&clock)
+        .state(App {
+            log: log.clone(),
+            tenant: "acme",
+        })
+        .on(EventType::CostAlert, event_alone)
+        .on(EventType::BudgetWarning, event_and_delivery)
+        .on(EventType::BudgetExceeded, with_state)
+        .on(EventType::SecurityAlert, with_everything)
+        .fallback(fallback_with_state)
+        .build()
+        .unwrap();
+    for (ty, id) in [
+        (EventType::CostAlert, "e1"),
+        (EventType::BudgetWarning, "e2"),
+        (EventType::BudgetExceeded, "e3"),
+        (EventType::SecurityAlert, "e4"),
+        (EventType::SystemError, "e5"),
+    ] {
+        assert_eq!(code(&Request::of(ty, id).send(&receiver).await), "processed", "{id}");
+    }
+    assert_eq!(
+        *log.lock().unwrap(),
+        ["acme:budget.exceeded", "acme:security.alert:-", "acme:fallback:e5"]
+    );
+}
+
+#[test]
+fn a_state_no_one_gave_is_reported_by_type() {
+    let clock = Arc::new(ManualClock::new(NOW));
+    let err = build_error(
+        receiver_on(&clock)
+            .on(EventType::BudgetExceeded, with_state)
+            .fallback(ok_payload)
+            .state("not an App"),
+    );
+    assert!(
+        err.contains("the handler for budget.exceeded takes State<")
+            && err.contains("App>, but no such state was given"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn question_mark_works_on_any_error_and_on_strings() {
+    let clock = Arc::new(ManualClock::new(NOW));
+    let receiver = receiver_on(&clock)
+        .on(EventType::CostAlert, |event: Event| async move {
+            let amount: u32 = event.title.as_deref().unwrap_or("x").parse()?;
+            let _ = amount;
+            Ok(())
+        })
+        .on(EventType::BudgetExceeded, |event: Event| async move {
+            event.project_id.ok_or("no project")?;
+            Err(format!("{} is not wanted", event.event_type))?;
+            Ok(())
+        })
+        .fallback(ok_payload)
+        .build()
+        .unwrap();
+    for ty in [EventType::CostAlert, EventType::BudgetExceeded] {
+        let outcome = Request::of(ty, "e1").send(&receiver).await;
+        assert_eq!((outcome.answer().status, code(&outcome)), (500, "handler_failed"));
+    }
+}
+
+#[tokio::test]
+async fn a_refusal_is_permanent_and_remembered() {
+    let clock = Arc::new(ManualClock::new(NOW));
+    let runs = Arc::new(Mutex::new(0));
+    let counted = runs.clone();
+    let receiver = receiver_on(&clock)
+        .on(EventType::BudgetExceeded, move |event: Event| {
+            *counted.lock().unwrap() += 1;
+            async move {
+                Err(HandlerError::refuse(format!(
+                    "no tenant for project {:?}",
+                    event.project_id
+                )))
+            }
+        })
+        .fallback(ok_payload)
+        .build()
+        .unwrap();
+    let request = Request::of(EventType::BudgetExceeded, "e1");
+    let refused = request.send(&receiver).await;
+    let answer = refused.answer();
+    assert_eq!((answer.status, code(&refused)), (422, "refused"));
+    assert!(!answer.body.contains("tenant"), "the reason is not sent: {}", answer.body);
+    // The sender will not retry a 4xx; a replay is a duplicate, not a rerun.
+    assert_eq!(code(&request.send(&receiver).await), "duplicate");
+    assert_eq!(*runs.lock().unwrap(), 1);
 }
 
 #[tokio::test]
 async fn blank_event_ids_fall_back_to_the_signature() {
     let clock = Arc::new(ManualClock::new(NOW));
     let log = Log::default();
-    let receiver = Receiver::builder(verifier(&clock))
-        .router(logging_router(&log))
-        .build()
-        .unwrap();
+    let receiver = logging_receiver(&clock, &log);
     let first = Request::raw(br#"{"eventId":"","eventType":"cost.alert"}"#.to_vec());
     let second = Request::raw(br#"{"eventId":" ","eventType":"budget.exceeded"}"#.to_vec());
     assert_eq!(code(&first.send(&receiver).await), "processed");
@@ -282,10 +495,7 @@ async fn blank_event_ids_fall_back_to_the_signature() {
 async fn method_names_are_case_sensitive() {
     let clock = Arc::new(ManualClock::new(NOW));
     let log = Log::default();
-    let receiver = Receiver::builder(verifier(&clock))
-        .router(logging_router(&log))
-        .build()
-        .unwrap();
+    let receiver = logging_receiver(&clock, &log);
     let request = Request::of(EventType::CostAlert, "e1");
     let lower = receiver
         .receive("post", &request.headers, request.body.clone())

@@ -1,7 +1,7 @@
 //! Property tests: no input panics the verifier, and sign → verify
 //! round-trips for any bytes, secret, scheme and time in the window.
 
-use costkatana_webhooks::testing::{sign, signature_hex};
+use costkatana_webhooks::signing::{sign, signature_hex};
 use costkatana_webhooks::{ErrorKind, Payload, Scheme, Verifier};
 use proptest::prelude::*;
 

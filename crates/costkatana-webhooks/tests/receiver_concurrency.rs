@@ -5,6 +5,7 @@
 mod support;
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -51,7 +52,7 @@ async fn deliver(receiver: Receiver, request: Request) -> Vec<Outcome> {
     let mut seen = Vec::new();
     for _ in 0..100_000 {
         let outcome = request.send(&receiver).await;
-        let status = outcome.response().status;
+        let status = outcome.answer().status;
         seen.push(outcome);
         match status {
             200 => return seen,
@@ -127,7 +128,7 @@ async fn a_request_future_dropped_mid_handler_releases_its_claim() {
             if runs.of(&payload_key(&payload)) == 1 {
                 gate.notified().await; // never notified: the client goes away
             }
-            Ok::<_, HandlerError>(())
+            Ok(())
         }
     })
     .build()
@@ -135,7 +136,7 @@ async fn a_request_future_dropped_mid_handler_releases_its_claim() {
     let request = Request::event("evt_abandoned");
 
     // Poll the request once, as a server would before the client hangs up.
-    let mut abandoned = receiver.receive("POST", &request.headers, request.body.clone());
+    let mut abandoned = Box::pin(receiver.receive("POST", &request.headers, request.body.clone()));
     let waker = std::task::Waker::noop();
     let polled = abandoned
         .as_mut()

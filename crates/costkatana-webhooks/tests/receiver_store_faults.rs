@@ -97,7 +97,7 @@ async fn an_unreachable_store_answers_503_and_runs_no_handler() {
 
     store.fail_claim.store(true, Ordering::SeqCst);
     let outcome = request.send(&receiver).await;
-    let response = outcome.response();
+    let response = outcome.answer();
     assert_eq!(
         (response.status, code(&outcome), response.retry_after_secs),
         (503, "store_unavailable", Some(5))
@@ -147,7 +147,7 @@ async fn a_failed_handler_whose_claim_cannot_be_released_is_retried_after_the_le
     store.fail_settle.store(true, Ordering::SeqCst);
     let failed = request.send(&receiver).await;
     assert_eq!(
-        (failed.response().status, code(&failed)),
+        (failed.answer().status, code(&failed)),
         (500, "handler_failed")
     );
     store.fail_settle.store(false, Ordering::SeqCst);

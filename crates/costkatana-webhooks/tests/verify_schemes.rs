@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use costkatana_webhooks::testing::{sign, signature_hex};
+use costkatana_webhooks::signing::{sign, signature_hex};
 use costkatana_webhooks::{ErrorKind, Scheme, Verifier};
 
 const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
@@ -572,10 +572,41 @@ fn malformed_details_name_the_problem() {
         ("X-Webhook-Signature", hex.clone())
     ])
     .contains("1 to 15 decimal digits (milliseconds since the epoch)"));
+    // Milliseconds where seconds belong are named as such.
+    assert_eq!(
+        detail(&[("X-CostKatana-Signature", format!("t={NOW},v1={hex}"))]),
+        format!(
+            "the t= timestamp {NOW} has 13 digits: it looks like milliseconds, but the \
+             documented scheme's timestamp is in seconds since the epoch"
+        )
+    );
     assert!(
-        detail(&[("X-CostKatana-Signature", format!("t={NOW},v1={hex}"))])
+        detail(&[("X-CostKatana-Signature", format!("t={NOW}0,v1={hex}"))])
             .contains("1 to 12 decimal digits (seconds since the epoch)")
     );
+}
+
+#[test]
+fn seconds_in_a_millisecond_header_are_named_as_such() {
+    let secs = (NOW / 1000).to_string();
+    let headers = [
+        ("X-Webhook-Timestamp", secs.clone()),
+        (
+            "X-Webhook-Signature",
+            signature_hex(SECRET, &secs, BODY.as_bytes()),
+        ),
+    ];
+    let err = verifier().verify_at(&headers, BODY, NOW).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::StaleTimestamp);
+    assert_eq!(
+        err.message(),
+        format!(
+            "the X-Webhook-Timestamp value {secs} looks like seconds since the epoch, but the \
+             current scheme sends milliseconds ({secs}000 for the same time): the sender's \
+             timestamp unit is wrong, not the tolerance"
+        )
+    );
+    assert!(!err.message().contains("raise the past tolerance"));
 }
 
 #[test]

@@ -1,6 +1,6 @@
 //! Secrets: rotation on either side, the key taken as text, mistakes reported.
 
-use costkatana_webhooks::testing::{sign, signature_hex};
+use costkatana_webhooks::signing::{sign, signature_hex};
 use costkatana_webhooks::{ErrorKind, Scheme, Secret, Verifier};
 
 const NOW: i64 = 1_777_377_600_000;

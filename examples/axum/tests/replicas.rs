@@ -6,7 +6,8 @@ use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use costkatana_webhooks::testing::{sample_event, sign, Shape};
+use costkatana_webhooks::signing::sign;
+use costkatana_webhooks::testing::{sample_event, Shape};
 use costkatana_webhooks::{EventType, Scheme};
 use costkatana_webhooks_redis::testing::RedisServer;
 

@@ -4,7 +4,8 @@ mod bulk;
 mod delivery;
 mod policy;
 
-use costkatana_webhooks::testing::{sample_event, sign, SENDER_HEADERS};
+use costkatana_webhooks::signing::{sign, SENDER_HEADERS};
+use costkatana_webhooks::testing::sample_event;
 use costkatana_webhooks::{EventType, Payload};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 

@@ -49,14 +49,14 @@ fn router(hooks: &Arc<Hooks>) -> Router {
                 hooks.started.notify_one();
                 hooks.release.notified().await;
                 hooks.handled.fetch_add(1, Ordering::SeqCst);
-                Ok::<_, HandlerError>(())
+                Ok(())
             }
         })
         .fallback(move |_: Payload, _: Delivery| {
             let hooks = fallback.clone();
             async move {
                 hooks.handled.fetch_add(1, Ordering::SeqCst);
-                Ok::<_, HandlerError>(())
+                Ok(())
             }
         })
 }

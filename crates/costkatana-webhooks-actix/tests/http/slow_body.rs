@@ -16,7 +16,7 @@ const BODY_TIMEOUT: Duration = Duration::from_millis(300);
 fn start() -> TestServer {
     let (verifier, _) = verifier();
     let router =
-        Router::new().fallback(|_: Payload, _: Delivery| async { Ok::<_, HandlerError>(()) });
+        Router::new().fallback(|_: Payload, _: Delivery| async { Ok(()) });
     let receiver = Receiver::builder(verifier)
         .router(router)
         .max_body(1024)

@@ -5,7 +5,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::dev::ServerHandle;
-use costkatana_webhooks::testing::{sample_event, sign, Shape, SENDER_HEADERS};
+use costkatana_webhooks::signing::{sign, SENDER_HEADERS};
+use costkatana_webhooks::testing::{sample_event, Shape};
 use costkatana_webhooks::{EventType, ManualClock, Scheme, Verifier};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;

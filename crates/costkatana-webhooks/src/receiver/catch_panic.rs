@@ -5,11 +5,11 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use super::router::{BoxHandlerFuture, HandlerError, HandlerResult};
+use super::handler::{HandlerError, HandlerFuture, HandlerResult};
 
 /// Polls a handler future, converting a panic into a `HandlerError`, so
 /// the claim is released and the process keeps serving.
-pub(crate) struct CatchPanic(pub(crate) BoxHandlerFuture);
+pub(crate) struct CatchPanic(pub(crate) HandlerFuture);
 
 impl Future for CatchPanic {
     type Output = HandlerResult;
@@ -27,7 +27,7 @@ impl Future for CatchPanic {
 }
 
 /// Calls `make` (which builds the handler future), catching a panic there too.
-pub(crate) fn call(make: impl FnOnce() -> BoxHandlerFuture) -> CatchPanic {
+pub(crate) fn call(make: impl FnOnce() -> HandlerFuture) -> CatchPanic {
     match catch_unwind(AssertUnwindSafe(make)) {
         Ok(future) => CatchPanic(future),
         Err(panic) => {

@@ -10,24 +10,38 @@ use crate::{Headers, Scheme, Verified};
 /// `X-CostKatana-Delivery-Id`; see
 /// [`ReceiverBuilder::capture_header`](super::ReceiverBuilder::capture_header)).
 ///
-/// ```
-/// use costkatana_webhooks::receiver::{Delivery, HandlerError};
-/// use costkatana_webhooks::Event;
+/// `Debug` shows the verified request's scheme and timestamp and the
+/// names of the captured headers; never their values (an `Authorization`
+/// header is a credential), the body, the signature or the dedupe key
+/// (which is the signature for bodies without an event id).
 ///
-/// async fn handler(event: Event, delivery: Delivery) -> Result<(), HandlerError> {
+/// ```
+/// use costkatana_webhooks::{Delivery, Event, HandlerError, HandlerResult};
+///
+/// async fn handler(event: Event, delivery: Delivery) -> HandlerResult {
 ///     if delivery.header("authorization") != Some("Bearer expected-token") {
-///         return Err("unexpected Authorization header".into());
+///         return Err(HandlerError::refuse("unexpected Authorization header"));
 ///     }
 ///     println!("{} signed {} ms after the epoch under {}", event.event_type,
 ///         delivery.verified().timestamp_ms(), delivery.verified().scheme());
 ///     Ok(())
 /// }
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Delivery {
     verified: Verified,
     dedupe_key: String,
     headers: Vec<(&'static str, String)>,
+}
+
+impl std::fmt::Debug for Delivery {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let captured: Vec<&str> = self.headers.iter().map(|(name, _)| *name).collect();
+        f.debug_struct("Delivery")
+            .field("verified", &self.verified)
+            .field("captured_headers", &captured)
+            .finish()
+    }
 }
 
 impl Delivery {

@@ -8,8 +8,9 @@ use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 use costkatana_webhooks::dedupe::{Claim, DedupeStore, MemoryStore};
-use costkatana_webhooks::receiver::{Delivery, HandlerError, Receiver, ReceiverBuilder, Router};
-use costkatana_webhooks::testing::{sample_event, sign, Shape};
+use costkatana_webhooks::{Delivery, HandlerResult, Receiver, ReceiverBuilder};
+use costkatana_webhooks::signing::sign;
+use costkatana_webhooks::testing::{sample_event, Shape};
 use costkatana_webhooks::{EventType, ManualClock, Outcome, Payload, Scheme, Verifier};
 
 pub const SECRET: &str = "whsec_pipeline";
@@ -85,13 +86,18 @@ pub fn verifier(clock: &Arc<ManualClock>) -> Verifier {
         .unwrap()
 }
 
+/// A receiver builder with [`SECRET`] on `clock`, and no handler yet.
+pub fn receiver_on(clock: &Arc<ManualClock>) -> ReceiverBuilder {
+    Receiver::builder().secret(SECRET).clock(clock.clone())
+}
+
 /// A receiver builder whose only handler is `fallback`.
 pub fn builder<F, Fut>(clock: &Arc<ManualClock>, fallback: F) -> ReceiverBuilder
 where
     F: Fn(Payload, Delivery) -> Fut + Send + Sync + 'static,
-    Fut: std::future::Future<Output = Result<(), HandlerError>> + Send + 'static,
+    Fut: std::future::Future<Output = HandlerResult> + Send + 'static,
 {
-    Receiver::builder(verifier(clock)).router(Router::new().fallback(fallback))
+    receiver_on(clock).fallback(fallback)
 }
 
 /// The outcome's reason code (`processed`, `duplicate`, or the error code).

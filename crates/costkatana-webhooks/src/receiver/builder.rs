@@ -1,0 +1,324 @@
+//! The one entry point for a whole receiver.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::background::Background;
+use super::handler::{Handler, States};
+use super::routes::Routes;
+use super::{EventSelector, Inner, Receiver, DEFAULT_DEDUPE_TTL, DEFAULT_LEASE};
+use crate::dedupe::{DedupeStore, MemoryStore};
+use crate::{Clock, ConfigError, Event, Payload, Scheme, Secret, VerifierBuilder};
+
+/// Builds a [`Receiver`]: the secrets, the handlers, the store, the
+/// tolerances and the limits.
+///
+/// | setting | default |
+/// |---|---|
+/// | secrets | required: at least one |
+/// | fallback handler | required |
+/// | scheme | detected per request |
+/// | past / future tolerance | 300 s each |
+/// | max body / body timeout | 1 MiB / 10 s |
+/// | store | a [`MemoryStore`] on the receiver's clock |
+/// | namespace | `default` |
+/// | dedupe TTL | 24 h (at least the past tolerance) |
+/// | lease | 60 s |
+/// | captured headers | `authorization`, `x-costkatana-event`, `x-costkatana-delivery-id` |
+/// | ack-first | off |
+///
+/// Mistakes (no secret, an unknown event type name, a type routed twice,
+/// no fallback, a handler taking a state that was never given) are all
+/// reported by [`ReceiverBuilder::build`], together.
+///
+/// ```
+/// use std::time::Duration;
+/// use costkatana_webhooks::{Category, Event, EventType, HandlerResult, Payload, Receiver};
+///
+/// async fn over_budget(event: Event) -> HandlerResult {
+///     println!("{:?}", event.data.budget());
+///     Ok(())
+/// }
+///
+/// let receiver = Receiver::builder()
+///     .secret("new-secret")
+///     .secret("old-secret") // rotation: either may match
+///     .past_tolerance(Duration::from_secs(3600)) // accept late sender retries
+///     .max_body(256 * 1024)
+///     .on(EventType::BudgetExceeded, over_budget)
+///     .on(Category::Security, |event: Event| async move {
+///         println!("security: {}", event.event_type);
+///         Ok(())
+///     })
+///     .fallback(|payload: Payload| async move {
+///         println!("something else: {payload:?}");
+///         Ok(())
+///     })
+///     .build()?;
+/// # Ok::<(), costkatana_webhooks::ConfigError>(())
+/// ```
+#[must_use]
+pub struct ReceiverBuilder {
+    verifier: VerifierBuilder,
+    store: Option<Arc<dyn DedupeStore>>,
+    routes: Routes,
+    states: States,
+    namespace: String,
+    dedupe_ttl: Duration,
+    lease: Duration,
+    captured_headers: Vec<&'static str>,
+    ack_first: Option<usize>,
+}
+
+impl std::fmt::Debug for ReceiverBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReceiverBuilder")
+            .field("verifier", &self.verifier)
+            .field("routes", &self.routes)
+            .field("namespace", &self.namespace)
+            .field("dedupe_ttl", &self.dedupe_ttl)
+            .field("lease", &self.lease)
+            .field("ack_first", &self.ack_first)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ReceiverBuilder {
+    pub(super) fn new() -> Self {
+        ReceiverBuilder {
+            verifier: VerifierBuilder::default(),
+            store: None,
+            routes: Routes::default(),
+            states: States::default(),
+            namespace: "default".to_owned(),
+            dedupe_ttl: DEFAULT_DEDUPE_TTL,
+            lease: DEFAULT_LEASE,
+            captured_headers: vec![
+                "authorization",
+                "x-costkatana-event",
+                "x-costkatana-delivery-id",
+            ],
+            ack_first: None,
+        }
+    }
+
+    /// Adds a secret; call again to accept several (rotation). The text is
+    /// the key exactly as configured on the sender. See
+    /// [`VerifierBuilder::secret`].
+    pub fn secret<S>(mut self, secret: S) -> Self
+    where
+        S: TryInto<Secret, Error = ConfigError>,
+    {
+        self.verifier = self.verifier.secret(secret);
+        self
+    }
+
+    /// Adds several secrets, in order, such as
+    /// [`Secret::parse_list`] of a comma-separated variable.
+    pub fn secrets(mut self, secrets: impl IntoIterator<Item = Secret>) -> Self {
+        self.verifier = self.verifier.secrets(secrets);
+        self
+    }
+
+    /// Accepts only `scheme` instead of detecting it per request.
+    pub fn scheme(mut self, scheme: Scheme) -> Self {
+        self.verifier = self.verifier.scheme(scheme);
+        self
+    }
+
+    /// How old a timestamp may be (default 300 s). The sender's retries
+    /// re-send the original timestamp; see
+    /// [`VerifierBuilder::past_tolerance`].
+    pub fn past_tolerance(mut self, tolerance: Duration) -> Self {
+        self.verifier = self.verifier.past_tolerance(tolerance);
+        self
+    }
+
+    /// How far ahead a timestamp may be, for clock skew (default 300 s).
+    pub fn future_tolerance(mut self, tolerance: Duration) -> Self {
+        self.verifier = self.verifier.future_tolerance(tolerance);
+        self
+    }
+
+    /// **Turns off the timestamp check**; see
+    /// [`VerifierBuilder::dangerously_disable_timestamp_check`].
+    pub fn dangerously_disable_timestamp_check(mut self) -> Self {
+        self.verifier = self.verifier.dangerously_disable_timestamp_check();
+        self
+    }
+
+    /// The longest body accepted, in bytes (default 1 MiB); longer ones are
+    /// answered 413 without reading the rest.
+    pub fn max_body(mut self, bytes: usize) -> Self {
+        self.verifier = self.verifier.max_body(bytes);
+        self
+    }
+
+    /// How long the whole body may take to arrive (default 10 s); slower
+    /// ones are answered 503 `body_unreadable`.
+    pub fn body_timeout(mut self, timeout: Duration) -> Self {
+        self.verifier = self.verifier.body_timeout(timeout);
+        self
+    }
+
+    /// The clock the verifier and the default store read (default the
+    /// system clock); inject a [`ManualClock`](crate::ManualClock) in tests.
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.verifier = self.verifier.clock(clock);
+        self
+    }
+
+    /// Handles the events `selector` picks with `handler`: an
+    /// [`EventType`](crate::EventType), a [`Category`](crate::Category), or
+    /// a name as the docs spell it (`"budget.exceeded"`, `"security.*"`).
+    /// A handler for an exact type wins over its category's. See
+    /// [`Handler`](super::Handler) for the shapes a handler may take.
+    pub fn on<Args, H>(mut self, selector: impl Into<EventSelector>, handler: H) -> Self
+    where
+        H: Handler<Event, Args>,
+    {
+        self.routes.on(selector.into(), handler);
+        self
+    }
+
+    /// Handles everything no route takes: unknown or unrouted types,
+    /// template bodies, JSON that is not an event, bytes that are not JSON.
+    /// Required.
+    pub fn fallback<Args, H>(mut self, handler: H) -> Self
+    where
+        H: Handler<Payload, Args>,
+    {
+        self.routes.fallback(handler);
+        self
+    }
+
+    /// Shares `state` with handlers that take a [`State<T>`](super::State):
+    /// each call gets a clone. One value per type; a later one of the same
+    /// type replaces the earlier.
+    pub fn state<T: Clone + Send + Sync + 'static>(mut self, state: T) -> Self {
+        self.states.insert(state);
+        self
+    }
+
+    /// The dedupe store (default: a new [`MemoryStore`]).
+    pub fn store(mut self, store: impl DedupeStore) -> Self {
+        self.store = Some(Arc::new(store));
+        self
+    }
+
+    /// The key namespace (default `default`): give each endpoint or tenant
+    /// sharing a store its own, so their keys never collide.
+    pub fn namespace(mut self, namespace: impl Into<String>) -> Self {
+        self.namespace = namespace.into();
+        self
+    }
+
+    /// How long a handled delivery is remembered (default 24 h). Must be at
+    /// least the past tolerance, or a late retry would slip past both
+    /// checks.
+    pub fn dedupe_ttl(mut self, ttl: Duration) -> Self {
+        self.dedupe_ttl = ttl;
+        self
+    }
+
+    /// How long an in-flight claim holds before another request may take
+    /// it over (default 60 s). Make it longer than the slowest handler.
+    pub fn lease(mut self, lease: Duration) -> Self {
+        self.lease = lease;
+        self
+    }
+
+    /// Copies request header `name` into every [`Delivery`](super::Delivery),
+    /// for handlers that check e.g. an auth header configured on the sender.
+    pub fn capture_header(mut self, name: &'static str) -> Self {
+        self.captured_headers.push(name);
+        self
+    }
+
+    /// **Ack-first mode**: answer 200 as soon as the claim is held and run
+    /// the handler in the background, at most `capacity` at a time; when
+    /// full, requests are answered 503 `overloaded` (the sender retries).
+    ///
+    /// The trade-off, plainly: after the 200 the sender will never retry
+    /// that event. If the handler then fails, its claim is released and the
+    /// failure logged and counted (`costkatana_webhook_background_failures_total`),
+    /// but the event is lost unless it is delivered again (a replay). If
+    /// the process dies first, the work is lost too. Use it only when the
+    /// handler is slower than the sender's time-out or when losing an event
+    /// on failure is acceptable; otherwise keep the default, where a failure
+    /// answers 500 and the sender retries.
+    ///
+    /// Needs a Tokio runtime when the receiver is built; call
+    /// [`Receiver::shutdown`] to drain on exit.
+    pub fn ack_first(mut self, capacity: usize) -> Self {
+        self.ack_first = Some(capacity);
+        self
+    }
+
+    /// Builds the receiver.
+    ///
+    /// # Errors
+    ///
+    /// Every mistake at once: the verifier's (no or an invalid secret), the
+    /// routes' (an unknown type name, a type or category routed twice, no
+    /// fallback, a `State<T>` never given), a dedupe TTL shorter than the
+    /// past tolerance, a zero lease, ack-first with capacity 0 or outside a
+    /// Tokio runtime.
+    ///
+    /// ```
+    /// use costkatana_webhooks::{Event, Payload, Receiver};
+    ///
+    /// let err = Receiver::builder()
+    ///     .secret("s3cret")
+    ///     .on("budget.exceeded", |_: Event| async { Ok(()) })
+    ///     .on("budget.exceeded", |_: Event| async { Ok(()) })
+    ///     .fallback(|_: Payload| async { Ok(()) })
+    ///     .build()
+    ///     .unwrap_err();
+    /// assert_eq!(err.to_string(), "a handler for budget.exceeded is registered twice");
+    /// ```
+    pub fn build(self) -> Result<Receiver, ConfigError> {
+        let verifier = self.verifier.build();
+        let routes = self.routes.validate(&self.states);
+        let (verifier, ()) = match (verifier, routes) {
+            (Ok(verifier), Ok(())) => (verifier, ()),
+            (Err(a), Err(b)) => return Err(ConfigError::new(format!("{a}; {b}"))),
+            (Err(err), _) | (_, Err(err)) => return Err(err),
+        };
+        if let Some(past_ms) = verifier.past_tolerance_ms() {
+            if self.dedupe_ttl.as_millis() < u128::try_from(past_ms).unwrap_or(0) {
+                return Err(ConfigError::new(format!(
+                    "the dedupe TTL ({} s) is shorter than the past timestamp tolerance ({} s): a \
+                     late retry would be neither rejected as stale nor recognised as a duplicate",
+                    self.dedupe_ttl.as_secs(),
+                    past_ms / 1000
+                )));
+            }
+        }
+        if self.lease.is_zero() {
+            return Err(ConfigError::new("the claim lease must be longer than zero"));
+        }
+        let background = self.ack_first.map(Background::new).transpose()?;
+        let store = match self.store {
+            Some(store) => store,
+            None => Arc::new(
+                MemoryStore::builder()
+                    .clock(verifier.shared_clock())
+                    .build(),
+            ),
+        };
+        Ok(Receiver {
+            inner: Arc::new(Inner {
+                verifier,
+                store,
+                routes: self.routes,
+                states: self.states,
+                namespace: self.namespace,
+                dedupe_ttl: self.dedupe_ttl,
+                lease: self.lease,
+                captured_headers: self.captured_headers,
+                background,
+            }),
+        })
+    }
+}

@@ -1,0 +1,232 @@
+//! Which handler a delivery goes to: by event type, by category, else the
+//! fallback.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::Arc;
+
+use super::handler::{sealed::Call, HandlerFuture, StateType, States};
+use super::Delivery;
+use crate::{Category, ConfigError, Event, EventType, Payload};
+
+/// What [`ReceiverBuilder::on`](super::ReceiverBuilder::on) routes: an
+/// event type, a category, or a name as the Cost Katana docs spell it.
+///
+/// From a string: a dotted type name (`"budget.exceeded"`, aliases such as
+/// `"savings.milestone_reached"` included), or a category as `"budget.*"`.
+/// A name this version does not know is reported when the receiver is
+/// built, since it is most often a typo; route a type that is newer than
+/// this crate with `EventType::from("…")`.
+///
+/// ```
+/// use costkatana_webhooks::{Category, EventSelector, EventType};
+///
+/// assert_eq!(EventSelector::from("budget.exceeded"), EventSelector::from(EventType::BudgetExceeded));
+/// assert_eq!(EventSelector::from("usage.spike_detected"), EventSelector::from(EventType::UsageSpike));
+/// assert_eq!(EventSelector::from("security.*"), EventSelector::from(Category::Security));
+/// assert_eq!(EventSelector::from("budget.exceeded").to_string(), "budget.exceeded");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventSelector(Selector);
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Selector {
+    Type(EventType),
+    Category(Category),
+    /// A name that is no known type or category, with why.
+    Unknown(String),
+}
+
+impl From<EventType> for EventSelector {
+    fn from(event_type: EventType) -> Self {
+        EventSelector(Selector::Type(event_type))
+    }
+}
+
+impl From<Category> for EventSelector {
+    fn from(category: Category) -> Self {
+        EventSelector(Selector::Category(category))
+    }
+}
+
+impl From<&str> for EventSelector {
+    fn from(name: &str) -> Self {
+        if let Some(category) = name.strip_suffix(".*") {
+            return match Category::from_name(category) {
+                Category::Other(_) => EventSelector(Selector::Unknown(format!(
+                    "{name:?} names no category this version knows ({}); route a newer one with \
+                     Category::from_name({category:?})",
+                    known(Category::KNOWN.iter().map(Category::to_string))
+                ))),
+                known => EventSelector(Selector::Category(known)),
+            };
+        }
+        match EventType::from(name) {
+            EventType::Other(_) => {
+                let category = name.split('.').next().unwrap_or_default();
+                let siblings: Vec<String> = EventType::KNOWN
+                    .iter()
+                    .filter(|ty| ty.category().as_str() == category)
+                    .map(EventType::to_string)
+                    .collect();
+                let hint = if siblings.is_empty() {
+                    "run `ckwebhook events` for the list".to_owned()
+                } else {
+                    format!("{category} types: {}", known(siblings.into_iter()))
+                };
+                EventSelector(Selector::Unknown(format!(
+                    "{name:?} is no event type this version knows ({hint}); for a category write \
+                     \"{category}.*\", and route a type newer than this crate with \
+                     EventType::from({name:?})"
+                )))
+            }
+            known => EventSelector(Selector::Type(known)),
+        }
+    }
+}
+
+impl From<String> for EventSelector {
+    fn from(name: String) -> Self {
+        EventSelector::from(name.as_str())
+    }
+}
+
+impl fmt::Display for EventSelector {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.0 {
+            Selector::Type(ty) => write!(f, "{ty}"),
+            Selector::Category(category) => write!(f, "{category}.*"),
+            Selector::Unknown(why) => f.write_str(why),
+        }
+    }
+}
+
+fn known(names: impl Iterator<Item = String>) -> String {
+    names.collect::<Vec<_>>().join(", ")
+}
+
+type Erased<In> = Arc<dyn Fn(In, Delivery, &States) -> HandlerFuture + Send + Sync>;
+
+fn erase<In, Args, H>(handler: H) -> Erased<In>
+where
+    H: Call<In, Args> + Send + Sync + 'static,
+{
+    Arc::new(move |input, delivery, states| handler.call(input, delivery, states))
+}
+
+/// The routing table, with the mistakes found while it was filled, which
+/// [`Routes::validate`] reports.
+#[derive(Clone, Default)]
+pub(crate) struct Routes {
+    types: HashMap<EventType, Erased<Event>>,
+    categories: HashMap<Category, Erased<Event>>,
+    fallback: Option<Erased<Payload>>,
+    mistakes: Vec<String>,
+    /// The state each handler takes, with the route it serves.
+    states_needed: Vec<(String, StateType)>,
+}
+
+impl fmt::Debug for Routes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Routes")
+            .field("types", &self.types.keys().collect::<Vec<_>>())
+            .field("categories", &self.categories.keys().collect::<Vec<_>>())
+            .field("fallback", &self.fallback.is_some())
+            .finish()
+    }
+}
+
+impl Routes {
+    pub(crate) fn on<Args, H>(&mut self, selector: EventSelector, handler: H)
+    where
+        H: Call<Event, Args> + Send + Sync + 'static,
+    {
+        let label = selector.to_string();
+        if let Some(state) = handler.state_type() {
+            self.states_needed.push((label.clone(), state));
+        }
+        let twice = match selector.0 {
+            Selector::Type(ty) => self.types.insert(ty, erase(handler)).is_some(),
+            Selector::Category(category) => {
+                self.categories.insert(category, erase(handler)).is_some()
+            }
+            Selector::Unknown(why) => {
+                self.mistakes.push(why);
+                false
+            }
+        };
+        if twice {
+            self.mistakes
+                .push(format!("a handler for {label} is registered twice"));
+        }
+    }
+
+    pub(crate) fn fallback<Args, H>(&mut self, handler: H)
+    where
+        H: Call<Payload, Args> + Send + Sync + 'static,
+    {
+        if let Some(state) = handler.state_type() {
+            self.states_needed.push(("the fallback".to_owned(), state));
+        }
+        if self.fallback.replace(erase(handler)).is_some() {
+            self.mistakes
+                .push("the fallback handler is registered twice".to_owned());
+        }
+    }
+
+    /// Reports every mistake: unknown names, duplicates, no fallback, a
+    /// state no handler can get.
+    pub(crate) fn validate(&self, states: &States) -> Result<(), ConfigError> {
+        let mut mistakes = self.mistakes.clone();
+        if self.fallback.is_none() {
+            mistakes.push(
+                "there is no fallback handler: add .fallback(..) to receive unknown types, \
+                 template bodies and other JSON"
+                    .to_owned(),
+            );
+        }
+        for (route, state) in &self.states_needed {
+            if !states.contains(state) {
+                mistakes.push(format!(
+                    "the handler for {route} takes State<{}>, but no such state was given: add \
+                     .state(..) with a value of that type",
+                    state.name
+                ));
+            }
+        }
+        if mistakes.is_empty() {
+            Ok(())
+        } else {
+            Err(ConfigError::new(mistakes.join("; ")))
+        }
+    }
+
+    /// The handler future for `payload`: the exact type's handler, else
+    /// its category's, else the fallback.
+    pub(crate) fn dispatch(
+        &self,
+        payload: Payload,
+        delivery: Delivery,
+        states: &States,
+    ) -> HandlerFuture {
+        if let Payload::Event(event) = payload {
+            let handler = self
+                .types
+                .get(&event.event_type)
+                .or_else(|| self.categories.get(&event.event_type.category()));
+            if let Some(handler) = handler {
+                return handler(*event, delivery, states);
+            }
+            return self.call_fallback(Payload::Event(event), delivery, states);
+        }
+        self.call_fallback(payload, delivery, states)
+    }
+
+    fn call_fallback(&self, payload: Payload, delivery: Delivery, states: &States) -> HandlerFuture {
+        match &self.fallback {
+            Some(fallback) => fallback(payload, delivery, states),
+            // `validate` guarantees a fallback before any dispatch.
+            None => Box::pin(async { Err("no fallback handler".into()) }),
+        }
+    }
+}
