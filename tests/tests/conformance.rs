@@ -1,5 +1,8 @@
-//! The same cases, over real HTTP, through every adapter: each answers as
-//! the status table says, and all answer identically, case by case.
+//! The same cases, over real HTTP, through every route of every adapter:
+//! each answers as the status table says, and all answer identically, case
+//! by case. Cases about verification run through all eight routes (the
+//! whole endpoints and the verify-only middleware and extractors); cases
+//! about dedupe and settling through the three endpoints.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -10,9 +13,8 @@ use costkatana_webhooks::signing::sign;
 use costkatana_webhooks::testing::{sample_event, Shape};
 use costkatana_webhooks::{EventType, Scheme};
 use costkatana_webhooks_conformance::{
-    send, serve, Adapter, Answer, Fixture, Server, MAX_BODY, NOW_MS, SECRET,
+    raw_post, read_answer, send, serve, Answer, Fixture, Route, Server, MAX_BODY, NOW_MS, SECRET,
 };
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 struct Ctx {
     fx: Fixture,
@@ -22,44 +24,61 @@ struct Ctx {
 type Transcript = Vec<(String, Answer)>;
 type Scenario = fn(Arc<Ctx>) -> Pin<Box<dyn Future<Output = Transcript> + Send>>;
 
-const SCENARIOS: [(&str, Scenario); 9] = [
+/// Verification: the same answers from every route.
+const VERIFICATION: [(&str, Scenario); 7] = [
     ("shared vectors", |c| Box::pin(vectors(c))),
-    ("every scheme, then a duplicate", |c| {
-        Box::pin(every_scheme(c))
-    }),
+    ("every scheme", |c| Box::pin(every_scheme(c))),
     ("rejections", |c| Box::pin(rejections(c))),
+    ("answered before the body", |c| Box::pin(before_the_body(c))),
+    ("template body", |c| Box::pin(template(c))),
+    ("body over the limit", |c| Box::pin(too_large(c))),
+    ("body sent slowly", |c| Box::pin(slow_body(c))),
+];
+
+/// Dedupe and settling: the same answers from every endpoint.
+const EXACTLY_ONCE: [(&str, Scenario); 5] = [
+    ("every scheme, then a duplicate", |c| {
+        Box::pin(duplicates(c))
+    }),
     ("handler failure, then retry", |c| {
         Box::pin(failure_then_retry(c))
     }),
     ("duplicate while in flight", |c| Box::pin(in_flight(c))),
-    ("template body", |c| Box::pin(template(c))),
-    ("body over the limit", |c| Box::pin(too_large(c))),
-    ("body sent slowly", |c| Box::pin(slow_body(c))),
+    ("template retry", |c| Box::pin(template_retry(c))),
     ("client disconnects mid-handler", |c| {
         Box::pin(disconnect(c))
     }),
 ];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_adapter_answers_every_case_alike() {
-    for (name, scenario) in SCENARIOS {
+async fn every_route_answers_every_verification_case_alike() {
+    run_alike(&VERIFICATION, &Route::ALL).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_endpoint_answers_every_dedupe_case_alike() {
+    run_alike(&EXACTLY_ONCE, &Route::ENDPOINTS).await;
+}
+
+async fn run_alike(scenarios: &[(&str, Scenario)], routes: &[Route]) {
+    for (name, scenario) in scenarios {
         let mut transcripts = Vec::new();
-        for adapter in Adapter::ALL {
+        for &route in routes {
             let fx = Fixture::new();
-            let server = serve(adapter, fx.receiver.clone()).await;
+            let server = serve(route, &fx).await;
             let transcript = tokio::time::timeout(
                 Duration::from_secs(30),
                 scenario(Arc::new(Ctx { fx, server })),
             )
             .await
-            .unwrap_or_else(|_| panic!("{name} through {adapter:?} timed out"));
-            transcripts.push((adapter, transcript));
+            .unwrap_or_else(|_| panic!("{name} through {route:?} timed out"));
+            transcripts.push((route, transcript));
         }
         let (first, expected) = &transcripts[0];
-        for (adapter, transcript) in &transcripts[1..] {
+        for (route, transcript) in &transcripts[1..] {
             assert_eq!(
                 transcript, expected,
-                "{name}: {adapter:?} answered differently from {first:?}"
+                "{name}: {route:?} answered differently from {first:?}"
             );
         }
     }
@@ -121,17 +140,10 @@ async fn every_scheme(c: Arc<Ctx>) -> Transcript {
     for scheme in Scheme::ALL {
         let id = format!("evt_{scheme}");
         let (headers, body) = signed(scheme, &id, NOW_MS - 1000);
-        let first = send(&c.server.url, "POST", &headers, body.clone()).await;
-        assert_eq!(first.body["event_id"], id.as_str());
-        transcript.push(expect(&format!("{scheme} valid"), first, 200, "processed"));
-        let again = send(&c.server.url, "POST", &headers, body).await;
-        transcript.push(expect(
-            &format!("{scheme} duplicate"),
-            again,
-            200,
-            "duplicate",
-        ));
-        assert_eq!(c.fx.runs_of(&id), 1, "{scheme}: handled once");
+        let answer = send(&c.server.url, "POST", &headers, body).await;
+        assert_eq!(answer.body["event_id"], id.as_str());
+        transcript.push(expect(&format!("{scheme} valid"), answer, 200, "processed"));
+        assert_eq!(c.fx.runs_of(&id), 1, "{scheme}: handled");
     }
     transcript
 }
@@ -182,22 +194,121 @@ async fn rejections(c: Arc<Ctx>) -> Transcript {
         401,
         "future_timestamp",
     ));
-    transcript.push(expect(
-        "GET",
-        send(url, "GET", &headers, "").await,
-        405,
-        "method_not_allowed",
-    ));
-    transcript.push(expect(
-        "PUT",
-        send(url, "PUT", &headers, body).await,
-        405,
-        "method_not_allowed",
-    ));
+    for method in ["GET", "PUT"] {
+        let answer = send(url, method, &headers, body.clone()).await;
+        assert_eq!(
+            answer.allow.as_deref(),
+            Some("POST"),
+            "{method}: {answer:?}"
+        );
+        assert_eq!(
+            answer.message(),
+            format!("only POST is accepted, not {method}")
+        );
+        transcript.push(expect(method, answer, 405, "method_not_allowed"));
+    }
     assert!(
         c.fx.runs.lock().unwrap().is_empty(),
         "no handler ran for a rejection"
     );
+    transcript
+}
+
+/// Requests that can never verify are answered from their headers alone:
+/// their declared body is never sent, and the answer still comes (were the
+/// body awaited, it would be 503 `body_unreadable` after the time-out).
+async fn before_the_body(c: Arc<Ctx>) -> Transcript {
+    let body = vec![b'x'; 1000];
+    let mut transcript = Vec::new();
+    let unsigned = raw_post(c.server.addr, &[], &body, 0).await;
+    transcript.push(expect(
+        "unsigned, body never sent",
+        read_answer(unsigned).await,
+        400,
+        "missing_signature",
+    ));
+    let malformed = [
+        ("X-Webhook-Signature".to_owned(), "zz".to_owned()),
+        ("X-Webhook-Timestamp".to_owned(), NOW_MS.to_string()),
+    ];
+    let stream = raw_post(c.server.addr, &malformed, &body, 0).await;
+    transcript.push(expect(
+        "malformed, body never sent",
+        read_answer(stream).await,
+        400,
+        "malformed_signature",
+    ));
+    let (headers, _) = signed(Scheme::Current, "evt_declared_big", NOW_MS);
+    let big = vec![b'x'; MAX_BODY + 1];
+    let stream = raw_post(c.server.addr, &headers, &big, 0).await;
+    let answer = read_answer(stream).await;
+    assert!(
+        answer.message().contains("65536 bytes (64 KiB)") && answer.message().contains("max_body"),
+        "the 413 names the limit and how to raise it: {answer:?}"
+    );
+    transcript.push(expect(
+        "declared too large, body never sent",
+        answer,
+        413,
+        "payload_too_large",
+    ));
+    transcript
+}
+
+async fn template(c: Arc<Ctx>) -> Transcript {
+    let body = r#""{\"text\": \"budget.exceeded: Budget exceeded\"}""#;
+    let headers = sign(Scheme::Current, SECRET, NOW_MS, body.as_bytes());
+    let answer = send(&c.server.url, "POST", &headers, body).await;
+    assert_eq!(answer.body["event_id"], serde_json::Value::Null);
+    assert_eq!(c.fx.runs_of("<none>"), 1);
+    vec![expect("template", answer, 200, "processed")]
+}
+
+async fn too_large(c: Arc<Ctx>) -> Transcript {
+    let body = format!(
+        r#"{{"eventId":"big","eventType":"cost.alert","pad":"{}"}}"#,
+        "x".repeat(MAX_BODY)
+    );
+    let headers = sign(Scheme::Current, SECRET, NOW_MS, body.as_bytes());
+    let answer = send(&c.server.url, "POST", &headers, body).await;
+    assert_eq!(c.fx.runs_of("big"), 0);
+    vec![expect(
+        "body over the limit",
+        answer,
+        413,
+        "payload_too_large",
+    )]
+}
+
+async fn slow_body(c: Arc<Ctx>) -> Transcript {
+    let (headers, body) = signed(Scheme::Current, "evt_slow", NOW_MS);
+    // Ten bytes, never the rest: the server must cut the request off by itself.
+    let stream = raw_post(c.server.addr, &headers, body.as_bytes(), 10).await;
+    let answer = read_answer(stream).await;
+    assert_eq!(c.fx.runs_of("evt_slow"), 0);
+    assert_eq!(
+        answer.message(),
+        "the request body did not arrive within 400 ms"
+    );
+    vec![expect("slow body", answer, 503, "body_unreadable")]
+}
+
+async fn duplicates(c: Arc<Ctx>) -> Transcript {
+    let mut transcript = Vec::new();
+    for scheme in Scheme::ALL {
+        let id = format!("evt_{scheme}");
+        let (headers, body) = signed(scheme, &id, NOW_MS - 1000);
+        let first = send(&c.server.url, "POST", &headers, body.clone()).await;
+        transcript.push(expect(&format!("{scheme} valid"), first, 200, "processed"));
+        let again = send(&c.server.url, "POST", &headers, body).await;
+        transcript.push(expect(
+            &format!("{scheme} duplicate"),
+            again,
+            200,
+            "duplicate",
+        ));
+        assert_eq!(c.fx.runs_of(&id), 1, "{scheme}: handled once");
+    }
     transcript
 }
 
@@ -233,87 +344,21 @@ async fn in_flight(c: Arc<Ctx>) -> Transcript {
     ]
 }
 
-async fn template(c: Arc<Ctx>) -> Transcript {
+async fn template_retry(c: Arc<Ctx>) -> Transcript {
     let body = r#""{\"text\": \"budget.exceeded: Budget exceeded\"}""#;
     let headers = sign(Scheme::Current, SECRET, NOW_MS, body.as_bytes());
     let first = send(&c.server.url, "POST", &headers, body).await;
     let again = send(&c.server.url, "POST", &headers, body).await;
-    assert_eq!(first.body["event_id"], serde_json::Value::Null);
     vec![
         expect("template", first, 200, "processed"),
         expect("template retry", again, 200, "duplicate"),
     ]
 }
 
-async fn too_large(c: Arc<Ctx>) -> Transcript {
-    let body = format!(
-        r#"{{"eventId":"big","eventType":"cost.alert","pad":"{}"}}"#,
-        "x".repeat(MAX_BODY)
-    );
-    let headers = sign(Scheme::Current, SECRET, NOW_MS, body.as_bytes());
-    let answer = send(&c.server.url, "POST", &headers, body).await;
-    assert_eq!(c.fx.runs_of("big"), 0);
-    vec![expect(
-        "body over the limit",
-        answer,
-        413,
-        "payload_too_large",
-    )]
-}
-
-/// Writes a request by hand, so the body can trickle or the connection drop.
-async fn raw_request(
-    c: &Ctx,
-    headers: &[(String, String)],
-    content_length: usize,
-) -> tokio::net::TcpStream {
-    let mut stream = tokio::net::TcpStream::connect(c.server.addr)
-        .await
-        .expect("connect");
-    let mut head = format!(
-        "POST /webhooks/costkatana HTTP/1.1\r\nHost: {}\r\nContent-Length: {content_length}\r\n",
-        c.server.addr
-    );
-    for (name, value) in headers {
-        head.push_str(&format!("{name}: {value}\r\n"));
-    }
-    head.push_str("\r\n");
-    stream.write_all(head.as_bytes()).await.expect("write head");
-    stream
-}
-
-async fn slow_body(c: Arc<Ctx>) -> Transcript {
-    let (headers, body) = signed(Scheme::Current, "evt_slow", NOW_MS);
-    let mut stream = raw_request(&c, &headers, body.len()).await;
-    stream
-        .write_all(&body.as_bytes()[..10])
-        .await
-        .expect("write a little");
-    // Never send the rest: the server must cut the request off by itself.
-    let mut response = Vec::new();
-    let _ = stream.read_to_end(&mut response).await;
-    let text = String::from_utf8_lossy(&response);
-    let status: u16 = text
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    let json = text.split("\r\n\r\n").nth(1).unwrap_or_default();
-    let body = serde_json::from_str(json.trim()).unwrap_or(serde_json::Value::Null);
-    let answer = Answer {
-        status,
-        retry_after: None,
-        body,
-    };
-    assert_eq!(c.fx.runs_of("evt_slow"), 0);
-    vec![expect("slow body", answer, 400, "body_unreadable")]
-}
-
 async fn disconnect(c: Arc<Ctx>) -> Transcript {
     let (headers, body) = signed(Scheme::Current, "hang_1", NOW_MS);
     let started = c.fx.started.notified();
-    let mut stream = raw_request(&c, &headers, body.len()).await;
-    stream.write_all(body.as_bytes()).await.expect("write body");
+    let stream = raw_post(c.server.addr, &headers, body.as_bytes(), body.len()).await;
     started.await;
     drop(stream);
     // The server notices the closed connection and drops the handler; its

@@ -14,20 +14,20 @@ pub(crate) fn run() {
         let category = ty.category().as_str().to_owned();
         if category != current {
             if !current.is_empty() {
-                println!();
+                outln!();
             }
-            println!("{category}");
+            outln!("{category}");
             current = category;
         }
         match ALIASES
             .iter()
             .find(|(_, canonical)| *canonical == ty.as_str())
         {
-            Some((alias, _)) => println!("  {}  (also spelled {alias})", ty.as_str()),
-            None => println!("  {}", ty.as_str()),
+            Some((alias, _)) => outln!("  {}  (also spelled {alias})", ty.as_str()),
+            None => outln!("  {}", ty.as_str()),
         }
     }
-    println!(
+    outln!(
         "\n{} event types. Aliases: {}.",
         EventType::KNOWN.len(),
         ALIASES

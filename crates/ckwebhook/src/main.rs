@@ -2,6 +2,17 @@
 //!
 //! Exit codes: 0 success, 1 not delivered / not valid, 2 bad input.
 
+/// `println!` that ends the program quietly when stdout is closed (as in
+/// `ckwebhook events | head`) instead of panicking.
+macro_rules! outln {
+    () => {
+        $crate::util::print_line(format_args!(""))
+    };
+    ($($arg:tt)*) => {
+        $crate::util::print_line(format_args!($($arg)*))
+    };
+}
+
 mod cli;
 mod duration;
 mod events;

@@ -12,7 +12,7 @@ pub(crate) fn run(args: &SignArgs) -> Result<(), String> {
     let body = read_input(args.file.as_deref())?;
     let timestamp = args.timestamp.unwrap_or_else(now_ms);
     for (name, value) in sign(args.scheme.into(), &args.secret, timestamp, &body) {
-        println!("{name}: {value}");
+        outln!("{name}: {value}");
     }
     Ok(())
 }

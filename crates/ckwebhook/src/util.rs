@@ -1,6 +1,6 @@
 //! Small shared helpers: the clock, random ids, reading input files.
 
-use std::io::Read;
+use std::io::{Read, Write};
 use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -9,6 +9,20 @@ pub(crate) fn now_ms() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// Writes one line to stdout. When the reader has gone (a closed pipe),
+/// there is no one left to tell anything: the program ends quietly, as a
+/// Unix tool killed by SIGPIPE would. Other write errors are ignored.
+pub(crate) fn print_line(text: std::fmt::Arguments<'_>) {
+    let mut out = std::io::stdout().lock();
+    let written = out
+        .write_fmt(text)
+        .and_then(|()| out.write_all(b"\n"))
+        .and_then(|()| out.flush());
+    if matches!(written, Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe) {
+        std::process::exit(0);
+    }
 }
 
 /// `n` random bytes from the OS.

@@ -4,14 +4,13 @@ use std::future::{ready, Future};
 use std::pin::Pin;
 
 use actix_web::dev::Payload;
-use actix_web::http::Method;
 use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
-use costkatana_webhooks::{ErrorKind, Verified, Verifier};
+use costkatana_webhooks::{Verified, Verifier};
 
-use crate::{read_payload, ActixHeaders, BodyLimits, WebhookError};
+use crate::{ActixHeaders, ActixRequestBody, WebhookRejection};
 
-/// Extracts the [`Verified`] request: scheme, timestamp, matched secret,
-/// raw body and the lazily parsed payload.
+/// The verified-request extractor: the [`Verified`] request (scheme,
+/// timestamp, matched secret, raw body and the lazily parsed payload).
 ///
 /// Two ways to get it, tried in order:
 ///
@@ -20,20 +19,20 @@ use crate::{read_payload, ActixHeaders, BodyLimits, WebhookError};
 ///    extensions; the extractor clones it (cheap) and the body can still be
 ///    read by other extractors.
 /// 2. **On its own**: with a `web::Data<Verifier>` in the app data, the
-///    extractor checks the method (`POST`, else 405), reads the body itself
-///    within the [`BodyLimits`] found in the app data (default 1 MiB, 10 s)
-///    and verifies it. It consumes the body: read the bytes through
-///    [`Verified::body`] rather than a second body extractor.
+///    extractor verifies the request itself, within that verifier's body
+///    limits: the method and signature headers first, then the body. It
+///    consumes the body: read the bytes through [`Verified::body`] rather
+///    than a second body extractor.
 ///
-/// With neither, extraction fails with [`WebhookError::not_configured`]
+/// With neither, extraction fails with [`WebhookRejection::not_configured`]
 /// (500 `webhook_not_configured`). Rejections answer per the status table.
 ///
 /// ```
 /// use actix_web::{web, App, HttpResponse};
 /// use costkatana_webhooks::Verifier;
-/// use costkatana_webhooks_actix::{BodyLimits, VerifiedEvent};
+/// use costkatana_webhooks_actix::VerifiedWebhook;
 ///
-/// async fn webhook(VerifiedEvent(verified): VerifiedEvent) -> HttpResponse {
+/// async fn webhook(VerifiedWebhook(verified): VerifiedWebhook) -> HttpResponse {
 ///     match verified.event() {
 ///         Some(event) => println!("{} {:?}", event.event_type, event.id),
 ///         None => println!("verified, but not an event: {} bytes", verified.body().len()),
@@ -44,21 +43,20 @@ use crate::{read_payload, ActixHeaders, BodyLimits, WebhookError};
 /// let verifier = Verifier::builder().secret("whsec_test_secret").build()?;
 /// let app = App::new()
 ///     .app_data(web::Data::new(verifier))
-///     .app_data(BodyLimits::default().max_bytes(256 * 1024))
 ///     .route("/webhooks/costkatana", web::post().to(webhook));
 /// # Ok::<(), costkatana_webhooks::ConfigError>(())
 /// ```
 #[derive(Debug, Clone)]
-pub struct VerifiedEvent(pub Verified);
+pub struct VerifiedWebhook(pub Verified);
 
-impl VerifiedEvent {
+impl VerifiedWebhook {
     /// The verified request.
     ///
     /// ```
-    /// use costkatana_webhooks_actix::VerifiedEvent;
+    /// use costkatana_webhooks_actix::VerifiedWebhook;
     ///
-    /// async fn webhook(event: VerifiedEvent) -> String {
-    ///     event.into_inner().scheme().to_string()
+    /// async fn webhook(verified: VerifiedWebhook) -> String {
+    ///     verified.into_inner().scheme().to_string()
     /// }
     /// ```
     pub fn into_inner(self) -> Verified {
@@ -66,7 +64,7 @@ impl VerifiedEvent {
     }
 }
 
-impl std::ops::Deref for VerifiedEvent {
+impl std::ops::Deref for VerifiedWebhook {
     type Target = Verified;
 
     fn deref(&self) -> &Verified {
@@ -74,28 +72,25 @@ impl std::ops::Deref for VerifiedEvent {
     }
 }
 
-impl FromRequest for VerifiedEvent {
-    type Error = WebhookError;
+impl FromRequest for VerifiedWebhook {
+    type Error = WebhookRejection;
     type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         if let Some(verified) = req.extensions().get::<Verified>() {
-            return Box::pin(ready(Ok(VerifiedEvent(verified.clone()))));
+            return Box::pin(ready(Ok(VerifiedWebhook(verified.clone()))));
         }
         let Some(verifier) = req.app_data::<web::Data<Verifier>>() else {
-            return Box::pin(ready(Err(WebhookError::not_configured())));
+            return Box::pin(ready(Err(WebhookRejection::not_configured())));
         };
-        if req.method() != Method::POST {
-            return Box::pin(ready(Err(ErrorKind::MethodNotAllowed.into())));
-        }
         let verifier = Verifier::clone(verifier);
-        let limits = req.app_data::<BodyLimits>().copied().unwrap_or_default();
         let req = req.clone();
-        let mut payload = payload.take();
+        let body = ActixRequestBody(payload.take());
         Box::pin(async move {
-            let body = read_payload(&limits, req.headers(), &mut payload).await?;
-            let verified = verifier.verify(&ActixHeaders(req.headers()), body)?;
-            Ok(VerifiedEvent(verified))
+            let verified = verifier
+                .verify_request(req.method().as_str(), &ActixHeaders(req.headers()), body)
+                .await?;
+            Ok(VerifiedWebhook(verified))
         })
     }
 }

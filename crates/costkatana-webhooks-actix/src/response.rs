@@ -1,40 +1,36 @@
-//! Outcomes and rejections as actix-web responses, per the core's status
-//! table (which lives in `Outcome::response`, once).
+//! Answers and rejections as actix-web responses, per the core's status
+//! table (which lives in the core, once).
 
 use std::fmt;
 
-use actix_web::http::header::{CONTENT_TYPE, RETRY_AFTER};
+use actix_web::http::header::CONTENT_TYPE;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
-use costkatana_webhooks::{Error, ErrorKind, Outcome, Response};
+use costkatana_webhooks::{Answer, Error, ErrorKind};
 
-/// The actix-web response for `outcome`: the status, `Content-Type`,
-/// `Retry-After` and JSON body of [`Outcome::response`].
+/// The actix-web response for `answer`: its status, every header it
+/// lists, and its JSON body.
 ///
 /// ```
 /// use costkatana_webhooks::{ErrorKind, Outcome};
-/// use costkatana_webhooks_actix::outcome_response;
+/// use costkatana_webhooks_actix::http_response;
 ///
-/// let response = outcome_response(&Outcome::Failed(ErrorKind::InProgress.into()));
+/// let response = http_response(Outcome::Failed(ErrorKind::InProgress.into()).answer());
 /// assert_eq!(response.status(), 503);
 /// assert_eq!(response.headers().get("retry-after").unwrap(), "5");
 /// ```
-pub fn outcome_response(outcome: &Outcome) -> HttpResponse {
-    to_http(&outcome.response())
-}
-
-fn to_http(answer: &Response) -> HttpResponse {
+pub fn http_response(answer: Answer) -> HttpResponse {
     // Every status in the table is valid; 500 guards against a future one that is not.
     let status = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut response = HttpResponse::build(status);
-    response.insert_header((CONTENT_TYPE, answer.content_type));
-    if let Some(secs) = answer.retry_after_secs {
-        response.insert_header((RETRY_AFTER, secs.to_string()));
+    for header in answer.headers() {
+        response.insert_header(header);
     }
-    response.body(answer.body.clone())
+    response.body(answer.body)
 }
 
-/// Why [`VerifiedEvent`](crate::VerifiedEvent) could not be extracted.
+/// Why [`VerifiedWebhook`](crate::VerifiedWebhook) (or the middleware)
+/// refused a request.
 ///
 /// Answers per the status table when the request was rejected; answers 500
 /// `webhook_not_configured` when the app has neither the
@@ -46,16 +42,16 @@ fn to_http(answer: &Response) -> HttpResponse {
 /// ```
 /// use actix_web::ResponseError;
 /// use costkatana_webhooks::{Error, ErrorKind};
-/// use costkatana_webhooks_actix::WebhookError;
+/// use costkatana_webhooks_actix::WebhookRejection;
 ///
-/// let err = WebhookError::from(Error::new(ErrorKind::InvalidSignature));
+/// let err = WebhookRejection::from(Error::new(ErrorKind::InvalidSignature));
 /// assert_eq!(err.kind(), Some(ErrorKind::InvalidSignature));
 /// assert_eq!(err.status_code(), 401);
 ///
-/// assert_eq!(WebhookError::not_configured().status_code(), 500);
+/// assert_eq!(WebhookRejection::not_configured().status_code(), 500);
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct WebhookError(Repr);
+pub struct WebhookRejection(Repr);
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Repr {
@@ -63,7 +59,7 @@ enum Repr {
     NotConfigured,
 }
 
-/// The reason code of [`WebhookError::not_configured`], sent in the
+/// The reason code of [`WebhookRejection::not_configured`], sent in the
 /// body's `error` field with status 500.
 ///
 /// ```
@@ -75,23 +71,23 @@ pub const NOT_CONFIGURED: &str = "webhook_not_configured";
 const NOT_CONFIGURED_MESSAGE: &str = "the server cannot verify webhooks on this route: wrap it \
      in costkatana_webhooks_actix::VerifyWebhook or add web::Data<Verifier> to the app";
 
-impl WebhookError {
-    /// The error for an app that gave the extractor no way to verify.
+impl WebhookRejection {
+    /// The rejection for an app that gave the extractor no way to verify.
     ///
     /// ```
-    /// use costkatana_webhooks_actix::{WebhookError, NOT_CONFIGURED};
-    /// assert_eq!(WebhookError::not_configured().code(), NOT_CONFIGURED);
+    /// use costkatana_webhooks_actix::{WebhookRejection, NOT_CONFIGURED};
+    /// assert_eq!(WebhookRejection::not_configured().code(), NOT_CONFIGURED);
     /// ```
     pub fn not_configured() -> Self {
-        WebhookError(Repr::NotConfigured)
+        WebhookRejection(Repr::NotConfigured)
     }
 
-    /// The core error kind, or `None` for [`WebhookError::not_configured`].
+    /// The core error kind, or `None` for [`WebhookRejection::not_configured`].
     ///
     /// ```
     /// use costkatana_webhooks::ErrorKind;
-    /// use costkatana_webhooks_actix::WebhookError;
-    /// let err = WebhookError::from(ErrorKind::MissingSignature);
+    /// use costkatana_webhooks_actix::WebhookRejection;
+    /// let err = WebhookRejection::from(ErrorKind::MissingSignature);
     /// assert_eq!(err.kind(), Some(ErrorKind::MissingSignature));
     /// ```
     pub fn kind(&self) -> Option<ErrorKind> {
@@ -105,8 +101,8 @@ impl WebhookError {
     ///
     /// ```
     /// use costkatana_webhooks::ErrorKind;
-    /// use costkatana_webhooks_actix::WebhookError;
-    /// assert_eq!(WebhookError::from(ErrorKind::StaleTimestamp).code(), "stale_timestamp");
+    /// use costkatana_webhooks_actix::WebhookRejection;
+    /// assert_eq!(WebhookRejection::from(ErrorKind::StaleTimestamp).code(), "stale_timestamp");
     /// ```
     pub fn code(&self) -> &'static str {
         match &self.0 {
@@ -116,19 +112,19 @@ impl WebhookError {
     }
 }
 
-impl From<Error> for WebhookError {
+impl From<Error> for WebhookRejection {
     fn from(err: Error) -> Self {
-        WebhookError(Repr::Rejected(err))
+        WebhookRejection(Repr::Rejected(err))
     }
 }
 
-impl From<ErrorKind> for WebhookError {
+impl From<ErrorKind> for WebhookRejection {
     fn from(kind: ErrorKind) -> Self {
-        WebhookError(Repr::Rejected(Error::new(kind)))
+        WebhookRejection(Repr::Rejected(Error::new(kind)))
     }
 }
 
-impl fmt::Display for WebhookError {
+impl fmt::Display for WebhookRejection {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.0 {
             Repr::Rejected(err) => fmt::Display::fmt(err, f),
@@ -137,7 +133,7 @@ impl fmt::Display for WebhookError {
     }
 }
 
-impl std::error::Error for WebhookError {
+impl std::error::Error for WebhookRejection {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match &self.0 {
             Repr::Rejected(err) => Some(err),
@@ -146,7 +142,7 @@ impl std::error::Error for WebhookError {
     }
 }
 
-impl ResponseError for WebhookError {
+impl ResponseError for WebhookRejection {
     fn status_code(&self) -> StatusCode {
         match &self.0 {
             Repr::Rejected(err) => {
@@ -158,7 +154,7 @@ impl ResponseError for WebhookError {
 
     fn error_response(&self) -> HttpResponse {
         match &self.0 {
-            Repr::Rejected(err) => outcome_response(&Outcome::Failed(err.clone())),
+            Repr::Rejected(err) => http_response(err.answer()),
             Repr::NotConfigured => HttpResponse::InternalServerError()
                 .insert_header((CONTENT_TYPE, "application/json"))
                 .body(

@@ -3,22 +3,27 @@
 use axum::extract::{FromRef, FromRequest, Request};
 use axum::response::{IntoResponse, Response};
 use axum::RequestExt;
-use costkatana_webhooks::BodyLimits;
-use costkatana_webhooks::{Error, ErrorKind, Outcome, Verified, Verifier};
-use costkatana_webhooks_tower::{outcome_response, read_body};
+use costkatana_webhooks::{Error, Verified, Verifier};
+use costkatana_webhooks_tower::{http_response, HttpRequestBody};
 
-/// A verified webhook: the body read within [`BodyLimits`] (1 MiB and
-/// 10 s, or a `BodyLimits` placed in the request extensions, e.g. with
-/// `axum::Extension`; a smaller `DefaultBodyLimit` applies too), verified
-/// with the [`Verifier`] taken from the state. Must be the last extractor
-/// (it consumes the body).
+/// The verified-request extractor: the [`Verified`] request (scheme,
+/// timestamp, matched secret, raw body, lazily parsed payload).
+///
+/// It verifies with the [`Verifier`] found in the state (through
+/// [`FromRef`]), within that verifier's body limits: the method and the
+/// signature headers first (a request that can never verify is rejected
+/// without waiting for its body), then the body, read through axum's
+/// limited body so a smaller `DefaultBodyLimit` applies too (answered 413
+/// like ours). Behind [`VerifyWebhook`](crate::VerifyWebhook), it takes
+/// the request the middleware verified. It consumes the body, so it must be
+/// the last extractor; read the bytes through [`Verified::body`].
 ///
 /// ```
 /// use axum::{routing::post, Router};
 /// use costkatana_webhooks::Verifier;
-/// use costkatana_webhooks_axum::VerifiedEvent;
+/// use costkatana_webhooks_axum::VerifiedWebhook;
 ///
-/// async fn webhook(VerifiedEvent(verified): VerifiedEvent) -> &'static str {
+/// async fn webhook(VerifiedWebhook(verified): VerifiedWebhook) -> &'static str {
 ///     match verified.event() {
 ///         Some(event) => println!("{} {:?}", event.event_type, event.title),
 ///         None => println!("a verified non-event payload: {:?}", verified.payload()),
@@ -31,9 +36,9 @@ use costkatana_webhooks_tower::{outcome_response, read_body};
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone)]
-pub struct VerifiedEvent(pub Verified);
+pub struct VerifiedWebhook(pub Verified);
 
-impl<S> FromRequest<S> for VerifiedEvent
+impl<S> FromRequest<S> for VerifiedWebhook
 where
     Verifier: FromRef<S>,
     S: Send + Sync,
@@ -41,29 +46,27 @@ where
     type Rejection = WebhookRejection;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let verifier = Verifier::from_ref(state);
-        // Through the limited body, so a smaller `DefaultBodyLimit` applies too.
-        let (parts, body) = request.with_limited_body().into_parts();
-        if parts.method != axum::http::Method::POST {
-            return Err(WebhookRejection(Error::new(ErrorKind::MethodNotAllowed)));
+        if let Some(verified) = request.extensions().get::<Verified>() {
+            return Ok(VerifiedWebhook(verified.clone()));
         }
-        let limits = parts
-            .extensions
-            .get::<BodyLimits>()
-            .copied()
-            .unwrap_or_default();
-        let bytes = read_body(&limits, &parts.headers, body)
-            .await
-            .map_err(WebhookRejection)?;
+        let verifier = Verifier::from_ref(state);
+        let (parts, body) = request.with_limited_body().into_parts();
         verifier
-            .verify(&parts.headers, bytes)
-            .map(VerifiedEvent)
+            .verify_request(
+                parts.method.as_str(),
+                &parts.headers,
+                HttpRequestBody::new(body),
+            )
+            .await
+            .map(VerifiedWebhook)
             .map_err(WebhookRejection)
     }
 }
 
-/// Why [`VerifiedEvent`] refused a request; answers per the status table
-/// (status, JSON body with the reason code, `Retry-After` where due).
+/// Why [`VerifiedWebhook`] refused a request; answers per the status
+/// table (status, JSON body with the reason code, `Retry-After` or `Allow`
+/// where due). Its [`source`](std::error::Error::source) is the core
+/// [`Error`].
 ///
 /// ```
 /// use axum::response::IntoResponse;
@@ -78,7 +81,7 @@ pub struct WebhookRejection(pub Error);
 
 impl IntoResponse for WebhookRejection {
     fn into_response(self) -> Response {
-        outcome_response(&Outcome::Failed(self.0)).into_response()
+        http_response(self.0.answer()).into_response()
     }
 }
 
@@ -88,4 +91,8 @@ impl std::fmt::Display for WebhookRejection {
     }
 }
 
-impl std::error::Error for WebhookRejection {}
+impl std::error::Error for WebhookRejection {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.0)
+    }
+}

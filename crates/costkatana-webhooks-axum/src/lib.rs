@@ -1,61 +1,46 @@
 //! axum 0.8 integration for Cost Katana webhooks.
 //!
-//! - [`VerifiedEvent`]: an extractor that reads the body within limits and
-//!   verifies it with the [`Verifier`] found in the state (through
-//!   [`FromRef`]); its rejection answers per the status table.
-//! - [`receiver_route`]: a one-liner to mount a full receiver (verify,
-//!   dedupe, routing, settling) at a path.
+//! | role | here |
+//! |---|---|
+//! | the whole endpoint | [`WebhookEndpoint`]: `Router::route_service(path, WebhookEndpoint::new(receiver))` |
+//! | verify-only middleware | [`VerifyWebhook`]: `.route_layer(VerifyWebhook::new(verifier))`; handlers take `Extension<Verified>` or [`VerifiedWebhook`] |
+//! | the verified-request extractor | [`VerifiedWebhook`], with the [`Verifier`] from the state |
+//! | the rejection | [`WebhookRejection`] |
+//! | a server that cuts slow clients | [`serve`], in place of `axum::serve` |
 //!
-//! ```
-//! use axum::Router;
-//! use costkatana_webhooks::receiver::{Delivery, HandlerError, Receiver, Router as Handlers};
-//! use costkatana_webhooks::{Event, EventType, Payload, Verifier};
-//! use costkatana_webhooks_axum::receiver_route;
+//! ```no_run
+//! use axum::routing::get;
+//! use costkatana_webhooks::{Event, EventType, HandlerResult, Payload, Receiver};
+//! use costkatana_webhooks_axum::{serve, WebhookEndpoint};
 //!
-//! let handlers = Handlers::new()
-//!     .on(EventType::BudgetExceeded, |event: Event, _: Delivery| async move {
-//!         println!("over budget: {:?}", event.data.budget());
-//!         Ok(())
-//!     })
-//!     .fallback(|_: Payload, _: Delivery| async { Ok(()) });
-//! let receiver = Receiver::builder(Verifier::builder().secret("s3cret").build()?)
-//!     .router(handlers)
+//! async fn over_budget(event: Event) -> HandlerResult {
+//!     println!("over budget: {:?}", event.data.budget());
+//!     Ok(())
+//! }
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let receiver = Receiver::builder()
+//!     .secret(std::env::var("COSTKATANA_WEBHOOK_SECRET")?)
+//!     .on(EventType::BudgetExceeded, over_budget)
+//!     .fallback(|_: Payload| async { Ok(()) })
 //!     .build()?;
-//!
-//! let app: Router = Router::new().route("/webhooks/costkatana", receiver_route(receiver));
-//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! let app = axum::Router::new()
+//!     .route_service("/webhooks/costkatana", WebhookEndpoint::new(receiver))
+//!     .route("/health", get(|| async { "ok" }));
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
+//! serve(listener, app).await?;
+//! # Ok(()) }
 //! ```
 
 mod extract;
 
-pub use extract::{VerifiedEvent, WebhookRejection};
-
-use axum::routing::MethodRouter;
-use costkatana_webhooks::receiver::Receiver;
-use costkatana_webhooks_tower::ReceiverService;
+pub use extract::{VerifiedWebhook, WebhookRejection};
 
 #[doc(no_inline)]
 pub use axum::extract::FromRef;
 #[doc(no_inline)]
 pub use costkatana_webhooks::Verifier;
-
-/// A route serving a full [`Receiver`] for every method: `POST` deliveries
-/// are verified, deduplicated and routed; other methods are answered 405
-/// `method_not_allowed` in the same JSON shape.
-///
-/// ```
-/// # use costkatana_webhooks::receiver::{Delivery, HandlerError, Receiver, Router as Handlers};
-/// # use costkatana_webhooks::{Payload, Verifier};
-/// # let receiver = Receiver::builder(Verifier::builder().secret("s3cret").build()?)
-/// #     .router(Handlers::new().fallback(|_: Payload, _: Delivery| async { Ok(()) }))
-/// #     .build()?;
-/// let app: axum::Router = axum::Router::new()
-///     .route("/webhooks/costkatana", costkatana_webhooks_axum::receiver_route(receiver));
-/// # Ok::<(), Box<dyn std::error::Error>>(())
-/// ```
-pub fn receiver_route<S>(receiver: Receiver) -> MethodRouter<S>
-where
-    S: Clone + Send + Sync + 'static,
-{
-    axum::routing::any_service(ReceiverService::new(receiver))
-}
+#[doc(no_inline)]
+pub use costkatana_webhooks_tower::{
+    serve, VerifyWebhook, VerifyWebhookMiddleware, WebhookEndpoint, WebhookServer,
+};

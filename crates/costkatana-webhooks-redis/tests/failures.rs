@@ -9,10 +9,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use costkatana_webhooks::dedupe::{Claim, DedupeStore};
-use costkatana_webhooks::receiver::{Delivery, HandlerError, Receiver, Router};
 use costkatana_webhooks::signing::sign;
 use costkatana_webhooks::testing::{sample_event, Shape};
-use costkatana_webhooks::{EventType, Outcome, Payload, Scheme, Verifier};
+use costkatana_webhooks::{EventType, Outcome, Payload, Receiver, Scheme};
 use costkatana_webhooks_redis::RedisStore;
 use support::{eventually, RedisServer};
 
@@ -276,16 +275,11 @@ async fn redis_killed_mid_run_then_restarted_every_event_once() {
     };
     let runs = Arc::new(Mutex::new(std::collections::HashMap::<String, usize>::new()));
     let handler_runs = runs.clone();
-    let receiver = Receiver::builder(
-        Verifier::builder()
-            .secret("s3cret")
-            .dangerously_disable_timestamp_check()
-            .build()
-            .unwrap(),
-    )
-    .store(store(&server).await)
-    .router(
-        Router::new().fallback(move |payload: Payload, _: Delivery| {
+    let receiver = Receiver::builder()
+        .secret("s3cret")
+        .dangerously_disable_timestamp_check()
+        .store(store(&server).await)
+        .fallback(move |payload: Payload| {
             let runs = handler_runs.clone();
             async move {
                 *runs
@@ -295,10 +289,9 @@ async fn redis_killed_mid_run_then_restarted_every_event_once() {
                     .or_default() += 1;
                 Ok(())
             }
-        }),
-    )
-    .build()
-    .unwrap();
+        })
+        .build()
+        .unwrap();
     let request = |i: usize| {
         let body = sample_event(&EventType::CostAlert, Shape::Camel, &format!("evt_{i}"), 0);
         (

@@ -1,42 +1,46 @@
 //! tower middleware for Cost Katana webhooks, for http 1.x services
 //! (axum, hyper, tonic-style stacks).
 //!
-//! Two uses:
+//! | role | here |
+//! |---|---|
+//! | the whole endpoint | [`WebhookEndpoint`] (a `Service`) |
+//! | verify-only middleware | [`VerifyWebhook`] (a `Layer`); the inner service finds the [`Verified`](costkatana_webhooks::Verified) in the request extensions |
+//! | a server that cuts slow clients | [`serve`] (feature `server`, on by default) |
 //!
-//! - **verify only**: [`VerifyLayer`] reads the body within [`BodyLimits`],
-//!   verifies it, and hands the inner service the request with its body
-//!   re-attached and the [`Verified`](costkatana_webhooks::Verified) in its
-//!   extensions; rejections are answered per the status table.
-//! - **full receiver**: [`ReceiverService`] is a whole endpoint: verify,
-//!   dedupe, route to handlers, settle, answer.
+//! Every answer comes from the core's status table; this crate only
+//! translates between `http` and the core.
 //!
 //! ```
-//! use costkatana_webhooks::receiver::{Delivery, HandlerError, Receiver, Router};
-//! use costkatana_webhooks::{Event, EventType, Payload, Verifier};
-//! use costkatana_webhooks_tower::ReceiverService;
+//! use costkatana_webhooks::{Event, EventType, HandlerResult, Payload, Receiver};
+//! use costkatana_webhooks_tower::WebhookEndpoint;
 //!
-//! let router = Router::new()
-//!     .on(EventType::BudgetExceeded, |event: Event, _: Delivery| async move {
-//!         println!("{:?}", event.title);
-//!         Ok(())
-//!     })
-//!     .fallback(|_: Payload, _: Delivery| async { Ok(()) });
-//! let receiver = Receiver::builder(Verifier::builder().secret("s3cret").build()?)
-//!     .router(router)
+//! async fn over_budget(event: Event) -> HandlerResult {
+//!     println!("{:?}", event.title);
+//!     Ok(())
+//! }
+//!
+//! let receiver = Receiver::builder()
+//!     .secret("s3cret")
+//!     .on(EventType::BudgetExceeded, over_budget)
+//!     .fallback(|_: Payload| async { Ok(()) })
 //!     .build()?;
-//! // Serve it with hyper, or mount it in any tower stack.
-//! let service = ReceiverService::new(receiver);
+//! // Serve it with `costkatana_webhooks_tower::serve`, or mount it in any tower stack.
+//! let endpoint = WebhookEndpoint::new(receiver);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
 mod body;
-mod receiver_service;
+mod endpoint;
 mod response;
+#[cfg(feature = "server")]
+mod serve;
 mod verify;
 
-pub use body::read_body;
-#[doc(no_inline)]
-pub use costkatana_webhooks::BodyLimits;
-pub use receiver_service::{ReceiverFuture, ReceiverService};
-pub use response::outcome_response;
-pub use verify::{Verify, VerifyFuture, VerifyLayer};
+pub use body::HttpRequestBody;
+pub use endpoint::{EndpointFuture, WebhookEndpoint};
+pub use response::http_response;
+#[cfg(feature = "server")]
+pub use serve::{
+    serve, WebhookServer, DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_IDLE_TIMEOUT, DEFAULT_SHUTDOWN_GRACE,
+};
+pub use verify::{VerifyFuture, VerifyWebhook, VerifyWebhookMiddleware};

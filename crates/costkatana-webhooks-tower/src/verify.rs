@@ -1,32 +1,43 @@
 //! Verify-only middleware: the inner service gets the verified request.
 
+use std::error::Error as StdError;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
-use costkatana_webhooks::{Error, ErrorKind, Outcome, Verifier};
+use costkatana_webhooks::Verifier;
 use http_body::Body;
 use http_body_util::{Either, Full};
 use tower_layer::Layer;
 use tower_service::Service;
 
-use crate::{outcome_response, read_body};
-use costkatana_webhooks::BodyLimits;
+use crate::{http_response, HttpRequestBody};
 
-/// Applies [`Verify`] to a service.
+/// Verify-only middleware, as a tower [`Layer`]: the wrapped service sees
+/// only verified requests.
+///
+/// For each request it checks the method and the signature headers (a
+/// request that can never verify is answered at once, without waiting for
+/// its body), reads the body within the verifier's limits and verifies it.
+/// A verified request reaches the inner service with its body put back
+/// (rebuilt from the bytes, so the body type stays the same: axum's `Body`,
+/// `Full<Bytes>`, ...) and the [`Verified`](costkatana_webhooks::Verified)
+/// in its extensions; any other request is answered per the status table.
+/// It verifies only: deduplication is then yours (or use
+/// [`WebhookEndpoint`](crate::WebhookEndpoint)).
 ///
 /// ```
 /// use std::convert::Infallible;
 /// use bytes::Bytes;
 /// use costkatana_webhooks::{Verified, Verifier};
-/// use costkatana_webhooks_tower::VerifyLayer;
+/// use costkatana_webhooks_tower::VerifyWebhook;
 /// use http_body_util::Full;
-/// use tower::{ServiceBuilder, service_fn};
+/// use tower::{service_fn, ServiceBuilder};
 ///
 /// let verifier = Verifier::builder().secret("s3cret").build()?;
 /// let service = ServiceBuilder::new()
-///     .layer(VerifyLayer::new(verifier))
+///     .layer(VerifyWebhook::new(verifier))
 ///     .service(service_fn(|request: http::Request<Full<Bytes>>| async move {
 ///         let verified = request.extensions().get::<Verified>().expect("set by the layer");
 ///         println!("verified {:?} under {}", verified.event().map(|e| &e.event_type), verified.scheme());
@@ -35,64 +46,45 @@ use costkatana_webhooks::BodyLimits;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone)]
-pub struct VerifyLayer {
+pub struct VerifyWebhook {
     verifier: Verifier,
-    limits: BodyLimits,
 }
 
-impl VerifyLayer {
-    /// Verifies with `verifier`, reading at most 1 MiB within 10 s.
+impl VerifyWebhook {
+    /// Verifies with `verifier`, within its body limits.
     pub fn new(verifier: Verifier) -> Self {
-        VerifyLayer {
-            verifier,
-            limits: BodyLimits::default(),
-        }
-    }
-
-    /// Replaces the body limits.
-    #[must_use]
-    pub fn limits(mut self, limits: BodyLimits) -> Self {
-        self.limits = limits;
-        self
+        VerifyWebhook { verifier }
     }
 }
 
-impl<S> Layer<S> for VerifyLayer {
-    type Service = Verify<S>;
+impl<S> Layer<S> for VerifyWebhook {
+    type Service = VerifyWebhookMiddleware<S>;
 
-    fn layer(&self, inner: S) -> Verify<S> {
-        Verify {
+    fn layer(&self, inner: S) -> VerifyWebhookMiddleware<S> {
+        VerifyWebhookMiddleware {
             inner,
             verifier: self.verifier.clone(),
-            limits: self.limits,
         }
     }
 }
 
-/// Reads the body within its limits and verifies it. A verified request
-/// reaches the inner service with its body re-attached (as `Full<Bytes>`)
-/// and the [`Verified`](costkatana_webhooks::Verified) in its extensions;
-/// any other request is answered per the status table without reaching it.
+/// The service [`VerifyWebhook`] wraps around another; see there.
 #[derive(Debug, Clone)]
-pub struct Verify<S> {
+pub struct VerifyWebhookMiddleware<S> {
     inner: S,
     verifier: Verifier,
-    limits: BodyLimits,
 }
 
-/// The future of [`Verify`].
+/// The future of [`VerifyWebhookMiddleware`].
 pub type VerifyFuture<R, E> = Pin<Box<dyn Future<Output = Result<R, E>> + Send>>;
 
-impl<S, B, ResBody> Service<http::Request<B>> for Verify<S>
+impl<S, B, ResBody> Service<http::Request<B>> for VerifyWebhookMiddleware<S>
 where
-    S: Service<http::Request<Full<Bytes>>, Response = http::Response<ResBody>>
-        + Clone
-        + Send
-        + 'static,
+    S: Service<http::Request<B>, Response = http::Response<ResBody>> + Clone + Send + 'static,
     S::Future: Send,
-    B: Body + Send + 'static,
+    B: Body + From<Bytes> + Send + 'static,
     B::Data: Send,
-    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    B::Error: Into<Box<dyn StdError + Send + Sync>>,
 {
     type Response = http::Response<Either<ResBody, Full<Bytes>>>;
     type Error = S::Error;
@@ -106,25 +98,24 @@ where
         // The clone was not polled ready; keep the one that was.
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
-        let (verifier, limits) = (self.verifier.clone(), self.limits);
+        let verifier = self.verifier.clone();
         Box::pin(async move {
             let (mut parts, body) = request.into_parts();
-            let verified = if parts.method == http::Method::POST {
-                match read_body(&limits, &parts.headers, body).await {
-                    Ok(bytes) => verifier.verify(&parts.headers, bytes),
-                    Err(err) => Err(err),
-                }
-            } else {
-                Err(Error::new(ErrorKind::MethodNotAllowed))
-            };
+            let verified = verifier
+                .verify_request(
+                    parts.method.as_str(),
+                    &parts.headers,
+                    HttpRequestBody::new(body),
+                )
+                .await;
             match verified {
                 Ok(verified) => {
-                    let body = Full::new(verified.body_bytes());
+                    let body = B::from(verified.body_bytes());
                     parts.extensions.insert(verified);
                     let response = inner.call(http::Request::from_parts(parts, body)).await?;
                     Ok(response.map(Either::Left))
                 }
-                Err(err) => Ok(outcome_response(&Outcome::Failed(err)).map(Either::Right)),
+                Err(err) => Ok(http_response(err.answer()).map(Either::Right)),
             }
         })
     }

@@ -10,9 +10,8 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use costkatana_webhooks::dedupe::{Claim, DedupeStore, MemoryStore};
-use costkatana_webhooks::receiver::{HandlerError, Receiver, Router};
 use costkatana_webhooks::signing::sign;
-use costkatana_webhooks::{ManualClock, Scheme, Verifier};
+use costkatana_webhooks::{ManualClock, Payload, Receiver, Scheme};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
 const SECRET: &str = "whsec_bench";
@@ -69,16 +68,14 @@ fn event(id: u64) -> Bytes {
 
 fn receiver(c: &mut Criterion) {
     let clock = Arc::new(ManualClock::new(NOW));
-    let verifier = Verifier::builder()
+    let receiver = Receiver::builder()
         .secret(SECRET)
         .clock(clock)
-        .build()
-        .unwrap();
-    let receiver = Receiver::builder(verifier.clone())
-        .router(Router::new().fallback(|_, _| async { Ok(()) }))
+        .fallback(|_: Payload| async { Ok(()) })
         .store(MemoryStore::builder().max_entries(10_000_000).build())
         .build()
         .unwrap();
+    let verifier = receiver.verifier().clone();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .build()
         .unwrap();

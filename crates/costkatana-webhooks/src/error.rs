@@ -234,7 +234,10 @@ impl Error {
     /// assert_eq!(err.source().unwrap().to_string(), "connection reset");
     /// ```
     #[must_use]
-    pub fn caused_by(mut self, source: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+    pub fn caused_by(
+        mut self,
+        source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> Self {
         self.source = Some(Arc::from(source.into()));
         self
     }
@@ -444,7 +447,10 @@ impl ConfigError {
     /// assert!(err.source().is_some());
     /// ```
     #[must_use]
-    pub fn caused_by(mut self, source: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+    pub fn caused_by(
+        mut self,
+        source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> Self {
         self.source = Some(Arc::from(source.into()));
         self
     }

@@ -112,7 +112,12 @@ impl Collected {
         self.first.as_ref().map_or(0, Bytes::len) + self.rest.len()
     }
 
-    fn push(&mut self, chunk: Bytes, limits: &BodyLimits, declared: Option<u64>) -> Result<(), Error> {
+    fn push(
+        &mut self,
+        chunk: Bytes,
+        limits: &BodyLimits,
+        declared: Option<u64>,
+    ) -> Result<(), Error> {
         limits.check_received(self.len().saturating_add(chunk.len()))?;
         if chunk.is_empty() {
             return Ok(());
@@ -192,7 +197,11 @@ mod tests {
 
     #[test]
     fn a_body_past_the_bound_stops_there() {
-        let parts = vec![Ok(Bytes::from("abcd")), Ok(Bytes::from("ef")), Err(Error::body_failed("never read"))];
+        let parts = vec![
+            Ok(Bytes::from("abcd")),
+            Ok(Bytes::from("ef")),
+            Err(Error::body_failed("never read")),
+        ];
         let err = now(read_body(limits(5), None, Chunks(parts))).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::PayloadTooLarge);
         assert!(err.message().contains("5 bytes"), "{}", err.message());
@@ -202,7 +211,10 @@ mod tests {
 
     #[test]
     fn a_failing_body_reports_its_error() {
-        let parts = vec![Ok(Bytes::from("ab")), Err(Error::body_failed("connection reset"))];
+        let parts = vec![
+            Ok(Bytes::from("ab")),
+            Err(Error::body_failed("connection reset")),
+        ];
         let err = now(read_body(limits(100), None, Chunks(parts))).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::BodyUnreadable);
         assert!(err.message().ends_with("connection reset"));
@@ -221,7 +233,10 @@ mod tests {
         }
         let err = read_body(limits(100), None, Stalls).await.unwrap_err();
         assert_eq!(err.kind(), ErrorKind::BodyUnreadable);
-        assert_eq!(err.message(), "the request body did not arrive within 1000 ms");
+        assert_eq!(
+            err.message(),
+            "the request body did not arrive within 1000 ms"
+        );
         assert_eq!(err.status(), 503);
     }
 }

@@ -71,7 +71,7 @@ pub use intake::RequestBody;
 pub use outcome::{Answer, Outcome, RETRY_AFTER_SECS};
 pub use receiver::{
     Delivery, EventSelector, Handler, HandlerError, HandlerResult, Receiver, ReceiverBuilder,
-    State,
+    Shared,
 };
 pub use scheme::Scheme;
 pub use secret::Secret;

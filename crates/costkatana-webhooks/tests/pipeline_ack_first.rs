@@ -143,8 +143,6 @@ async fn shutdown_waits_until_its_deadline_then_refuses_new_work() {
 #[tokio::test]
 async fn shutdown_without_ack_first_returns_at_once() {
     let clock = Arc::new(ManualClock::new(NOW));
-    let receiver = builder(&clock, |_, _| async { Ok(()) })
-        .build()
-        .unwrap();
+    let receiver = builder(&clock, |_, _| async { Ok(()) }).build().unwrap();
     assert_eq!(receiver.shutdown(Duration::from_secs(1)).await, 0);
 }

@@ -9,7 +9,7 @@ use std::time::Duration;
 use costkatana_webhooks::signing::sign;
 use costkatana_webhooks::{
     Category, Delivery, Event, EventType, HandlerError, HandlerResult, ManualClock, Payload,
-    Receiver, ReceiverBuilder, Scheme, State,
+    Receiver, ReceiverBuilder, Scheme, Shared,
 };
 use support::{code, receiver_on, Request, NOW, SECRET};
 
@@ -237,7 +237,10 @@ fn builder_refuses_mistakes() {
     );
     // No secret and no fallback: both are reported at once.
     let both = build_error(Receiver::builder());
-    assert!(both.contains("secret") && both.contains("fallback"), "{both}");
+    assert!(
+        both.contains("secret") && both.contains("fallback"),
+        "{both}"
+    );
     let short_ttl = base()
         .fallback(ok_payload)
         .dedupe_ttl(Duration::from_secs(299));
@@ -269,9 +272,20 @@ fn unknown_names_are_reported_with_the_known_ones() {
             && typo.contains(r#"EventType::from("budget.exceded")"#),
         "{typo}"
     );
-    let category = build_error(receiver_on(&clock).on("billing.*", ok_event).fallback(ok_payload));
-    assert!(category.contains(r#""billing.*" names no category"#), "{category}");
-    let bare = build_error(receiver_on(&clock).on("budget", ok_event).fallback(ok_payload));
+    let category = build_error(
+        receiver_on(&clock)
+            .on("billing.*", ok_event)
+            .fallback(ok_payload),
+    );
+    assert!(
+        category.contains(r#""billing.*" names no category"#),
+        "{category}"
+    );
+    let bare = build_error(
+        receiver_on(&clock)
+            .on("budget", ok_event)
+            .fallback(ok_payload),
+    );
     assert!(bare.contains(r#"write "budget.*""#), "{bare}");
     // A type newer than this crate is routed on purpose through EventType.
     assert!(receiver_on(&clock)
@@ -288,7 +302,9 @@ async fn dotted_names_and_aliases_route_like_types() {
     let note = |label: &'static str| {
         let log = log.clone();
         move |event: Event| {
-            log.lock().unwrap().push(format!("{label}:{}", event.event_type));
+            log.lock()
+                .unwrap()
+                .push(format!("{label}:{}", event.event_type));
             async { Ok(()) }
         }
     };
@@ -306,7 +322,10 @@ async fn dotted_names_and_aliases_route_like_types() {
         (EventType::SecurityAlert, "e3"),
         (EventType::from("cost.forecast_ready"), "e4"),
     ] {
-        assert_eq!(code(&Request::of(ty, id).send(&receiver).await), "processed");
+        assert_eq!(
+            code(&Request::of(ty, id).send(&receiver).await),
+            "processed"
+        );
     }
     // The docs' spelling on the wire reaches the alias's handler too.
     let docs_spelling =
@@ -316,7 +335,10 @@ async fn dotted_names_and_aliases_route_like_types() {
         .fallback(ok_payload)
         .build()
         .unwrap();
-    assert_eq!(code(&docs_spelling.send(&receiver_usage).await), "processed");
+    assert_eq!(
+        code(&docs_spelling.send(&receiver_usage).await),
+        "processed"
+    );
     assert_eq!(
         *log.lock().unwrap(),
         [
@@ -346,7 +368,7 @@ async fn event_and_delivery(event: Event, delivery: Delivery) -> HandlerResult {
     Ok(())
 }
 
-async fn with_state(State(app): State<App>, event: Event) -> HandlerResult {
+async fn with_state(Shared(app): Shared<App>, event: Event) -> HandlerResult {
     app.log
         .lock()
         .unwrap()
@@ -354,7 +376,11 @@ async fn with_state(State(app): State<App>, event: Event) -> HandlerResult {
     Ok(())
 }
 
-async fn with_everything(State(app): State<App>, event: Event, delivery: Delivery) -> HandlerResult {
+async fn with_everything(
+    Shared(app): Shared<App>,
+    event: Event,
+    delivery: Delivery,
+) -> HandlerResult {
     app.log.lock().unwrap().push(format!(
         "{}:{}:{}",
         app.tenant,
@@ -364,11 +390,12 @@ async fn with_everything(State(app): State<App>, event: Event, delivery: Deliver
     Ok(())
 }
 
-async fn fallback_with_state(State(app): State<App>, payload: Payload) -> HandlerResult {
-    app.log
-        .lock()
-        .unwrap()
-        .push(format!("{}:fallback:{}", app.tenant, payload.event_id().unwrap_or("-")));
+async fn fallback_with_state(Shared(app): Shared<App>, payload: Payload) -> HandlerResult {
+    app.log.lock().unwrap().push(format!(
+        "{}:fallback:{}",
+        app.tenant,
+        payload.event_id().unwrap_or("-")
+    ));
     Ok(())
 }
 
@@ -377,7 +404,7 @@ async fn handlers_take_the_event_the_delivery_and_shared_state() {
     let clock = Arc::new(ManualClock::new(NOW));
     let log = Log::default();
     let receiver = receiver_on(&clock)
-        .state(App {
+        .share(App {
             log: log.clone(),
             tenant: "acme",
         })
@@ -395,11 +422,19 @@ async fn handlers_take_the_event_the_delivery_and_shared_state() {
         (EventType::SecurityAlert, "e4"),
         (EventType::SystemError, "e5"),
     ] {
-        assert_eq!(code(&Request::of(ty, id).send(&receiver).await), "processed", "{id}");
+        assert_eq!(
+            code(&Request::of(ty, id).send(&receiver).await),
+            "processed",
+            "{id}"
+        );
     }
     assert_eq!(
         *log.lock().unwrap(),
-        ["acme:budget.exceeded", "acme:security.alert:-", "acme:fallback:e5"]
+        [
+            "acme:budget.exceeded",
+            "acme:security.alert:-",
+            "acme:fallback:e5"
+        ]
     );
 }
 
@@ -410,10 +445,10 @@ fn a_state_no_one_gave_is_reported_by_type() {
         receiver_on(&clock)
             .on(EventType::BudgetExceeded, with_state)
             .fallback(ok_payload)
-            .state("not an App"),
+            .share("not an App"),
     );
     assert!(
-        err.contains("the handler for budget.exceeded takes State<")
+        err.contains("the handler for budget.exceeded takes Shared<")
             && err.contains("App>, but no such state was given"),
         "{err}"
     );
@@ -438,7 +473,10 @@ async fn question_mark_works_on_any_error_and_on_strings() {
         .unwrap();
     for ty in [EventType::CostAlert, EventType::BudgetExceeded] {
         let outcome = Request::of(ty, "e1").send(&receiver).await;
-        assert_eq!((outcome.answer().status, code(&outcome)), (500, "handler_failed"));
+        assert_eq!(
+            (outcome.answer().status, code(&outcome)),
+            (500, "handler_failed")
+        );
     }
 }
 
@@ -464,7 +502,11 @@ async fn a_refusal_is_permanent_and_remembered() {
     let refused = request.send(&receiver).await;
     let answer = refused.answer();
     assert_eq!((answer.status, code(&refused)), (422, "refused"));
-    assert!(!answer.body.contains("tenant"), "the reason is not sent: {}", answer.body);
+    assert!(
+        !answer.body.contains("tenant"),
+        "the reason is not sent: {}",
+        answer.body
+    );
     // The sender will not retry a 4xx; a replay is a duplicate, not a rerun.
     assert_eq!(code(&request.send(&receiver).await), "duplicate");
     assert_eq!(*runs.lock().unwrap(), 1);

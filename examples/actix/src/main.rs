@@ -10,18 +10,18 @@
 use std::time::Duration;
 
 use actix_web::{web, App, HttpResponse, HttpServer};
-use costkatana_webhooks_actix::receiver_service;
-use example_common::{init_observability, shutdown_signal, Config, WEBHOOK_PATH};
+use costkatana_webhooks_actix::WebhookEndpoint;
+use example_common::{init_observability, shutdown_signal, Config, SHUTDOWN_GRACE, WEBHOOK_PATH};
 
-/// How long in-flight deliveries may take to finish after SIGINT/SIGTERM.
-const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
+/// How long a client may take to send a request's headers.
+const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long an idle keep-alive connection stays open.
+const KEEP_ALIVE: Duration = Duration::from_secs(30);
 
 #[actix_web::main]
 async fn main() -> Result<(), String> {
     let metrics = init_observability()?;
     let config = Config::from_env()?;
-    // REDIS_URL: the Redis store is chosen (or refused with a clear error
-    // while it is not wired in) in `example_common::Config::receiver`.
     let receiver = config.receiver().await?;
 
     let listener = std::net::TcpListener::bind(&config.addr)
@@ -31,7 +31,7 @@ async fn main() -> Result<(), String> {
     let server = HttpServer::new(move || {
         let metrics = metrics.clone();
         App::new()
-            .service(receiver_service(WEBHOOK_PATH, app_receiver.clone()))
+            .service(WebhookEndpoint::new(WEBHOOK_PATH, app_receiver.clone()))
             .route("/health", web::get().to(|| async { "ok" }))
             .route(
                 "/metrics",
@@ -51,6 +51,10 @@ async fn main() -> Result<(), String> {
     // Drop a request's handler when its client goes away, so the claim is
     // released and the sender's retry is processed (as with axum and tower).
     .h1_allow_half_closed(false)
+    // Cut slow clients: unfinished headers, idle keep-alive connections.
+    // (actix-server already pauses accepting after an accept error.)
+    .client_request_timeout(HEADER_READ_TIMEOUT)
+    .keep_alive(KEEP_ALIVE)
     .shutdown_timeout(SHUTDOWN_GRACE.as_secs())
     .listen(listener)
     .map_err(|e| format!("cannot serve on {addr}: {e}"))?

@@ -1,7 +1,7 @@
 //! Posting JSON to a downstream service, with errors that name the service
 //! but never its URL (a Slack webhook URL is a credential).
 
-use costkatana_webhooks::receiver::HandlerError;
+use costkatana_webhooks::HandlerResult;
 use serde_json::Value;
 
 /// One HTTP client for every downstream call, bounded in time.
@@ -21,12 +21,7 @@ impl Downstream {
 
     /// POSTs `body` to `url`; anything but a 2xx answer is an error, so the
     /// delivery is answered 500 and the sender retries it.
-    pub(crate) async fn post(
-        &self,
-        service: &str,
-        url: &str,
-        body: &Value,
-    ) -> Result<(), HandlerError> {
+    pub(crate) async fn post(&self, service: &str, url: &str, body: &Value) -> HandlerResult {
         let response = self
             .client
             .post(url)

@@ -3,10 +3,7 @@
 //! so the delivery is answered 500 and the sender's retry runs it again;
 //! once it succeeds the receiver's dedupe keeps a retry from repeating it.
 
-use std::sync::Arc;
-
-use costkatana_webhooks::receiver::{Delivery, HandlerError};
-use costkatana_webhooks::{Event, Severity};
+use costkatana_webhooks::{Delivery, Event, HandlerResult, Severity, Shared};
 use serde_json::{json, Value};
 
 use crate::downstream::Downstream;
@@ -18,8 +15,9 @@ pub const THROTTLE_ABOVE_PERCENT: f64 = 500.0;
 /// The rate the throttling switch is set to.
 pub const THROTTLE_RATE: f64 = 0.5;
 
-/// What the handlers share.
-#[derive(Debug)]
+/// What the handlers share, as the receiver's state (cheap to clone: the
+/// HTTP client is a handle).
+#[derive(Debug, Clone)]
 pub(crate) struct Alerts {
     pub(crate) config: AlertsConfig,
     pub(crate) downstream: Downstream,
@@ -35,7 +33,7 @@ fn event_key(event: &Event, delivery: &Delivery) -> String {
 }
 
 /// `budget.exceeded` -> a Slack incoming-webhook message.
-pub(crate) async fn budget_exceeded(alerts: Arc<Alerts>, event: Event) -> Result<(), HandlerError> {
+pub(crate) async fn budget_exceeded(Shared(alerts): Shared<Alerts>, event: Event) -> HandlerResult {
     let Some(url) = &alerts.config.slack_webhook_url else {
         tracing::info!(event_type = %event.event_type, "SLACK_WEBHOOK_URL unset; not alerting");
         return Ok(());
@@ -62,10 +60,10 @@ pub(crate) async fn budget_exceeded(alerts: Arc<Alerts>, event: Event) -> Result
 
 /// `security.alert` -> a PagerDuty Events API v2 trigger.
 pub(crate) async fn security_alert(
-    alerts: Arc<Alerts>,
+    Shared(alerts): Shared<Alerts>,
     event: Event,
     delivery: Delivery,
-) -> Result<(), HandlerError> {
+) -> HandlerResult {
     let Some(routing_key) = &alerts.config.pagerduty_routing_key else {
         tracing::info!(event_type = %event.event_type, "PAGERDUTY_ROUTING_KEY unset; not paging");
         return Ok(());
@@ -104,7 +102,7 @@ fn pagerduty_severity(severity: Option<&Severity>) -> &'static str {
 
 /// `cost.spike_detected` above 500 % -> the throttling switch, then an
 /// urgent Slack note (when Slack is configured).
-pub(crate) async fn cost_spike(alerts: Arc<Alerts>, event: Event) -> Result<(), HandlerError> {
+pub(crate) async fn cost_spike(Shared(alerts): Shared<Alerts>, event: Event) -> HandlerResult {
     // `metrics()` reads `data.metrics`, else the documented `data.spike`.
     let change = event.data.metrics().and_then(|m| m.change_percentage);
     let Some(change) = change.filter(|c| *c > THROTTLE_ABOVE_PERCENT) else {
@@ -137,9 +135,9 @@ pub(crate) async fn cost_spike(alerts: Arc<Alerts>, event: Event) -> Result<(), 
 
 /// `optimization.suggested` -> a notification with the potential savings.
 pub(crate) async fn optimization_suggested(
-    alerts: Arc<Alerts>,
+    Shared(alerts): Shared<Alerts>,
     event: Event,
-) -> Result<(), HandlerError> {
+) -> HandlerResult {
     let Some(url) = &alerts.config.notify_url else {
         tracing::info!(event_type = %event.event_type, "NOTIFY_URL unset; not notifying");
         return Ok(());

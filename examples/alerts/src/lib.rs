@@ -12,18 +12,18 @@
 //! 500 and the sender retries it. A handled event is remembered, so its
 //! retries and duplicates do not alert twice.
 //!
+//! The handlers share one HTTP client and the configuration through
+//! [`Shared`](costkatana_webhooks::Shared): see [`routes`].
+//!
 //! ```
-//! use costkatana_webhooks::receiver::Receiver;
-//! use costkatana_webhooks::Verifier;
-//! use example_alerts::{app, router, AlertsConfig};
+//! use costkatana_webhooks::Receiver;
+//! use example_alerts::{app, routes, AlertsConfig};
 //!
 //! let config = AlertsConfig {
 //!     slack_webhook_url: Some("https://hooks.slack.com/services/T0/B0/XXXX".into()),
 //!     ..AlertsConfig::default()
 //! };
-//! let receiver = Receiver::builder(Verifier::builder().secret("s3cret").build()?)
-//!     .router(router(config)?)
-//!     .build()?;
+//! let receiver = routes(Receiver::builder().secret("s3cret"), config)?.build()?;
 //! let app: axum::Router = app(receiver);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
@@ -32,11 +32,11 @@ mod config;
 mod downstream;
 mod handlers;
 
-use std::sync::Arc;
-
 use axum::routing::get;
-use costkatana_webhooks::receiver::{Delivery, HandlerError, Receiver, Router};
-use costkatana_webhooks::{Event, EventType, Payload};
+use costkatana_webhooks::{
+    Delivery, Event, EventType, HandlerResult, Payload, Receiver, ReceiverBuilder,
+};
+use costkatana_webhooks_axum::WebhookEndpoint;
 
 pub use config::{AlertsConfig, DEFAULT_TIMEOUT, PAGERDUTY_EVENTS_URL};
 pub use handlers::{THROTTLE_ABOVE_PERCENT, THROTTLE_RATE};
@@ -44,61 +44,49 @@ pub use handlers::{THROTTLE_ABOVE_PERCENT, THROTTLE_RATE};
 use downstream::Downstream;
 use handlers::Alerts;
 
-/// The handlers: one per use, and a fallback that logs everything else.
+/// The alert handlers on `builder`, one per use, and a fallback that logs
+/// everything else. They share the configuration and one HTTP client as
+/// the receiver's state.
 ///
 /// # Errors
 ///
 /// The HTTP client cannot be built (no TLS backend).
 ///
 /// ```
-/// let handlers = example_alerts::router(example_alerts::AlertsConfig::default())?;
+/// use costkatana_webhooks::Receiver;
+/// let builder = example_alerts::routes(Receiver::builder().secret("s3cret"), Default::default())?;
 /// # Ok::<(), String>(())
 /// ```
-pub fn router(config: AlertsConfig) -> Result<Router, String> {
+pub fn routes(builder: ReceiverBuilder, config: AlertsConfig) -> Result<ReceiverBuilder, String> {
     let downstream = Downstream::new(config.timeout)?;
-    let alerts = Arc::new(Alerts { config, downstream });
-    let (budget, security, spike, optimization) = (
-        Arc::clone(&alerts),
-        Arc::clone(&alerts),
-        Arc::clone(&alerts),
-        alerts,
-    );
-    Ok(Router::new()
-        .on(EventType::BudgetExceeded, move |event, _| {
-            handlers::budget_exceeded(Arc::clone(&budget), event)
-        })
-        .on(EventType::SecurityAlert, move |event, delivery| {
-            handlers::security_alert(Arc::clone(&security), event, delivery)
-        })
-        .on(EventType::CostSpikeDetected, move |event, _| {
-            handlers::cost_spike(Arc::clone(&spike), event)
-        })
-        .on(EventType::OptimizationSuggested, move |event, _| {
-            handlers::optimization_suggested(Arc::clone(&optimization), event)
-        })
+    Ok(builder
+        .share(Alerts { config, downstream })
+        .on(EventType::BudgetExceeded, handlers::budget_exceeded)
+        .on(EventType::SecurityAlert, handlers::security_alert)
+        .on(EventType::CostSpikeDetected, handlers::cost_spike)
+        .on(
+            EventType::OptimizationSuggested,
+            handlers::optimization_suggested,
+        )
         .fallback(log_other))
 }
 
 /// `POST /webhooks/costkatana` (the receiver) and `GET /health`.
 ///
 /// ```
-/// # use costkatana_webhooks::{receiver::Receiver, Verifier};
-/// # let receiver = Receiver::builder(Verifier::builder().secret("s3cret").build()?)
-/// #     .router(example_alerts::router(Default::default())?)
+/// # use costkatana_webhooks::Receiver;
+/// # let receiver = example_alerts::routes(Receiver::builder().secret("s3cret"), Default::default())?
 /// #     .build()?;
 /// let app: axum::Router = example_alerts::app(receiver);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn app(receiver: Receiver) -> axum::Router {
     axum::Router::new()
-        .route(
-            example_common::WEBHOOK_PATH,
-            costkatana_webhooks_axum::receiver_route(receiver),
-        )
+        .route_service(example_common::WEBHOOK_PATH, WebhookEndpoint::new(receiver))
         .route("/health", get(|| async { "ok" }))
 }
 
-async fn log_other(payload: Payload, delivery: Delivery) -> Result<(), HandlerError> {
+async fn log_other(payload: Payload, delivery: Delivery) -> HandlerResult {
     match payload {
         Payload::Event(event) => log_event(&event, &delivery),
         _ => tracing::info!(scheme = %delivery.scheme(), "verified delivery that is not an event"),

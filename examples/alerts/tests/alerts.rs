@@ -8,11 +8,10 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{StatusCode, Uri};
-use costkatana_webhooks::receiver::Receiver;
 use costkatana_webhooks::signing::{sign, SENDER_HEADERS};
 use costkatana_webhooks::testing::{sample_event, Shape};
-use costkatana_webhooks::{EventType, Scheme, Verifier};
-use example_alerts::{app, router, AlertsConfig};
+use costkatana_webhooks::{EventType, Receiver, Scheme};
+use example_alerts::{app, routes, AlertsConfig};
 use serde_json::{json, Value};
 
 const SECRET: &str = "whsec_alerts";
@@ -92,15 +91,10 @@ async fn setup(configure: impl FnOnce(&str) -> AlertsConfig) -> Setup {
             .with_state(Arc::clone(&capture)),
     )
     .await;
-    let receiver = Receiver::builder(
-        Verifier::builder()
-            .secret(SECRET)
-            .build()
-            .expect("verifier"),
-    )
-    .router(router(configure(&downstream)).expect("router"))
-    .build()
-    .expect("receiver");
+    let receiver = routes(Receiver::builder().secret(SECRET), configure(&downstream))
+        .expect("routes")
+        .build()
+        .expect("receiver");
     let alerts = serve(app(receiver)).await;
     Setup { capture, alerts }
 }

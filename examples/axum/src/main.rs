@@ -6,6 +6,7 @@
 //! ```
 
 use axum::routing::get;
+use costkatana_webhooks_axum::{serve, WebhookEndpoint};
 use example_common::{init_observability, shutdown_signal, Config, WEBHOOK_PATH};
 
 #[tokio::main]
@@ -14,10 +15,7 @@ async fn main() -> Result<(), String> {
     let config = Config::from_env()?;
     let receiver = config.receiver().await?;
     let app = axum::Router::new()
-        .route(
-            WEBHOOK_PATH,
-            costkatana_webhooks_axum::receiver_route(receiver),
-        )
+        .route_service(WEBHOOK_PATH, WebhookEndpoint::new(receiver.clone()))
         .route("/health", get(|| async { "ok" }))
         .route(
             "/metrics",
@@ -30,8 +28,13 @@ async fn main() -> Result<(), String> {
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let shutdown = shutdown_signal();
     println!("listening on http://{addr}{WEBHOOK_PATH}");
-    axum::serve(listener, app)
+    // Unlike `axum::serve`, cuts clients that are slow to send headers or
+    // go idle, and backs off on accept errors.
+    serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await
-        .map_err(|e| e.to_string())
+        .map_err(|e| e.to_string())?;
+    // Drains background handlers in ack-first mode; returns at once otherwise.
+    receiver.shutdown(example_common::SHUTDOWN_GRACE).await;
+    Ok(())
 }

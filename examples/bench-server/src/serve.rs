@@ -5,8 +5,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use axum::body::Bytes;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
-use costkatana_webhooks::receiver::{Delivery, HandlerError, Receiver, Router};
-use costkatana_webhooks::{Event, Payload, Verifier};
+use costkatana_webhooks::{Category, Event, HandlerResult, Payload, ReceiverBuilder};
+use costkatana_webhooks_axum::{serve, WebhookEndpoint};
 use example_common::{init_observability, shutdown_signal, Config, WEBHOOK_PATH};
 
 use crate::null_store::NullStore;
@@ -15,7 +15,7 @@ use crate::null_store::NullStore;
 static HANDLED: AtomicU64 = AtomicU64::new(0);
 
 /// The handler both routes run.
-async fn handle(event: Event) -> Result<(), HandlerError> {
+async fn handle(event: Event) -> HandlerResult {
     if event.id.is_some() {
         HANDLED.fetch_add(1, Ordering::Relaxed);
     }
@@ -37,45 +37,33 @@ async fn bare(body: Bytes) -> (StatusCode, String) {
     }
 }
 
-pub(crate) async fn run() -> Result<(), String> {
-    let metrics = init_observability()?;
-    let config = Config::from_env()?;
-    let verifier = Verifier::builder()
-        .secrets(config.secrets.iter().cloned())
-        .past_tolerance(config.past_tolerance)
-        .build()
-        .map_err(|e| e.to_string())?;
-    let handlers = Router::new()
-        .on_category(costkatana_webhooks::Category::Cost, |event: Event, _| {
-            handle(event)
-        })
-        .fallback(|payload: Payload, _: Delivery| async move {
+/// The one handler, routed as a user would.
+fn routes(builder: ReceiverBuilder) -> ReceiverBuilder {
+    builder
+        .on(Category::Cost, handle)
+        .fallback(|payload: Payload| async move {
             match payload {
                 Payload::Event(event) => handle(*event).await,
                 _ => Ok(()),
             }
-        });
+        })
+}
+
+pub(crate) async fn run() -> Result<(), String> {
+    let metrics = init_observability()?;
+    let config = Config::from_env()?;
     // The default store: in memory, bounded.
-    let receiver = Receiver::builder(verifier.clone())
-        .router(handlers.clone())
+    let receiver = routes(config.receiver_builder().await?)
         .build()
         .map_err(|e| e.to_string())?;
     // Diagnostic: the same receiver with a store that remembers nothing.
-    let without_store = Receiver::builder(verifier)
-        .store(NullStore)
-        .router(handlers)
+    let without_store = routes(config.receiver_builder().await?.store(NullStore))
         .build()
         .map_err(|e| e.to_string())?;
     let app = axum::Router::new()
         .route("/bare", post(bare))
-        .route(
-            WEBHOOK_PATH,
-            costkatana_webhooks_axum::receiver_route(receiver),
-        )
-        .route(
-            "/diagnostic/no-store",
-            costkatana_webhooks_axum::receiver_route(without_store),
-        )
+        .route_service(WEBHOOK_PATH, WebhookEndpoint::new(receiver))
+        .route_service("/diagnostic/no-store", WebhookEndpoint::new(without_store))
         .route(
             "/metrics",
             get(move || std::future::ready(metrics.render())),
@@ -84,9 +72,10 @@ pub(crate) async fn run() -> Result<(), String> {
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", config.addr))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let shutdown = shutdown_signal();
     println!("listening on http://{addr}{WEBHOOK_PATH}");
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
+    serve(listener, app)
+        .with_graceful_shutdown(shutdown)
         .await
         .map_err(|e| e.to_string())
 }

@@ -11,12 +11,16 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use costkatana_webhooks::dedupe::{DedupeStore, MemoryStore};
-use costkatana_webhooks::receiver::{Delivery, HandlerError, Receiver, Router};
-use costkatana_webhooks::{Event, Payload, Secret, Verifier};
-use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use costkatana_webhooks::{
+    Category, Delivery, Event, HandlerResult, Payload, Receiver, ReceiverBuilder, Secret,
+};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
 /// The path deliveries are posted to.
 pub const WEBHOOK_PATH: &str = "/webhooks/costkatana";
+
+/// How long in-flight deliveries may take to finish after SIGINT/SIGTERM.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 
 /// An example receiver's settings, read from the environment.
 #[derive(Debug)]
@@ -66,20 +70,26 @@ impl Config {
         })
     }
 
-    /// The receiver: the configured verifier and store, and [`handlers`].
+    /// The receiver builder: the configured secrets, tolerance and store,
+    /// with no handlers yet.
+    ///
+    /// # Errors
+    ///
+    /// A Redis server that cannot be reached.
+    pub async fn receiver_builder(&self) -> Result<ReceiverBuilder, String> {
+        Ok(Receiver::builder()
+            .secrets(self.secrets.iter().cloned())
+            .past_tolerance(self.past_tolerance)
+            .store(self.store().await?))
+    }
+
+    /// The receiver: [`Config::receiver_builder`] with [`log_events`].
     ///
     /// # Errors
     ///
     /// An invalid configuration, or a Redis server that cannot be reached.
     pub async fn receiver(&self) -> Result<Receiver, String> {
-        let verifier = Verifier::builder()
-            .secrets(self.secrets.iter().cloned())
-            .past_tolerance(self.past_tolerance)
-            .build()
-            .map_err(|e| e.to_string())?;
-        Receiver::builder(verifier)
-            .store(self.store().await?)
-            .router(handlers())
+        log_events(self.receiver_builder().await?)
             .build()
             .map_err(|e| e.to_string())
     }
@@ -99,11 +109,11 @@ impl Config {
 }
 
 /// The example's handlers: one log line per verified event.
-pub fn handlers() -> Router {
-    Router::new()
-        .on_category(costkatana_webhooks::Category::Cost, log_event)
-        .on_category(costkatana_webhooks::Category::Budget, log_event)
-        .on_category(costkatana_webhooks::Category::Security, log_event)
+pub fn log_events(builder: ReceiverBuilder) -> ReceiverBuilder {
+    builder
+        .on(Category::Cost, log_event)
+        .on(Category::Budget, log_event)
+        .on(Category::Security, log_event)
         .fallback(|payload: Payload, delivery: Delivery| async move {
             match payload {
                 Payload::Event(event) => log_event(*event, delivery).await,
@@ -119,7 +129,7 @@ pub fn handlers() -> Router {
         })
 }
 
-async fn log_event(event: Event, delivery: Delivery) -> Result<(), HandlerError> {
+async fn log_event(event: Event, delivery: Delivery) -> HandlerResult {
     tracing::info!(
         event_id = event.id.as_deref().unwrap_or("-"),
         event_type = %event.event_type,
@@ -132,7 +142,8 @@ async fn log_event(event: Event, delivery: Delivery) -> Result<(), HandlerError>
 }
 
 /// Logs to stderr (`RUST_LOG`, default `info`) and installs the Prometheus
-/// recorder whose handle renders `GET /metrics`.
+/// recorder whose handle renders `GET /metrics`, with the handler time as a
+/// histogram.
 ///
 /// # Errors
 ///
@@ -146,7 +157,14 @@ pub fn init_observability() -> Result<PrometheusHandle, String> {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
+    // Buckets make the handler time a Prometheus histogram (without them the
+    // exporter renders a summary), from 5 ms to the sender's 30 s time-out.
     PrometheusBuilder::new()
+        .set_buckets_for_metric(
+            Matcher::Full(costkatana_webhooks::receiver::HANDLER_SECONDS.to_owned()),
+            &[0.005, 0.025, 0.1, 0.25, 1.0, 2.5, 10.0, 30.0],
+        )
+        .map_err(|e| format!("could not configure the metrics buckets: {e}"))?
         .install_recorder()
         .map_err(|e| format!("could not install the metrics recorder: {e}"))
 }

@@ -4,36 +4,41 @@
 use std::convert::Infallible;
 use std::future::Future;
 use std::pin::Pin;
+use std::task::{Context, Poll};
 
 use bytes::Bytes;
-use costkatana_webhooks_tower::ReceiverService;
+use costkatana_webhooks_tower::WebhookEndpoint;
 use example_common::WEBHOOK_PATH;
 use http::header::{HeaderValue, CONTENT_TYPE};
 use http::{Request, Response, StatusCode};
 use http_body_util::Full;
 use hyper::body::Incoming;
 use metrics_exporter_prometheus::PrometheusHandle;
-use tower_service::Service as _;
+use tower_service::Service;
 
 /// Dispatches by path; cheap to clone (one clone per connection).
 #[derive(Clone)]
 pub(crate) struct Routes {
-    pub(crate) receiver: ReceiverService,
+    pub(crate) endpoint: WebhookEndpoint,
     pub(crate) metrics: PrometheusHandle,
 }
 
 type RouteFuture = Pin<Box<dyn Future<Output = Result<Response<Full<Bytes>>, Infallible>> + Send>>;
 
-impl hyper::service::Service<Request<Incoming>> for Routes {
+impl Service<Request<Incoming>> for Routes {
     type Response = Response<Full<Bytes>>;
     type Error = Infallible;
     type Future = RouteFuture;
 
-    fn call(&self, request: Request<Incoming>) -> Self::Future {
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: Request<Incoming>) -> Self::Future {
         match (request.method(), request.uri().path()) {
-            // Every method reaches the receiver, which answers 405 itself in
+            // Every method reaches the endpoint, which answers 405 itself in
             // the status table's JSON shape.
-            (_, WEBHOOK_PATH) => self.receiver.clone().call(request),
+            (_, WEBHOOK_PATH) => self.endpoint.call(request),
             (&http::Method::GET, "/health") => {
                 ready(text(StatusCode::OK, "ok".into(), "text/plain"))
             }

@@ -1,80 +1,60 @@
-//! The request handler: method, bounded body, verify, dedupe, answer.
+//! The request handler: the library's receiver, and a line per request.
 
+use std::cell::RefCell;
 use std::sync::Arc;
-use std::time::Duration;
 
-use axum::body::Body;
-use axum::extract::Request;
-use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::extract::{Request, State};
 use axum::response::{IntoResponse, Response};
-use costkatana_webhooks::dedupe::{Claim, DedupeStore, MemoryStore};
-use costkatana_webhooks::{BodyLimits, Error, ErrorKind, Outcome, Verifier};
-use costkatana_webhooks_tower::read_body;
+use costkatana_webhooks::{Delivery, HandlerResult, Payload, Receiver, Shared};
+use costkatana_webhooks_tower::{http_response, HttpRequestBody};
 
-use super::print::{print_outcome, Style};
+use super::print::{describe, print_outcome, Style};
 
-/// How long a claim lasts if handling never settles it.
-const LEASE: Duration = Duration::from_secs(60);
-/// How long a completed event is remembered as done, at least (never less
-/// than the past tolerance, or a late retry would slip past both checks).
-pub(super) const MIN_DEDUPE_TTL: Duration = Duration::from_secs(24 * 3600);
+tokio::task_local! {
+    /// What the handler saw of the request being answered, for its line.
+    static SEEN: RefCell<Option<String>>;
+}
 
-pub(super) struct State {
-    pub(super) verifier: Verifier,
-    pub(super) store: MemoryStore,
+/// What every request is answered with.
+pub(super) struct Listening {
+    pub(super) receiver: Receiver,
     pub(super) style: Style,
-    pub(super) dedupe_ttl: Duration,
 }
 
-pub(super) async fn receive(
-    axum::extract::State(state): axum::extract::State<Arc<State>>,
-    request: Request,
-) -> Response {
+/// Runs the receiver (verify, dedupe, handle, answer) and prints its outcome.
+pub(super) async fn receive(State(listening): State<Arc<Listening>>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
-    let (outcome, event) = match handle(&state, &parts, body).await {
-        Ok((outcome, event)) => (outcome, event),
-        Err(err) => (Outcome::Failed(err), None),
+    let run = async {
+        let outcome = listening
+            .receiver
+            .receive(
+                parts.method.as_str(),
+                &parts.headers,
+                HttpRequestBody::new(body),
+            )
+            .await;
+        (outcome, SEEN.with(RefCell::take))
     };
-    print_outcome(&state.style, parts.uri.path(), &outcome, event.as_ref());
-    let answer = outcome.response();
-    let mut response = (
-        StatusCode::from_u16(answer.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
-        [(header::CONTENT_TYPE, answer.content_type)],
-        answer.body,
-    )
-        .into_response();
-    if let Some(secs) = answer.retry_after_secs {
-        response
-            .headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from(secs));
-    }
-    response
+    let (outcome, seen) = SEEN.scope(RefCell::new(None), run).await;
+    print_outcome(
+        listening.style,
+        parts.method.as_str(),
+        parts.uri.path(),
+        &outcome,
+        seen.as_deref(),
+    );
+    http_response(outcome.answer()).into_response()
 }
 
-async fn handle(
-    state: &State,
-    parts: &axum::http::request::Parts,
-    body: Body,
-) -> Result<(Outcome, Option<costkatana_webhooks::Verified>), Error> {
-    if parts.method != Method::POST {
-        return Err(ErrorKind::MethodNotAllowed.into());
-    }
-    let body = read_body(&BodyLimits::default(), &parts.headers, body).await?;
-    let verified = state.verifier.verify(&parts.headers, body)?;
-    let event_id = verified.payload().event_id().map(str::to_owned);
-    // The event id when there is one, else the signature (stable across retries).
-    let key = match &event_id {
-        Some(id) => format!("event:{id}"),
-        None => format!("signature:{}", verified.signature_hex()),
-    };
-    let outcome = match state.store.claim(&key, LEASE).await? {
-        Claim::Fresh(token) => {
-            // Printing is the handling here: it cannot fail, so complete.
-            state.store.complete(&key, token, state.dedupe_ttl).await?;
-            Outcome::Processed { event_id }
-        }
-        Claim::Done => Outcome::Duplicate { event_id },
-        Claim::InFlight => Outcome::Failed(ErrorKind::InProgress.into()),
-    };
-    Ok((outcome, Some(verified)))
+/// The receiver's only handler: describing the delivery is the handling
+/// here, and it cannot fail.
+pub(super) async fn note(
+    Shared(style): Shared<Style>,
+    payload: Payload,
+    delivery: Delivery,
+) -> HandlerResult {
+    let text = describe(style, &payload, delivery.scheme());
+    // Outside a request's scope (never, here) the description is dropped.
+    let _ = SEEN.try_with(|seen| *seen.borrow_mut() = Some(text));
+    Ok(())
 }

@@ -1,17 +1,24 @@
 //! `ckwebhook listen`: a local receiver that verifies and prints events.
+//!
+//! It is the library's [`Receiver`], served like the examples: the same
+//! verification, dedupe keys, claims and answers as a user's receiver.
 
 mod handler;
 mod print;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
-use costkatana_webhooks::dedupe::MemoryStore;
-use costkatana_webhooks::Verifier;
+use costkatana_webhooks::Receiver;
 
 use crate::cli::ListenArgs;
 use crate::util::random_bytes;
 use crate::Exit;
+
+/// How long a completed event is remembered as done, at least (never less
+/// than the past tolerance, or a late retry would slip past both checks).
+const MIN_DEDUPE_TTL: Duration = Duration::from_secs(24 * 3600);
 
 pub(crate) fn run(args: &ListenArgs) -> Result<Exit, String> {
     let (secret, generated) = match &args.secret {
@@ -22,18 +29,19 @@ pub(crate) fn run(args: &ListenArgs) -> Result<Exit, String> {
             true,
         ),
     };
-    let verifier = Verifier::builder()
+    let style = print::Style::for_stdout();
+    let receiver = Receiver::builder()
         .secret(secret.as_str())
         .past_tolerance(args.tolerance)
+        .dedupe_ttl(args.tolerance.max(MIN_DEDUPE_TTL))
+        .share(style)
+        .fallback(handler::note)
         .build()
         .map_err(|err| format!("cannot verify with these settings: {err}"))?;
-    let state = Arc::new(handler::State {
-        verifier,
-        store: MemoryStore::new(),
-        style: print::Style::for_stdout(),
-        dedupe_ttl: args.tolerance.max(handler::MIN_DEDUPE_TTL),
-    });
-    let app = Router::new().fallback(handler::receive).with_state(state);
+    let listening = Arc::new(handler::Listening { receiver, style });
+    let app = Router::new()
+        .fallback(handler::receive)
+        .with_state(listening);
     crate::runtime()?.block_on(async move {
         let listener = tokio::net::TcpListener::bind(args.addr)
             .await
@@ -41,11 +49,13 @@ pub(crate) fn run(args: &ListenArgs) -> Result<Exit, String> {
         let addr = listener
             .local_addr()
             .map_err(|err| format!("no local address: {err}"))?;
-        println!("listening on http://{addr} (POST to any path, e.g. http://{addr}/webhooks/costkatana); Ctrl-C stops");
+        outln!("listening on http://{addr} (POST to any path, e.g. http://{addr}/webhooks/costkatana); Ctrl-C stops");
         if generated {
-            println!("secret (generated; pass --secret to choose one): {secret}");
+            outln!("secret (generated; pass --secret to choose one): {secret}");
         }
-        axum::serve(listener, app)
+        // Cuts clients slow to send headers or gone idle; backs off on
+        // accept errors.
+        costkatana_webhooks_tower::serve(listener, app)
             .with_graceful_shutdown(async {
                 // If the signal handler cannot be installed, run until killed.
                 if tokio::signal::ctrl_c().await.is_err() {
@@ -54,7 +64,7 @@ pub(crate) fn run(args: &ListenArgs) -> Result<Exit, String> {
             })
             .await
             .map_err(|err| format!("the server failed: {err}"))?;
-        println!("stopped");
+        outln!("stopped");
         Ok(Exit::Success)
     })
 }

@@ -2,7 +2,7 @@
 
 use std::io::IsTerminal;
 
-use costkatana_webhooks::{Event, Outcome, Payload, Severity, Verified};
+use costkatana_webhooks::{Event, Outcome, Payload, Scheme, Severity};
 
 use crate::util::{iso8601, now_ms};
 
@@ -28,50 +28,54 @@ impl Style {
     }
 }
 
+/// One line per request: the time, the answer, the request, and what the
+/// handler saw of a processed delivery (see [`describe`]).
 pub(super) fn print_outcome(
-    style: &Style,
+    style: Style,
+    method: &str,
     path: &str,
     outcome: &Outcome,
-    verified: Option<&Verified>,
+    seen: Option<&str>,
 ) {
     let time = &iso8601(now_ms())[11..19];
-    let answer = outcome.response();
-    let status = answer.status;
+    let status = outcome.answer().status;
     let head = match outcome {
         Outcome::Processed { .. } => style.paint("32", &format!("{status} received")),
         Outcome::Duplicate { .. } => style.paint("36", &format!("{status} duplicate")),
         Outcome::Failed(err) => style.paint("31", &format!("{status} {}", err.code())),
         _ => format!("{status} {}", outcome.label()),
     };
-    let mut line = format!("{time} {head} POST {path}");
-    if let Some(verified) = verified {
-        line.push_str(&format!(" [{}]", verified.scheme()));
-        match verified.payload() {
-            // A duplicate was printed in full the first time: one line is enough.
-            Payload::Event(event) if matches!(outcome, Outcome::Duplicate { .. }) => {
-                line.push_str(&format!(
-                    " {} id {}",
-                    event.event_type,
-                    event.id.as_deref().unwrap_or("(none)")
-                ));
-            }
-            Payload::Event(event) => line.push_str(&describe_event(style, event)),
-            Payload::Template(text) => {
-                line.push_str(&format!(
-                    "\n    template body ({} chars)",
-                    text.chars().count()
-                ));
-            }
-            Payload::Json(_) => line.push_str("\n    JSON body that is not an event"),
-            _ => line.push_str("\n    body that is not JSON"),
+    let mut line = format!("{time} {head} {method} {path}");
+    match (outcome, seen) {
+        (_, Some(seen)) => line.push_str(seen),
+        // A duplicate was printed in full the first time: its id is enough.
+        (Outcome::Duplicate { event_id }, None) => {
+            line.push_str(&format!(" id {}", event_id.as_deref().unwrap_or("(none)")));
         }
-    } else if let Outcome::Failed(err) = outcome {
-        line.push_str(&format!(": {}", err.message()));
+        (Outcome::Failed(err), None) => line.push_str(&format!(": {}", err.message())),
+        _ => {}
     }
-    println!("{line}");
+    outln!("{line}");
 }
 
-fn describe_event(style: &Style, event: &Event) -> String {
+/// The scheme and a readable summary of a verified payload.
+pub(super) fn describe(style: Style, payload: &Payload, scheme: Scheme) -> String {
+    let mut text = format!(" [{scheme}]");
+    match payload {
+        Payload::Event(event) => text.push_str(&describe_event(style, event)),
+        Payload::Template(body) => {
+            text.push_str(&format!(
+                "\n    template body ({} chars)",
+                body.chars().count()
+            ));
+        }
+        Payload::Json(_) => text.push_str("\n    JSON body that is not an event"),
+        _ => text.push_str("\n    body that is not JSON"),
+    }
+    text
+}
+
+fn describe_event(style: Style, event: &Event) -> String {
     let severity = event.severity.as_ref().map_or_else(
         || "-".to_owned(),
         |s| {

@@ -127,7 +127,7 @@ fn progress_bar(count: u64) -> ProgressBar {
 
 fn print_summary(stats: &Stats, plan: &Plan, elapsed: Duration) {
     let requests: u64 = stats.statuses.values().sum();
-    println!(
+    outln!(
         "sent {} event(s) x {} cop{} in {:.2} s: {requests} request(s), {:.0} req/s",
         plan.count,
         plan.duplicates,
@@ -140,18 +140,18 @@ fn print_summary(stats: &Stats, plan: &Plan, elapsed: Duration) {
         .iter()
         .map(|(label, n)| format!("{label} x {n}"))
         .collect();
-    println!("statuses: {}", histogram.join(", "));
+    outln!("statuses: {}", histogram.join(", "));
     let mut latencies = stats.latencies.clone();
     latencies.sort();
     if !latencies.is_empty() {
-        println!(
+        outln!(
             "latency: p50 {}, p99 {}, max {}",
             format_latency(percentile(&latencies, 50)),
             format_latency(percentile(&latencies, 99)),
             format_latency(latencies[latencies.len() - 1])
         );
     }
-    println!(
+    outln!(
         "delivered: {}/{} events ({} of {} copies)",
         stats.events_delivered,
         plan.count,
@@ -159,7 +159,7 @@ fn print_summary(stats: &Stats, plan: &Plan, elapsed: Duration) {
         plan.count.saturating_mul(u64::from(plan.duplicates))
     );
     if let Some(failure) = &stats.first_failure {
-        println!("first answer other than 2xx: {failure}");
+        outln!("first answer other than 2xx: {failure}");
     }
 }
 

@@ -132,20 +132,20 @@ async fn send_one(
     policy: &RetryPolicy,
     label: &str,
 ) -> Exit {
-    println!(
+    outln!(
         "POST {} ({label}, {} bytes)",
         request.url,
         request.body.len()
     );
     let mut last = None;
     let delivered = deliver(client, &request, policy, |attempt| {
-        println!("{}", format_attempt(attempt));
+        outln!("{}", format_attempt(attempt));
         last = Some(attempt.clone());
     })
     .await;
     let attempts = last.as_ref().map_or(0, |a| a.number);
     if delivered {
-        println!("delivered after {attempts} attempt(s)");
+        outln!("delivered after {attempts} attempt(s)");
         return Exit::Success;
     }
     let why = match last.map(|a| a.answer) {

@@ -33,14 +33,14 @@ pub(crate) fn run(args: &VerifyArgs) -> Result<Exit, String> {
         .map_err(|err| format!("invalid secret: {err}"))?;
     let verdict = verifier.verify_at(&captured.headers, captured.body.clone(), at_ms);
 
-    println!("body: {} bytes", captured.body.len());
+    outln!("body: {} bytes", captured.body.len());
     if args.secret.trim() != args.secret {
-        println!(
+        outln!(
             "note: the secret you passed has leading or trailing whitespace; it is used as given"
         );
     }
     match headers::find(&captured.headers) {
-        None => println!(
+        None => outln!(
             "scheme: none: no X-Webhook-Signature or X-CostKatana-Signature header (header names found: {})",
             captured.headers.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>().join(", ")
         ),
@@ -48,49 +48,49 @@ pub(crate) fn run(args: &VerifyArgs) -> Result<Exit, String> {
     }
     match verdict {
         Ok(verified) => {
-            println!("result: valid ({} scheme)", verified.scheme());
+            outln!("result: valid ({} scheme)", verified.scheme());
             Ok(Exit::Success)
         }
         Err(err) => {
-            println!("result: INVALID, {err}");
+            outln!("result: INVALID, {err}");
             Ok(Exit::Failure)
         }
     }
 }
 
 fn explain(found: &headers::Found, secret: &str, body: &[u8], at_ms: i64) {
-    println!("scheme: looks like {}: {}", found.scheme, found.because);
+    outln!("scheme: looks like {}: {}", found.scheme, found.because);
     let Some(timestamp) = found.timestamp.as_deref() else {
-        println!("timestamp: missing");
+        outln!("timestamp: missing");
         return;
     };
     match found.timestamp_ms() {
-        Some(ts_ms) => println!(
+        Some(ts_ms) => outln!(
             "timestamp: {timestamp} = {}, {}",
             iso8601(ts_ms),
             age(ts_ms, at_ms)
         ),
-        None => println!("timestamp: {timestamp:?} is not a whole number"),
+        None => outln!("timestamp: {timestamp:?} is not a whole number"),
     }
     if found.signatures.is_empty() {
-        println!("signature: missing (no v1= entry)");
+        outln!("signature: missing (no v1= entry)");
         return;
     }
     let expected = diagnose::sign(secret.as_bytes(), Some(timestamp), body);
     if found.signatures.contains(&expected) {
-        println!("signature: matches the secret over the raw body");
+        outln!("signature: matches the secret over the raw body");
         return;
     }
-    println!("signature: does not match the secret over these raw bytes");
+    outln!("signature: does not match the secret over these raw bytes");
     let mistakes = diagnose::mistakes(secret, timestamp, body, &found.signatures);
     if mistakes.is_empty() {
-        println!(
+        outln!(
             "  no common mistake explains it: check that the secret is the one configured for this \
              webhook on Cost Katana, and that the body is byte for byte what was sent"
         );
     }
     for (what, advice) in mistakes {
-        println!("  would match with {what}:\n    {advice}");
+        outln!("  would match with {what}:\n    {advice}");
     }
 }
 

@@ -1,17 +1,17 @@
-//! `VerifiedEvent` on its own (verifier from `web::Data`), and without any
+//! `VerifiedWebhook` on its own (verifier from `web::Data`), and without any
 //! way to verify.
 
 use actix_web::{web, App, HttpResponse};
 use costkatana_webhooks::testing::Shape;
 use costkatana_webhooks::{Scheme, Verifier};
-use costkatana_webhooks_actix::{BodyLimits, VerifiedEvent};
+use costkatana_webhooks_actix::VerifiedWebhook;
 use serde_json::json;
 
-use crate::support::{answer, client, event_body, serve, signed_post, verifier};
+use crate::support::{answer, client, event_body, serve, signed_post, verifier, verifier_with};
 
 const PATH: &str = "/hooks/extract";
 
-async fn handler(verified: VerifiedEvent) -> HttpResponse {
+async fn handler(verified: VerifiedWebhook) -> HttpResponse {
     HttpResponse::Ok().json(json!({
         "scheme": verified.scheme().as_str(),
         "event_id": verified.event().and_then(|event| event.id.clone()),
@@ -20,12 +20,11 @@ async fn handler(verified: VerifiedEvent) -> HttpResponse {
 
 #[actix_web::test]
 async fn verifies_with_the_verifier_from_app_data() {
-    let (verifier, _) = verifier();
+    let (verifier, _) = verifier_with(|builder| builder.max_body(1024));
     let verifier = web::Data::new(verifier);
     let server = serve!(move || {
         App::new()
             .app_data(verifier.clone())
-            .app_data(BodyLimits::default().max_bytes(1024))
             .route(PATH, web::route().to(handler))
     });
     let client = client();

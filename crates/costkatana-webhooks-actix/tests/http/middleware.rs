@@ -5,12 +5,12 @@ use std::sync::Arc;
 
 use actix_web::{web, App, HttpResponse};
 use costkatana_webhooks::testing::Shape;
-use costkatana_webhooks::Scheme;
-use costkatana_webhooks_actix::{VerifiedEvent, VerifyWebhook};
+use costkatana_webhooks::{Scheme, VerifierBuilder};
+use costkatana_webhooks_actix::{VerifiedWebhook, VerifyWebhook};
 use serde_json::json;
 
 use crate::support::{
-    answer, client, event_body, serve, signed_post, verifier, TestServer, NOW_MS,
+    answer, client, event_body, serve, signed_post, verifier_with, TestServer, NOW_MS,
 };
 
 pub(crate) const PATH: &str = "/hooks/verify-only";
@@ -18,7 +18,7 @@ pub(crate) const PATH: &str = "/hooks/verify-only";
 /// Echoes what the downstream handler sees: the body it reads itself and
 /// the `Verified` the middleware left in the extensions.
 async fn echo(
-    VerifiedEvent(verified): VerifiedEvent,
+    VerifiedWebhook(verified): VerifiedWebhook,
     body: web::Bytes,
     calls: web::Data<AtomicUsize>,
 ) -> HttpResponse {
@@ -31,17 +31,17 @@ async fn echo(
     }))
 }
 
-/// A server with `VerifyWebhook` around `echo`, body limit `max_body`.
+/// A server with `VerifyWebhook` around `echo`, its verifier `configure`d.
 pub(crate) fn start(
-    middleware: impl Fn(VerifyWebhook) -> VerifyWebhook + Clone + Send + 'static,
+    configure: impl FnOnce(VerifierBuilder) -> VerifierBuilder,
 ) -> (TestServer, Arc<AtomicUsize>) {
-    let (verifier, _) = verifier();
+    let (verifier, _) = verifier_with(configure);
     let calls = web::Data::new(AtomicUsize::new(0));
     let counter = calls.clone().into_inner();
     let server = serve!(move || {
         App::new().app_data(calls.clone()).service(
             web::resource(PATH)
-                .wrap(middleware(VerifyWebhook::new(verifier.clone())))
+                .wrap(VerifyWebhook::new(verifier.clone()))
                 .route(web::post().to(echo)),
         )
     });
@@ -50,7 +50,7 @@ pub(crate) fn start(
 
 #[actix_web::test]
 async fn the_handler_reads_the_body_and_the_verified_request() {
-    let (server, calls) = start(|m| m);
+    let (server, calls) = start(|builder| builder);
     let client = client();
     for (scheme, shape) in [
         (Scheme::Current, Shape::Camel),
@@ -75,7 +75,7 @@ async fn the_handler_reads_the_body_and_the_verified_request() {
 
 #[actix_web::test]
 async fn rejections_never_reach_the_handler() {
-    let (server, calls) = start(|m| m.max_body(1024));
+    let (server, calls) = start(|builder| builder.max_body(1024));
     let client = client();
     let url = server.url(PATH);
     let body = event_body("evt_rejected", Shape::Camel);
@@ -111,6 +111,11 @@ async fn rejections_never_reach_the_handler() {
         let (got, _, json) = answer(request.send().await.expect("response")).await;
         assert_eq!((got, json["error"].as_str()), (status, Some(code)));
     }
+    let get = client.get(&url).send().await.expect("response");
+    assert_eq!(
+        get.headers().get("allow").map(|v| v.as_bytes()),
+        Some(&b"POST"[..])
+    );
     assert_eq!(calls.load(Ordering::SeqCst), 0);
     server.stop().await;
 }

@@ -1,4 +1,4 @@
-//! `receiver_service`: the full pipeline over real HTTP.
+//! `WebhookEndpoint`: the full pipeline over real HTTP.
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -6,15 +6,17 @@ use std::time::Duration;
 
 use actix_web::App;
 use costkatana_webhooks::dedupe::{Claim, ClaimToken, DedupeStore, MemoryStore, StoreFuture};
-use costkatana_webhooks::receiver::{Delivery, HandlerError, Receiver, Router};
 use costkatana_webhooks::testing::{sample_event, Shape};
-use costkatana_webhooks::{Event, EventType, ManualClock, Payload, Scheme};
-use costkatana_webhooks_actix::receiver_service;
+use costkatana_webhooks::{
+    Event, EventType, HandlerError, HandlerResult, ManualClock, Payload, ReceiverBuilder, Scheme,
+    Shared,
+};
+use costkatana_webhooks_actix::WebhookEndpoint;
 use serde_json::json;
 use tokio::sync::Notify;
 
 use crate::support::{
-    answer, client, event_body, serve, signed_post, verifier, TestServer, NOW_MS,
+    answer, client, event_body, receiver_builder, serve, signed_post, TestServer, NOW_MS,
 };
 
 const PATH: &str = "/webhooks/costkatana";
@@ -30,46 +32,42 @@ struct Hooks {
     release: Notify,
 }
 
-fn router(hooks: &Arc<Hooks>) -> Router {
-    let (failing, blocking, fallback) = (hooks.clone(), hooks.clone(), hooks.clone());
-    Router::new()
-        .on(EventType::CostAlert, move |_: Event, _: Delivery| {
-            let hooks = failing.clone();
-            async move {
-                if hooks.fail.load(Ordering::SeqCst) {
-                    return Err(HandlerError::from("the database is down"));
-                }
-                hooks.handled.fetch_add(1, Ordering::SeqCst);
-                Ok(())
-            }
-        })
-        .on(EventType::SecurityAlert, move |_: Event, _: Delivery| {
-            let hooks = blocking.clone();
-            async move {
-                hooks.started.notify_one();
-                hooks.release.notified().await;
-                hooks.handled.fetch_add(1, Ordering::SeqCst);
-                Ok(())
-            }
-        })
-        .fallback(move |_: Payload, _: Delivery| {
-            let hooks = fallback.clone();
-            async move {
-                hooks.handled.fetch_add(1, Ordering::SeqCst);
-                Ok(())
-            }
-        })
+async fn cost_alert(Shared(hooks): Shared<Arc<Hooks>>, _: Event) -> HandlerResult {
+    if hooks.fail.load(Ordering::SeqCst) {
+        return Err(HandlerError::from("the database is down"));
+    }
+    hooks.handled.fetch_add(1, Ordering::SeqCst);
+    Ok(())
+}
+
+async fn security_alert(Shared(hooks): Shared<Arc<Hooks>>, _: Event) -> HandlerResult {
+    hooks.started.notify_one();
+    hooks.release.notified().await;
+    hooks.handled.fetch_add(1, Ordering::SeqCst);
+    Ok(())
+}
+
+async fn anything_else(Shared(hooks): Shared<Arc<Hooks>>, _: Payload) -> HandlerResult {
+    hooks.handled.fetch_add(1, Ordering::SeqCst);
+    Ok(())
+}
+
+fn routes(builder: ReceiverBuilder, hooks: &Arc<Hooks>) -> ReceiverBuilder {
+    builder
+        .share(Arc::clone(hooks))
+        .on(EventType::CostAlert, cost_alert)
+        .on(EventType::SecurityAlert, security_alert)
+        .fallback(anything_else)
 }
 
 fn start(max_body: usize) -> (TestServer, Arc<ManualClock>, Arc<Hooks>) {
     let hooks = Arc::new(Hooks::default());
-    let (verifier, clock) = verifier();
-    let receiver = Receiver::builder(verifier)
-        .router(router(&hooks))
+    let (builder, clock) = receiver_builder();
+    let receiver = routes(builder, &hooks)
         .max_body(max_body)
         .build()
         .expect("valid receiver");
-    let server = serve!(move || App::new().service(receiver_service(PATH, receiver.clone())));
+    let server = serve!(move || App::new().service(WebhookEndpoint::new(PATH, receiver.clone())));
     (server, clock, hooks)
 }
 
@@ -390,17 +388,16 @@ impl DedupeStore for ObservedStore {
 async fn without_half_closed_connections_a_departed_client_releases_its_claim() {
     let hooks = Arc::new(Hooks::default());
     let released = Arc::new(Notify::new());
-    let (verifier, _) = verifier();
-    let receiver = Receiver::builder(verifier)
+    let (builder, _) = receiver_builder();
+    let receiver = routes(builder, &hooks)
         .store(ObservedStore {
             inner: MemoryStore::new(),
             released: released.clone(),
         })
-        .router(router(&hooks))
         .build()
         .expect("valid receiver");
     let server = serve!(
-        move || App::new().service(receiver_service(PATH, receiver.clone())),
+        move || App::new().service(WebhookEndpoint::new(PATH, receiver.clone())),
         |server: actix_web::HttpServer<_, _, _, _>| server.h1_allow_half_closed(false)
     );
     let (stream, body) = hold_in_flight(&server, &hooks, "evt_gone").await;

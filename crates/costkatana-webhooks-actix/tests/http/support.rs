@@ -7,7 +7,9 @@ use std::time::Duration;
 use actix_web::dev::ServerHandle;
 use costkatana_webhooks::signing::{sign, SENDER_HEADERS};
 use costkatana_webhooks::testing::{sample_event, Shape};
-use costkatana_webhooks::{EventType, ManualClock, Scheme, Verifier};
+use costkatana_webhooks::{
+    EventType, ManualClock, Receiver, ReceiverBuilder, Scheme, Verifier, VerifierBuilder,
+};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -56,13 +58,25 @@ pub(crate) use serve;
 
 /// A verifier whose clock stays at `NOW_MS` until the test moves it.
 pub(crate) fn verifier() -> (Verifier, Arc<ManualClock>) {
+    verifier_with(|builder| builder)
+}
+
+/// [`verifier`], with more settings.
+pub(crate) fn verifier_with(
+    configure: impl FnOnce(VerifierBuilder) -> VerifierBuilder,
+) -> (Verifier, Arc<ManualClock>) {
     let clock = Arc::new(ManualClock::new(NOW_MS));
-    let verifier = Verifier::builder()
-        .secret(SECRET)
-        .clock(clock.clone())
-        .build()
-        .expect("valid verifier");
-    (verifier, clock)
+    let builder = Verifier::builder().secret(SECRET).clock(clock.clone());
+    (configure(builder).build().expect("valid verifier"), clock)
+}
+
+/// A receiver builder on a clock at `NOW_MS`, with no handlers yet.
+pub(crate) fn receiver_builder() -> (ReceiverBuilder, Arc<ManualClock>) {
+    let clock = Arc::new(ManualClock::new(NOW_MS));
+    (
+        Receiver::builder().secret(SECRET).clock(clock.clone()),
+        clock,
+    )
 }
 
 pub(crate) fn client() -> reqwest::Client {
@@ -121,22 +135,34 @@ pub(crate) enum AfterBody {
     CloseWrite,
 }
 
+/// What came back on a raw connection.
+#[derive(Debug)]
+pub(crate) struct RawAnswer {
+    pub(crate) status: u16,
+    pub(crate) body: String,
+    /// How many body chunks the client had sent when the answer came.
+    pub(crate) chunks_sent: usize,
+}
+
 /// Sends `head` on a raw connection, then each chunk of `body` after
-/// `gap`, then does `then`, and returns the status and body of the answer.
+/// `gap`, then does `then`, and returns the answer.
 pub(crate) async fn raw_exchange(
     addr: std::net::SocketAddr,
     head: String,
     body: Vec<Vec<u8>>,
     gap: Duration,
     then: AfterBody,
-) -> (u16, String) {
+) -> RawAnswer {
     let stream = TcpStream::connect(addr).await.expect("connect");
     let (mut reader, mut writer) = stream.into_split();
+    let sent = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = sent.clone();
     let write = async move {
         writer.write_all(head.as_bytes()).await?;
         for chunk in body {
             tokio::time::sleep(gap).await; // the client's pace, not a wait for the server
             writer.write_all(&chunk).await?;
+            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         }
         if then == AfterBody::CloseWrite {
             writer.shutdown().await?;
@@ -156,14 +182,19 @@ pub(crate) async fn raw_exchange(
             buf.extend_from_slice(&chunk[..n]);
         }
     };
-    tokio::time::timeout(CLIENT_TIMEOUT, async {
+    let (status, body) = tokio::time::timeout(CLIENT_TIMEOUT, async {
         tokio::select! {
             answer = read => answer,
             result = write => panic!("writer ended first: {result:?}"),
         }
     })
     .await
-    .expect("an answer within the client timeout")
+    .expect("an answer within the client timeout");
+    RawAnswer {
+        status,
+        body,
+        chunks_sent: sent.load(std::sync::atomic::Ordering::SeqCst),
+    }
 }
 
 /// A complete `HTTP/1.1` response with a `Content-Length` body, if `buf` holds one.

@@ -192,11 +192,12 @@ impl ReceiverBuilder {
         self
     }
 
-    /// Shares `state` with handlers that take a [`State<T>`](super::State):
-    /// each call gets a clone. One value per type; a later one of the same
-    /// type replaces the earlier.
-    pub fn state<T: Clone + Send + Sync + 'static>(mut self, state: T) -> Self {
-        self.states.insert(state);
+    /// Shares `value` with handlers that take a [`Shared<T>`](super::Shared):
+    /// each call gets a clone, so make it cheap to clone (a pool, a client,
+    /// an `Arc`). One value per type; a later one of the same type replaces
+    /// the earlier.
+    pub fn share<T: Clone + Send + Sync + 'static>(mut self, value: T) -> Self {
+        self.states.insert(value);
         self
     }
 
@@ -261,7 +262,7 @@ impl ReceiverBuilder {
     ///
     /// Every mistake at once: the verifier's (no or an invalid secret), the
     /// routes' (an unknown type name, a type or category routed twice, no
-    /// fallback, a `State<T>` never given), a dedupe TTL shorter than the
+    /// fallback, a `Shared<T>` never given), a dedupe TTL shorter than the
     /// past tolerance, a zero lease, ack-first with capacity 0 or outside a
     /// Tokio runtime.
     ///

@@ -128,14 +128,14 @@ impl fmt::Display for HandlerError {
 /// ```
 pub type HandlerResult = Result<(), HandlerError>;
 
-/// Shared application state for handlers, as in axum: register a value
-/// with [`ReceiverBuilder::state`](super::ReceiverBuilder::state), and a
-/// handler whose first argument is `State<T>` gets a clone of it on every
-/// call. Make `T` cheap to clone: a connection pool, an HTTP client, or a
+/// Shared application state for handlers, modelled on axum's `State` (and
+/// named apart from it, so both can be in scope): register a value with
+/// [`ReceiverBuilder::share`](super::ReceiverBuilder::share), and a handler
+/// whose first argument is `Shared<T>` gets a clone of it on every call. Make `T` cheap to clone: a connection pool, an HTTP client, or a
 /// struct of such handles (or an `Arc`).
 ///
 /// ```
-/// use costkatana_webhooks::{Event, EventType, HandlerResult, Payload, Receiver, State};
+/// use costkatana_webhooks::{Event, EventType, HandlerResult, Payload, Receiver, Shared};
 ///
 /// #[derive(Clone)]
 /// struct App {
@@ -143,7 +143,7 @@ pub type HandlerResult = Result<(), HandlerError>;
 /// }
 /// # mod reqwest_like { #[derive(Clone, Default)] pub struct Client; }
 ///
-/// async fn on_budget(State(app): State<App>, event: Event) -> HandlerResult {
+/// async fn on_budget(Shared(app): Shared<App>, event: Event) -> HandlerResult {
 ///     let _client = &app.http;
 ///     println!("over budget: {:?}", event.title);
 ///     Ok(())
@@ -151,16 +151,16 @@ pub type HandlerResult = Result<(), HandlerError>;
 ///
 /// let receiver = Receiver::builder()
 ///     .secret("whsec_...")
-///     .state(App { http: Default::default() })
+///     .share(App { http: Default::default() })
 ///     .on(EventType::BudgetExceeded, on_budget)
 ///     .fallback(|_: Payload| async { Ok(()) })
 ///     .build()?;
 /// # Ok::<(), costkatana_webhooks::ConfigError>(())
 /// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct State<T>(pub T);
+pub struct Shared<T>(pub T);
 
-impl<T> std::ops::Deref for State<T> {
+impl<T> std::ops::Deref for Shared<T> {
     type Target = T;
 
     fn deref(&self) -> &T {
@@ -168,7 +168,7 @@ impl<T> std::ops::Deref for State<T> {
     }
 }
 
-impl<T> std::ops::DerefMut for State<T> {
+impl<T> std::ops::DerefMut for Shared<T> {
     fn deref_mut(&mut self) -> &mut T {
         &mut self.0
     }
@@ -188,19 +188,19 @@ pub(crate) type HandlerFuture = Pin<Box<dyn Future<Output = HandlerResult> + Sen
 /// |---|---|
 /// | `fn(In)` | the event |
 /// | `fn(In, Delivery)` | the event and its [`Delivery`] (scheme, captured headers, raw body) |
-/// | `fn(State<T>, In)` | shared state and the event |
-/// | `fn(State<T>, In, Delivery)` | all three |
+/// | `fn(Shared<T>, In)` | shared state and the event |
+/// | `fn(Shared<T>, In, Delivery)` | all three |
 ///
 /// ```
-/// use costkatana_webhooks::{Delivery, Event, HandlerResult, Payload, Receiver, State};
+/// use costkatana_webhooks::{Delivery, Event, HandlerResult, Payload, Receiver, Shared};
 ///
 /// async fn alone(event: Event) -> HandlerResult { Ok(()) }
 /// async fn with_delivery(event: Event, delivery: Delivery) -> HandlerResult { Ok(()) }
-/// async fn with_state(State(name): State<&'static str>, event: Event) -> HandlerResult { Ok(()) }
+/// async fn with_state(Shared(name): Shared<&'static str>, event: Event) -> HandlerResult { Ok(()) }
 ///
 /// let receiver = Receiver::builder()
 ///     .secret("s3cret")
-///     .state("billing")
+///     .share("billing")
 ///     .on("cost.alert", alone)
 ///     .on("budget.warning", with_delivery)
 ///     .on("budget.exceeded", with_state)
@@ -209,6 +209,11 @@ pub(crate) type HandlerFuture = Pin<Box<dyn Future<Output = HandlerResult> + Sen
 ///     .build()?;
 /// # Ok::<(), costkatana_webhooks::ConfigError>(())
 /// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a webhook handler for `{In}`",
+    note = "a handler is an async fn or closure taking ({In}), ({In}, Delivery), (Shared<T>, {In}) or (Shared<T>, {In}, Delivery), whose future is Send + 'static and resolves to HandlerResult",
+    note = "a closure of two arguments needs the type of its first: |event: Event, delivery| ..."
+)]
 pub trait Handler<In, Args>: sealed::Call<In, Args> + Send + Sync + 'static {}
 
 impl<H, In, Args> Handler<In, Args> for H where H: sealed::Call<In, Args> + Send + Sync + 'static {}
@@ -218,6 +223,10 @@ pub(crate) mod sealed {
     use crate::receiver::Delivery;
 
     /// How the receiver calls a handler; not nameable outside the crate.
+    #[diagnostic::on_unimplemented(
+        message = "`{Self}` is not a webhook handler for `{In}`",
+        note = "a handler is an async fn or closure taking ({In}), ({In}, Delivery), (Shared<T>, {In}) or (Shared<T>, {In}, Delivery), whose future is Send + 'static and resolves to HandlerResult"
+    )]
     pub trait Call<In, Args> {
         /// Starts the handler.
         fn call(&self, input: In, delivery: Delivery, states: &States) -> HandlerFuture;
@@ -292,15 +301,15 @@ macro_rules! handler_shapes {
             }
         }
 
-        impl<F, Fut, T> sealed::Call<$input, (State<T>, $input)> for F
+        impl<F, Fut, T> sealed::Call<$input, (Shared<T>, $input)> for F
         where
-            F: Fn(State<T>, $input) -> Fut,
+            F: Fn(Shared<T>, $input) -> Fut,
             Fut: Future<Output = HandlerResult> + Send + 'static,
             T: Clone + Send + Sync + 'static,
         {
             fn call(&self, input: $input, _: Delivery, states: &States) -> HandlerFuture {
                 match states.get::<T>() {
-                    Some(state) => Box::pin(self(State(state), input)),
+                    Some(state) => Box::pin(self(Shared(state), input)),
                     None => missing_state::<T>(),
                 }
             }
@@ -310,15 +319,15 @@ macro_rules! handler_shapes {
             }
         }
 
-        impl<F, Fut, T> sealed::Call<$input, (State<T>, $input, Delivery)> for F
+        impl<F, Fut, T> sealed::Call<$input, (Shared<T>, $input, Delivery)> for F
         where
-            F: Fn(State<T>, $input, Delivery) -> Fut,
+            F: Fn(Shared<T>, $input, Delivery) -> Fut,
             Fut: Future<Output = HandlerResult> + Send + 'static,
             T: Clone + Send + Sync + 'static,
         {
             fn call(&self, input: $input, delivery: Delivery, states: &States) -> HandlerFuture {
                 match states.get::<T>() {
-                    Some(state) => Box::pin(self(State(state), input, delivery)),
+                    Some(state) => Box::pin(self(Shared(state), input, delivery)),
                     None => missing_state::<T>(),
                 }
             }

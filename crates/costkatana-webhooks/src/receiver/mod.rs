@@ -34,7 +34,7 @@ mod routes;
 
 pub use builder::ReceiverBuilder;
 pub use delivery::Delivery;
-pub use handler::{Handler, HandlerError, HandlerResult, State};
+pub use handler::{Handler, HandlerError, HandlerResult, Shared};
 pub use routes::EventSelector;
 
 use std::sync::Arc;
@@ -255,8 +255,7 @@ impl Inner {
             }
         };
         let guard = ClaimGuard::new(Arc::clone(&self.store), key, token, self.dedupe_ttl);
-        let handler =
-            catch_panic::call(|| self.routes.dispatch(payload, delivery, &self.states));
+        let handler = catch_panic::call(|| self.routes.dispatch(payload, delivery, &self.states));
 
         if let Some(background) = &self.background {
             let job = async move {

@@ -188,8 +188,8 @@ impl Routes {
         for (route, state) in &self.states_needed {
             if !states.contains(state) {
                 mistakes.push(format!(
-                    "the handler for {route} takes State<{}>, but no such state was given: add \
-                     .state(..) with a value of that type",
+                    "the handler for {route} takes Shared<{}>, but no such state was given: add \
+                     .share(..) with a value of that type",
                     state.name
                 ));
             }
@@ -222,7 +222,12 @@ impl Routes {
         self.call_fallback(payload, delivery, states)
     }
 
-    fn call_fallback(&self, payload: Payload, delivery: Delivery, states: &States) -> HandlerFuture {
+    fn call_fallback(
+        &self,
+        payload: Payload,
+        delivery: Delivery,
+        states: &States,
+    ) -> HandlerFuture {
         match &self.fallback {
             Some(fallback) => fallback(payload, delivery, states),
             // `validate` guarantees a fallback before any dispatch.

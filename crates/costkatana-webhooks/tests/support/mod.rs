@@ -8,9 +8,9 @@ use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 use costkatana_webhooks::dedupe::{Claim, DedupeStore, MemoryStore};
-use costkatana_webhooks::{Delivery, HandlerResult, Receiver, ReceiverBuilder};
 use costkatana_webhooks::signing::sign;
 use costkatana_webhooks::testing::{sample_event, Shape};
+use costkatana_webhooks::{Delivery, HandlerResult, Receiver, ReceiverBuilder};
 use costkatana_webhooks::{EventType, ManualClock, Outcome, Payload, Scheme, Verifier};
 
 pub const SECRET: &str = "whsec_pipeline";
