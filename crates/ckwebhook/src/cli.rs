@@ -124,9 +124,9 @@ pub(crate) struct SignArgs {
     /// The signing scheme
     #[arg(long, value_enum, value_name = "SCHEME", default_value_t = SchemeArg::Current)]
     pub(crate) scheme: SchemeArg,
-    /// Timestamp in milliseconds since the epoch [default: now] (documented: converted to seconds)
-    #[arg(long, value_name = "MS")]
-    pub(crate) timestamp: Option<i64>,
+    /// When it was signed: seconds (10 digits) or milliseconds (13 digits) since the epoch, or with an s/ms suffix [default: now]; each scheme gets its own unit
+    #[arg(long, value_name = "TIME")]
+    pub(crate) timestamp: Option<String>,
     /// The body file; `-` or nothing reads stdin
     #[arg(value_name = "FILE")]
     pub(crate) file: Option<PathBuf>,
@@ -221,7 +221,7 @@ pub(crate) struct VerifyArgs {
     /// The raw body file (use with --headers)
     #[arg(long, value_name = "FILE", requires = "headers")]
     pub(crate) body: Option<PathBuf>,
-    /// Check as of this time: ms or s since the epoch, or `now` [default: now]
+    /// Check as of this time: seconds or milliseconds since the epoch (told apart by length, or an s/ms suffix), or `now` [default: now]
     #[arg(long, value_name = "TIME")]
     pub(crate) at: Option<String>,
 }

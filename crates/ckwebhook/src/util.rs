@@ -32,6 +32,34 @@ pub(crate) fn random_bytes<const N: usize>() -> Result<[u8; N], String> {
     Ok(bytes)
 }
 
+/// A time since the epoch, in seconds or milliseconds, told apart as the
+/// sender's headers are: up to 11 digits are seconds (until the year 5138),
+/// 12 or more are milliseconds (from March 1973). A unit suffix (`s`,
+/// `ms`) makes either explicit. Returns milliseconds.
+pub(crate) fn parse_epoch(text: &str) -> Result<i64, String> {
+    let text = text.trim();
+    let (digits, unit) = if let Some(ms) = text.strip_suffix("ms") {
+        (ms, Some(1))
+    } else if let Some(secs) = text.strip_suffix('s') {
+        (secs, Some(1000))
+    } else {
+        (text, None)
+    };
+    let value: i64 = digits
+        .parse()
+        .ok()
+        .filter(|v| *v >= 0 && digits.len() <= 15)
+        .ok_or_else(|| {
+            format!(
+                "{text:?} is not a time: give seconds (10 digits, such as 1796110963) or \
+                 milliseconds (13 digits, such as 1796110963000) since the epoch, optionally \
+                 with an s or ms suffix"
+            )
+        })?;
+    let per_unit = unit.unwrap_or(if digits.len() <= 11 { 1000 } else { 1 });
+    Ok(value.saturating_mul(per_unit))
+}
+
 /// A random version-4 UUID in its usual text form.
 pub(crate) fn uuid4() -> Result<String, String> {
     let mut b = random_bytes::<16>()?;
@@ -79,6 +107,19 @@ pub(crate) use costkatana_webhooks::testing::iso8601;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn epochs_in_either_unit() {
+        assert_eq!(parse_epoch("1796110963"), Ok(1_796_110_963_000));
+        assert_eq!(parse_epoch("1796110963000"), Ok(1_796_110_963_000));
+        assert_eq!(parse_epoch("1796110963s"), Ok(1_796_110_963_000));
+        assert_eq!(parse_epoch("1796110963000ms"), Ok(1_796_110_963_000));
+        assert_eq!(parse_epoch("5ms"), Ok(5));
+        for bad in ["yesterday", "-5", "", "1.5", "9999999999999999"] {
+            let err = parse_epoch(bad).unwrap_err();
+            assert!(err.contains("seconds") && err.contains("milliseconds"), "{err}");
+        }
+    }
 
     #[test]
     fn uuid_is_version_4() {

@@ -84,7 +84,7 @@ fn sign_reads_a_file_byte_for_byte() {
     std::fs::write(&path, raw).unwrap();
     let expected = hmac_hex(b"s3cret", "1000", raw.as_bytes());
     ckwebhook()
-        .args(["sign", "--secret", "s3cret", "--timestamp", "1000"])
+        .args(["sign", "--secret", "s3cret", "--timestamp", "1000ms"])
         .arg(&path)
         .assert()
         .success()
@@ -104,11 +104,63 @@ fn sign_reads_the_secret_from_the_environment() {
     let expected = hmac_hex(b"from-env", "5", b"{}");
     ckwebhook()
         .env("COSTKATANA_WEBHOOK_SECRET", "from-env")
-        .args(["sign", "--timestamp", "5"])
+        .args(["sign", "--timestamp", "5ms"])
         .write_stdin("{}")
         .assert()
         .success()
         .stdout(predicate::str::contains(expected));
+}
+
+#[test]
+fn sign_timestamps_in_seconds_or_milliseconds_mean_the_same_time() {
+    for given in ["1796110963", "1796110963000", "1796110963s", "1796110963000ms"] {
+        ckwebhook()
+            .args(["sign", "--secret", "s3cret", "--scheme", "documented", "--timestamp", given])
+            .write_stdin("{}")
+            .assert()
+            .success()
+            .stdout(predicate::str::contains(
+                "X-CostKatana-Signature: t=1796110963,v1=",
+            ));
+        ckwebhook()
+            .args(["sign", "--secret", "s3cret", "--timestamp", given])
+            .write_stdin("{}")
+            .assert()
+            .success()
+            .stdout(predicate::str::contains(
+                "X-Webhook-Timestamp: 1796110963000\n",
+            ));
+    }
+    ckwebhook()
+        .args(["sign", "--secret", "s3cret", "--timestamp", "2026-12-01"])
+        .write_stdin("{}")
+        .assert()
+        .code(2)
+        .stderr(
+            predicate::str::contains("seconds (10 digits")
+                .and(predicate::str::contains("milliseconds (13 digits")),
+        );
+}
+
+#[test]
+fn events_stops_quietly_when_the_reader_goes_away() {
+    use std::io::Read;
+    use std::process::{Command, Stdio};
+    // `| head -c 0`: the reader is gone before the first line is written,
+    // so every write meets a closed pipe.
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ckwebhook"))
+        .arg("events")
+        .stdout(writer)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let status = child.wait().unwrap();
+    let mut stderr = String::new();
+    child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
+    assert!(status.success(), "{status}: {stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
 }
 
 #[test]

@@ -254,7 +254,7 @@ fn bad_input_files_are_clear_errors() {
         .arg(dir.join("nohead.http"))
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("invalid --at"));
+        .stderr(predicate::str::contains("--at: \"yesterday\" is not a time"));
     std::fs::write(
         dir.join("unsigned.http"),
         "POST / HTTP/1.1\r\nX-A: 1\r\n\r\n{}",
@@ -267,4 +267,26 @@ fn bad_input_files_are_clear_errors() {
         .code(1)
         .stdout(predicate::str::contains("scheme: none"))
         .stdout(predicate::str::contains("missing_signature"));
+}
+
+#[test]
+fn seconds_in_a_millisecond_header_are_named_not_blamed_on_the_tolerance() {
+    let secs = &TS_MS[..10];
+    let signature = hmac_hex(b"s3cret", secs, BODY.as_bytes());
+    let raw = format!(
+        "POST /webhooks/costkatana HTTP/1.1\r\nHost: example.com\r\n\
+         X-Webhook-Timestamp: {secs}\r\nX-Webhook-Signature: {signature}\r\n\r\n{BODY}"
+    );
+    let path = dir().join("seconds.http");
+    std::fs::write(&path, raw).unwrap();
+    verify("s3cret", &path)
+        .code(1)
+        .stdout(predicate::str::contains(format!(
+            "timestamp: {secs} looks like SECONDS since the epoch"
+        )))
+        .stdout(predicate::str::contains(format!(
+            "the current scheme sends milliseconds ({secs}000)"
+        )))
+        .stdout(predicate::str::contains("looks like seconds since the epoch"))
+        .stdout(predicate::str::contains("raise the past tolerance").not());
 }

@@ -3,12 +3,13 @@
 use std::time::Duration;
 
 use costkatana_webhooks::dedupe::StoreError;
+use costkatana_webhooks::ConfigError;
 use redis::aio::ConnectionManagerConfig;
 use redis::cluster::ClusterClient;
 
 use crate::connection::Connection;
 use crate::store::{RedisStore, Scripts};
-use crate::{scripts, DEFAULT_PREFIX, DEFAULT_TIMEOUT};
+use crate::{scripts, ConnectError, DEFAULT_PREFIX, DEFAULT_TIMEOUT};
 
 /// Builds a [`RedisStore`] from a URL.
 ///
@@ -19,7 +20,7 @@ use crate::{scripts, DEFAULT_PREFIX, DEFAULT_TIMEOUT};
 /// | on Redis failure | fail closed: [`StoreError`], answered 503 (the sender retries) |
 ///
 /// ```no_run
-/// # async fn run() -> Result<(), costkatana_webhooks::dedupe::StoreError> {
+/// # async fn run() -> Result<(), costkatana_webhooks_redis::ConnectError> {
 /// use std::time::Duration;
 /// use costkatana_webhooks_redis::RedisStore;
 ///
@@ -148,7 +149,7 @@ impl RedisStoreBuilder {
     /// to every node.
     ///
     /// ```no_run
-    /// # async fn run() -> Result<(), costkatana_webhooks::dedupe::StoreError> {
+    /// # async fn run() -> Result<(), costkatana_webhooks_redis::ConnectError> {
     /// use costkatana_webhooks_redis::RedisStore;
     /// let store = RedisStore::builder("rediss://:password@clustercfg.example.com:6379")
     ///     .cluster()
@@ -165,23 +166,30 @@ impl RedisStoreBuilder {
     /// password or database is found now, not on the first delivery).
     ///
     /// ```no_run
-    /// # async fn run() -> Result<(), costkatana_webhooks::dedupe::StoreError> {
+    /// # async fn run() -> Result<(), costkatana_webhooks_redis::ConnectError> {
     /// use costkatana_webhooks_redis::RedisStore;
     /// let store = RedisStore::builder("redis://127.0.0.1:6379/0").build().await?;
     /// # Ok(()) }
     /// ```
     ///
+    /// For `rediss://`, the process must have a rustls crypto provider
+    /// installed, which is the application's choice, not this crate's:
+    /// `rustls::crypto::ring::default_provider().install_default()` (or
+    /// `aws_lc_rs`) once at start-up. Building never installs one.
+    ///
     /// # Errors
     ///
-    /// A [`StoreError`] (its message never holds the password) when the
-    /// timeout is zero, the URL or TLS root certificate is malformed, or
-    /// the server does not answer
-    /// `PING` within the timeout: unreachable, not answering, TLS or
-    /// password refused. It never waits longer than the timeout, so a
-    /// service starting while Redis is down fails fast and clearly.
-    pub async fn build(self) -> Result<RedisStore, StoreError> {
+    /// [`ConnectError::Config`] when the timeout is zero, the URL or TLS
+    /// root certificate is malformed, no rustls provider is installed for
+    /// `rediss://`, or the server refuses the password;
+    /// [`ConnectError::Unavailable`] when the server does not answer `PING`
+    /// within the timeout (unreachable, not answering, TLS refused).
+    /// Messages never hold the password. It never waits longer than the
+    /// timeout, so a service starting while Redis is down fails fast and
+    /// clearly.
+    pub async fn build(self) -> Result<RedisStore, ConnectError> {
         if self.timeout.is_zero() {
-            return Err(StoreError::new("the Redis timeout must be above zero"));
+            return Err(ConfigError::new("the Redis timeout must be above zero").into());
         }
         let address = redact(&self.url);
         let connect = async {
@@ -210,18 +218,22 @@ impl RedisStoreBuilder {
         };
         let connection = match tokio::time::timeout(self.timeout, connect).await {
             Ok(Ok(connection)) => connection,
-            Ok(Err(Failure::Config(err))) => return Err(err),
+            Ok(Err(Failure::Config(err))) => return Err(err.into()),
+            Ok(Err(Failure::Redis(err))) if is_refused_password(&err) => {
+                let message = format!("Redis at {address} refused the credentials: {err}");
+                return Err(ConfigError::new(message).into());
+            }
             Ok(Err(Failure::Redis(err))) if !err.is_timeout() => {
-                return Err(StoreError::new(format!(
+                return Err(ConnectError::Unavailable(StoreError::new(format!(
                     "cannot connect to Redis at {address}: {err}"
-                )))
+                ))))
             }
             // Ours or the connection's own timeout (the same bound).
             Ok(Err(Failure::Redis(_))) | Err(_) => {
-                return Err(StoreError::new(format!(
+                return Err(ConnectError::Unavailable(StoreError::new(format!(
                     "cannot connect to Redis at {address}: no answer within {:?}",
                     self.timeout
-                )))
+                ))))
             }
         };
         Ok(RedisStore {
@@ -240,8 +252,14 @@ impl RedisStoreBuilder {
 
 /// Why connecting failed: a bad configuration, or Redis.
 enum Failure {
-    Config(StoreError),
+    Config(ConfigError),
     Redis(redis::RedisError),
+}
+
+/// A password (or user) the server refused: a setting to fix.
+fn is_refused_password(err: &redis::RedisError) -> bool {
+    matches!(err.kind(), redis::ErrorKind::AuthenticationFailed)
+        || err.code().is_some_and(|code| matches!(code, "NOAUTH" | "WRONGPASS"))
 }
 
 impl From<redis::RedisError> for Failure {
@@ -250,21 +268,21 @@ impl From<redis::RedisError> for Failure {
     }
 }
 
-impl From<StoreError> for Failure {
-    fn from(err: StoreError) -> Self {
+impl From<ConfigError> for Failure {
+    fn from(err: ConfigError) -> Self {
         Failure::Config(err)
     }
 }
 
 impl RedisStoreBuilder {
-    fn client(&self) -> Result<redis::Client, StoreError> {
+    fn client(&self) -> Result<redis::Client, ConfigError> {
         let Some(certificates) = self.certificates()? else {
             return redis::Client::open(self.url.as_str()).map_err(invalid_url);
         };
         redis::Client::build_with_tls(self.url.as_str(), certificates).map_err(invalid_url)
     }
 
-    fn cluster_client(&self) -> Result<ClusterClient, StoreError> {
+    fn cluster_client(&self) -> Result<ClusterClient, ConfigError> {
         let mut builder = ClusterClient::builder([self.url.as_str()])
             .connection_timeout(self.timeout)
             .response_timeout(self.timeout);
@@ -275,20 +293,31 @@ impl RedisStoreBuilder {
     }
 
     /// The private CA, if one was given (checked to hold a certificate).
-    fn certificates(&self) -> Result<Option<redis::TlsCertificates>, StoreError> {
-        if self.url.starts_with("rediss:") {
-            // redis-rs builds rustls configs from the process default
-            // provider; install ring unless the application chose one.
-            let _ = rustls::crypto::ring::default_provider().install_default();
+    fn certificates(&self) -> Result<Option<redis::TlsCertificates>, ConfigError> {
+        let tls = self.url.starts_with("rediss:");
+        // redis-rs builds rustls configs from the process default provider,
+        // and rustls would panic or install one itself without it: which
+        // provider a process uses is the application's choice.
+        if tls && rustls::crypto::CryptoProvider::get_default().is_none() {
+            return Err(ConfigError::new(
+                "rediss:// needs a rustls crypto provider for the process: call \
+                 rustls::crypto::ring::default_provider().install_default() (or the aws_lc_rs \
+                 one) once at start-up, before building the store",
+            ));
         }
         let Some(pem) = &self.tls_root else {
             return Ok(None);
         };
+        if !tls {
+            return Err(ConfigError::new(
+                "a TLS root certificate needs a rediss:// URL",
+            ));
+        }
         if !pem
             .windows(CERTIFICATE.len())
             .any(|window| window == CERTIFICATE)
         {
-            return Err(StoreError::new(
+            return Err(ConfigError::new(
                 "the TLS root certificate holds no PEM certificate",
             ));
         }
@@ -299,8 +328,8 @@ impl RedisStoreBuilder {
     }
 }
 
-fn invalid_url(err: redis::RedisError) -> StoreError {
-    StoreError::new(format!("invalid Redis URL: {err}"))
+fn invalid_url(err: redis::RedisError) -> ConfigError {
+    ConfigError::new(format!("invalid Redis URL: {err}"))
 }
 
 const CERTIFICATE: &[u8] = b"-----BEGIN CERTIFICATE-----";

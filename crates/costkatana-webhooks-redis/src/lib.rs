@@ -3,21 +3,23 @@
 //! load balancer, each event is still handled once.
 //!
 //! ```no_run
-//! use costkatana_webhooks::receiver::{Delivery, HandlerError, Receiver, Router};
-//! use costkatana_webhooks::{Payload, Verifier};
+//! use costkatana_webhooks::{Payload, Receiver};
 //! use costkatana_webhooks_redis::RedisStore;
 //! use std::time::Duration;
 //!
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! // rediss:// uses rustls; the application picks its crypto provider.
+//! let _ = costkatana_webhooks_redis::rustls::crypto::ring::default_provider().install_default();
 //! let store = RedisStore::builder("rediss://:password@redis.internal:6380/0")
 //!     .prefix("myapp:webhooks:")
 //!     .timeout(Duration::from_secs(1))
 //!     .build()
 //!     .await?;
-//! let receiver = Receiver::builder(Verifier::builder().secret("s3cret").build()?)
+//! let receiver = Receiver::builder()
+//!     .secret("s3cret")
 //!     .store(store)
 //!     .namespace("production")
-//!     .router(Router::new().fallback(|_: Payload, _: Delivery| async { Ok(()) }))
+//!     .fallback(|_: Payload| async { Ok(()) })
 //!     .build()?;
 //! # Ok(()) }
 //! ```
@@ -80,8 +82,9 @@
 //! [`RedisStoreBuilder::tls_root_certificate`]), and put the credentials and
 //! database in the URL: `rediss://user:password@host:6380/0`. Connection
 //! errors and `Debug` output never include the password. TLS uses rustls
-//! with the *ring* provider, installed as the process default unless the
-//! application installed one first.
+//! with the process's default crypto provider, which the application
+//! installs (building the store never does; without one it fails with a
+//! [`ConnectError::Config`] that says how).
 //!
 //! [`RedisStore::connect`] waits at most the timeout and checks the server
 //! answers `PING`, so a receiver started while Redis is unreachable, or
@@ -100,6 +103,7 @@
 
 mod builder;
 mod connection;
+mod error;
 mod scripts;
 mod store;
 #[cfg(feature = "testing")]
@@ -108,6 +112,10 @@ pub mod testing;
 use std::time::Duration;
 
 pub use builder::RedisStoreBuilder;
+pub use error::ConnectError;
+/// rustls, for installing its crypto provider before a `rediss://` store is
+/// built: `costkatana_webhooks_redis::rustls::crypto::ring::default_provider().install_default()`.
+pub use rustls;
 pub use store::RedisStore;
 
 /// The default key prefix: `costkatana:webhooks:`.

@@ -39,15 +39,15 @@ const MAX_PX_MS: u64 = 1 << 60;
 /// until the lease ends, after which the sender's retry is processed.
 ///
 /// ```no_run
-/// use costkatana_webhooks::receiver::{Delivery, HandlerError, Receiver, Router};
-/// use costkatana_webhooks::{Payload, Verifier};
+/// use costkatana_webhooks::{Payload, Receiver};
 /// use costkatana_webhooks_redis::RedisStore;
 ///
 /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 /// let store = RedisStore::connect("redis://127.0.0.1:6379/0").await?;
-/// let receiver = Receiver::builder(Verifier::builder().secret("s3cret").build()?)
+/// let receiver = Receiver::builder()
+///     .secret("s3cret")
 ///     .store(store)
-///     .router(Router::new().fallback(|_: Payload, _: Delivery| async { Ok(()) }))
+///     .fallback(|_: Payload| async { Ok(()) })
 ///     .build()?;
 /// # Ok(()) }
 /// ```
@@ -87,7 +87,7 @@ impl RedisStore {
     /// [`RedisStoreBuilder::tls_root_certificate`] for a private CA).
     ///
     /// ```no_run
-    /// # async fn run() -> Result<(), costkatana_webhooks::dedupe::StoreError> {
+    /// # async fn run() -> Result<(), costkatana_webhooks_redis::ConnectError> {
     /// use costkatana_webhooks_redis::RedisStore;
     /// let store = RedisStore::connect("rediss://:password@redis.internal:6380/2").await?;
     /// # Ok(()) }
@@ -95,17 +95,19 @@ impl RedisStore {
     ///
     /// # Errors
     ///
-    /// A [`StoreError`] when the URL is malformed, or when the server does
-    /// not answer `PING` within the timeout (unreachable, TLS or password
-    /// refused). It never waits longer than the timeout.
-    pub async fn connect(url: &str) -> Result<RedisStore, StoreError> {
+    /// As [`RedisStoreBuilder::build`]: [`ConnectError::Config`](crate::ConnectError::Config)
+    /// for a malformed URL or a refused password,
+    /// [`ConnectError::Unavailable`](crate::ConnectError::Unavailable) when
+    /// the server does not answer `PING` within the timeout. It never waits
+    /// longer than the timeout.
+    pub async fn connect(url: &str) -> Result<RedisStore, crate::ConnectError> {
         RedisStore::builder(url).build().await
     }
 
     /// A builder, to set the prefix, the timeout or fail-open.
     ///
     /// ```no_run
-    /// # async fn run() -> Result<(), costkatana_webhooks::dedupe::StoreError> {
+    /// # async fn run() -> Result<(), costkatana_webhooks_redis::ConnectError> {
     /// use std::time::Duration;
     /// use costkatana_webhooks_redis::RedisStore;
     ///
@@ -123,7 +125,7 @@ impl RedisStore {
     /// The prefix in front of every key.
     ///
     /// ```no_run
-    /// # async fn run() -> Result<(), costkatana_webhooks::dedupe::StoreError> {
+    /// # async fn run() -> Result<(), costkatana_webhooks_redis::ConnectError> {
     /// use costkatana_webhooks_redis::{RedisStore, DEFAULT_PREFIX};
     /// let store = RedisStore::connect("redis://127.0.0.1:6379/0").await?;
     /// assert_eq!(store.prefix(), DEFAULT_PREFIX);
@@ -142,12 +144,12 @@ impl RedisStore {
         match tokio::time::timeout(self.timeout, call).await {
             Ok(Ok(value)) => Ok(value),
             Ok(Err(err)) if matches!(err.kind(), ErrorKind::Moved | ErrorKind::Ask) => {
-                Err(StoreError::new(format!(
-                    "redis {what}: {err} (a Redis Cluster: build the store with .cluster())"
-                )))
+                let message =
+                    format!("redis {what}: {err} (a Redis Cluster: build the store with .cluster())");
+                Err(StoreError::new(message).caused_by(err))
             }
             Ok(Err(err)) if !err.is_timeout() => {
-                Err(StoreError::new(format!("redis {what}: {err}")))
+                Err(StoreError::new(format!("redis {what}: {err}")).caused_by(err))
             }
             // Ours or the connection's own response timeout (the same bound).
             Ok(Err(_)) | Err(_) => Err(StoreError::new(format!(

@@ -12,7 +12,7 @@ use costkatana_webhooks::dedupe::{Claim, DedupeStore};
 use costkatana_webhooks::signing::sign;
 use costkatana_webhooks::testing::{sample_event, Shape};
 use costkatana_webhooks::{EventType, Outcome, Payload, Receiver, Scheme};
-use costkatana_webhooks_redis::RedisStore;
+use costkatana_webhooks_redis::{ConnectError, RedisStore};
 use support::{eventually, RedisServer};
 
 const TIMEOUT: Duration = Duration::from_millis(300);
@@ -135,6 +135,8 @@ async fn building_fails_within_the_timeout_with_a_clear_error() {
         err.contains("cannot connect to Redis at redis://127.0.0.1:1/0") && err.contains("refused"),
         "{err}"
     );
+    let unreachable = RedisStore::connect("redis://127.0.0.1:1/0").await.unwrap_err();
+    assert!(matches!(unreachable, ConnectError::Unavailable(_)), "{unreachable:?}");
 
     // Something listens but never answers.
     let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -157,16 +159,31 @@ async fn building_fails_within_the_timeout_with_a_clear_error() {
         ("not a url at all", "invalid Redis URL"),
         ("redis://127.0.0.1:99999/0", "invalid Redis URL"),
     ] {
-        let err = RedisStore::connect(url).await.unwrap_err().to_string();
-        assert!(err.contains(wanted), "{url}: {err}");
+        let err = RedisStore::connect(url).await.unwrap_err();
+        assert!(
+            matches!(&err, ConnectError::Config(_)) && err.to_string().contains(wanted),
+            "{url}: {err:?}"
+        );
     }
     let err = RedisStore::builder("redis://127.0.0.1/")
         .timeout(Duration::ZERO)
         .build()
         .await
-        .unwrap_err()
-        .to_string();
-    assert!(err.contains("timeout must be above zero"), "{err}");
+        .unwrap_err();
+    assert!(matches!(&err, ConnectError::Config(_)), "{err:?}");
+    assert!(err.to_string().contains("timeout must be above zero"), "{err}");
+}
+
+#[tokio::test]
+async fn a_tls_store_needs_the_application_to_choose_a_crypto_provider() {
+    // Nothing in this test binary installs a rustls provider.
+    let err = RedisStore::connect("rediss://127.0.0.1:1/0").await.unwrap_err();
+    assert!(matches!(&err, ConnectError::Config(_)), "{err:?}");
+    assert!(err.to_string().contains("install_default()"), "{err}");
+    assert!(
+        costkatana_webhooks_redis::rustls::crypto::CryptoProvider::get_default().is_none(),
+        "building a store has no process-wide side effect"
+    );
 }
 
 #[tokio::test]
@@ -194,16 +211,19 @@ async fn passwords_in_the_url_are_used_and_never_shown() {
 
     let err = RedisStore::connect(&format!("redis://127.0.0.1:{port}/0"))
         .await
-        .unwrap_err()
-        .to_string();
+        .unwrap_err();
+    assert!(matches!(&err, ConnectError::Config(_)), "a refused password is a setting: {err:?}");
+    let err = err.to_string();
     assert!(
         err.contains("NOAUTH") || err.contains("uthentication"),
         "{err}"
     );
     let wrong = format!("redis://:wr0ng-pa55@127.0.0.1:{port}/0");
-    let err = RedisStore::connect(&wrong).await.unwrap_err().to_string();
+    let err = RedisStore::connect(&wrong).await.unwrap_err();
+    assert!(matches!(&err, ConnectError::Config(_)), "{err:?}");
+    let err = err.to_string();
     assert!(
-        err.contains("cannot connect to Redis at redis://***@127.0.0.1"),
+        err.contains("Redis at redis://***@127.0.0.1") && err.contains("refused the credentials"),
         "{err}"
     );
     assert!(!err.contains("wr0ng-pa55"), "{err}");

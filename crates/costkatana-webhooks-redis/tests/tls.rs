@@ -135,6 +135,8 @@ async fn rediss_with_a_private_ca() {
         return;
     };
     let ca_pem = std::fs::read(&ca).unwrap();
+    // The application's choice of provider, made once (see the builder's docs).
+    let _ = costkatana_webhooks_redis::rustls::crypto::ring::default_provider().install_default();
 
     for host in ["127.0.0.1", "localhost"] {
         let store = RedisStore::builder(&format!("rediss://{host}:{tls_port}/0"))

@@ -98,6 +98,9 @@ impl Config {
         match &self.redis_url {
             None => Ok(Arc::new(MemoryStore::new())),
             Some(url) => {
+                // The application's choice of TLS crypto provider, for rediss://.
+                let _ = costkatana_webhooks_redis::rustls::crypto::ring::default_provider()
+                    .install_default();
                 let store = costkatana_webhooks_redis::RedisStore::connect(url)
                     .await
                     .map_err(|e| format!("REDIS_URL: {e}"))?;

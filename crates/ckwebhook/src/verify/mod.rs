@@ -17,7 +17,7 @@ pub(crate) fn run(args: &VerifyArgs) -> Result<Exit, String> {
     }
     let at_ms = match args.at.as_deref() {
         None | Some("now") => now_ms(),
-        Some(text) => parse_time(text)?,
+        Some(text) => crate::util::parse_epoch(text).map_err(|err| format!("--at: {err}"))?,
     };
     let captured = match (&args.request, &args.headers, &args.body) {
         (Some(request), _, _) => input::read_request(request)?,
@@ -65,6 +65,13 @@ fn explain(found: &headers::Found, secret: &str, body: &[u8], at_ms: i64) {
         return;
     };
     match found.timestamp_ms() {
+        Some(ts_ms) if found.scheme.ms_per_timestamp_unit() == 1 && looks_like_seconds(ts_ms, at_ms) => outln!(
+            "timestamp: {timestamp} looks like SECONDS since the epoch ({} as seconds), but the {} \
+             scheme sends milliseconds ({timestamp}000): the sender's timestamp unit is wrong, \
+             not the tolerance",
+            iso8601(ts_ms.saturating_mul(1000)),
+            found.scheme
+        ),
         Some(ts_ms) => outln!(
             "timestamp: {timestamp} = {}, {}",
             iso8601(ts_ms),
@@ -118,17 +125,9 @@ fn age(ts_ms: i64, at_ms: i64) -> String {
     }
 }
 
-/// `--at`: seconds (up to 11 digits) or milliseconds since the epoch.
-fn parse_time(text: &str) -> Result<i64, String> {
-    let digits = text.trim();
-    let value: i64 = digits.parse().ok().filter(|v| *v >= 0).ok_or_else(|| {
-        format!("invalid --at {text:?}: use seconds or milliseconds since the epoch, or `now`")
-    })?;
-    Ok(if digits.len() <= 11 {
-        value.saturating_mul(1000)
-    } else {
-        value
-    })
+/// A millisecond value that, read as seconds, is within a day of `at_ms`.
+fn looks_like_seconds(ts_ms: i64, at_ms: i64) -> bool {
+    (ts_ms.saturating_mul(1000) - at_ms).abs() < 86_400_000
 }
 
 #[cfg(test)]
@@ -136,11 +135,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn parses_times() {
-        assert_eq!(parse_time("1705320600"), Ok(1_705_320_600_000));
-        assert_eq!(parse_time("1705320600000"), Ok(1_705_320_600_000));
-        assert!(parse_time("yesterday").is_err());
-        assert!(parse_time("-5").is_err());
+    fn tells_seconds_from_milliseconds() {
+        let now = 1_796_110_963_000;
+        assert!(looks_like_seconds(1_796_110_963, now));
+        assert!(!looks_like_seconds(now, now));
     }
 
     #[test]

@@ -98,29 +98,66 @@ impl fmt::Debug for ClaimToken {
 /// let err = StoreError::new("redis: connection refused");
 /// assert!(err.to_string().contains("connection refused"));
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StoreError(String);
+#[derive(Debug, Clone)]
+pub struct StoreError {
+    message: String,
+    source: Option<std::sync::Arc<dyn std::error::Error + Send + Sync>>,
+}
 
 impl StoreError {
     /// An error with a message (never include secrets or bodies).
     pub fn new(message: impl Into<String>) -> Self {
-        StoreError(message.into())
+        StoreError {
+            message: message.into(),
+            source: None,
+        }
+    }
+
+    /// The same error, caused by `source` (the store client's own error,
+    /// reported by [`std::error::Error::source`]).
+    ///
+    /// ```
+    /// use std::error::Error as _;
+    /// use costkatana_webhooks::dedupe::StoreError;
+    /// let err = StoreError::new("claim failed").caused_by(std::io::Error::other("reset"));
+    /// assert_eq!(err.source().unwrap().to_string(), "reset");
+    /// ```
+    #[must_use]
+    pub fn caused_by(mut self, source: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        self.source = Some(std::sync::Arc::from(source.into()));
+        self
     }
 }
+
+/// Store errors are equal when their messages are.
+impl PartialEq for StoreError {
+    fn eq(&self, other: &Self) -> bool {
+        self.message == other.message
+    }
+}
+
+impl Eq for StoreError {}
 
 impl fmt::Display for StoreError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "dedupe store unavailable: {}", self.0)
+        write!(f, "dedupe store unavailable: {}", self.message)
     }
 }
 
-impl std::error::Error for StoreError {}
+impl std::error::Error for StoreError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source
+            .as_deref()
+            .map(|source| source as &(dyn std::error::Error + 'static))
+    }
+}
 
 impl From<StoreError> for crate::Error {
     /// `store_unavailable` with the default message: the store's own text
-    /// may name internal hosts, so it is for logs, not for the caller.
-    fn from(_: StoreError) -> Self {
-        crate::Error::new(crate::ErrorKind::StoreUnavailable)
+    /// may name internal hosts, so it is for logs (as the error's source),
+    /// not for the caller.
+    fn from(err: StoreError) -> Self {
+        crate::Error::new(crate::ErrorKind::StoreUnavailable).caused_by(err)
     }
 }
 
