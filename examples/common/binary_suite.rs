@@ -2,8 +2,9 @@
 // tests/binary.rs, which sets `BIN` to its own executable.
 //
 // Starts the example binary on a free port and talks to it over HTTP:
-// deliveries, duplicates, health, metrics, 404, and a graceful stop on
-// SIGTERM that still answers a request already in flight.
+// deliveries, duplicates, health, metrics, 404, a graceful stop on SIGTERM
+// that still answers a request already in flight, slow clients cut, accept
+// errors backed off, and the settings of the fixed interface.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Child, Command, Stdio};
@@ -22,36 +23,57 @@ const SECRET: &str = "whsec_example";
 struct Example {
     child: Child,
     addr: String,
+    /// The stdout lines up to and including "listening on".
+    startup: Vec<String>,
     stderr: mpsc::Receiver<String>,
 }
 
 impl Example {
-    /// Starts the binary on a free port and waits for its "listening on" line.
+    /// Starts the binary with the secret on a free port and waits for its
+    /// "listening on" line.
     fn start() -> Example {
+        Example::start_with(&[("COSTKATANA_WEBHOOK_SECRET", SECRET)])
+    }
+
+    /// Starts the binary with `env` (and nothing else of the fixed
+    /// interface) on a free port.
+    fn start_with(env: &[(&str, &str)]) -> Example {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .expect("a free port")
             .port();
         let addr = format!("127.0.0.1:{port}");
-        let mut child = Command::new(super::BIN)
-            .env("COSTKATANA_WEBHOOK_SECRET", SECRET)
+        let mut command = Command::new(super::BIN);
+        command
+            .env_remove("COSTKATANA_WEBHOOK_SECRET")
             .env_remove("REDIS_URL")
             .env_remove("COSTKATANA_WEBHOOK_TOLERANCE_SECS")
             .env("ADDR", &addr)
             .env("RUST_LOG", "info")
             .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("the example starts");
+            .stderr(Stdio::piped());
+        for (name, value) in env {
+            command.env(name, value);
+        }
+        let mut child = command.spawn().expect("the example starts");
         let stdout = lines(child.stdout.take().expect("stdout"));
         let stderr = lines(child.stderr.take().expect("stderr"));
-        let example = Example {
+        let mut startup = Vec::new();
+        while !startup
+            .last()
+            .is_some_and(|line: &String| line.contains("listening on http://"))
+        {
+            match stdout.recv_timeout(WAIT) {
+                Ok(line) => startup.push(line),
+                Err(err) => panic!("no \"listening on\" line ({err}); saw {startup:#?}"),
+            }
+        }
+        Example {
             child,
             addr,
+            startup,
             stderr,
-        };
-        expect_line(&stdout, "listening on http://");
-        example
+        }
     }
 
     fn url(&self, path: &str) -> String {
@@ -127,11 +149,15 @@ fn client() -> reqwest::Client {
 }
 
 async fn post_signed(url: String, body: &str) -> (u16, String) {
+    post_signed_with(url, SECRET, Scheme::Current, body).await
+}
+
+async fn post_signed_with(url: String, secret: &str, scheme: Scheme, body: &str) -> (u16, String) {
     let mut request = client().post(url);
     for (name, value) in SENDER_HEADERS {
         request = request.header(name, value);
     }
-    for (name, value) in sign(Scheme::Current, SECRET, now_ms(), body.as_bytes()) {
+    for (name, value) in sign(scheme, secret, now_ms(), body.as_bytes()) {
         request = request.header(name, value);
     }
     let response = request
@@ -197,7 +223,9 @@ async fn serves_webhooks_health_and_metrics_then_stops_on_sigterm() {
         r#"costkatana_webhook_requests_total{outcome="duplicate"} 1"#,
         r#"costkatana_webhook_requests_total{outcome="method_not_allowed"} 1"#,
         r#"costkatana_webhook_requests_total{outcome="missing_signature"} 1"#,
-        "costkatana_webhook_handler_seconds",
+        // A histogram, as the README says: buckets, a sum and a count.
+        r#"costkatana_webhook_handler_seconds_bucket{le="0.005"}"#,
+        "costkatana_webhook_handler_seconds_count 1",
     ] {
         assert!(metrics.contains(line), "{line:?} missing from:\n{metrics}");
     }
@@ -260,4 +288,140 @@ fn finishes_a_request_in_flight_when_terminated() {
         "{answer}"
     );
     example.assert_clean_exit();
+}
+
+#[tokio::test]
+async fn generates_and_prints_a_secret_when_none_is_set() {
+    let example = Example::start_with(&[]);
+    let line = example
+        .startup
+        .iter()
+        .find(|line| line.contains("generated secret"))
+        .expect("the generated secret is printed");
+    let secret = line.rsplit(' ').next().expect("the secret ends the line");
+    assert!(secret.starts_with("whsec_"), "{line}");
+
+    let body = sample_event(
+        &EventType::BudgetWarning,
+        Shape::Snake,
+        "evt_generated",
+        now_ms(),
+    );
+    let url = example.url("/webhooks/costkatana");
+    let (status, answer) = post_signed_with(url, secret, Scheme::Documented, &body).await;
+    assert_eq!(status, 200, "{answer}");
+}
+
+#[test]
+fn refuses_to_start_when_redis_is_unreachable() {
+    let output = Command::new(super::BIN)
+        .env("COSTKATANA_WEBHOOK_SECRET", "whsec_x")
+        .env("REDIS_URL", "redis://127.0.0.1:1/0")
+        .env("ADDR", "127.0.0.1:0")
+        .output()
+        .expect("the example runs");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("REDIS_URL"), "{stderr}");
+}
+
+#[test]
+fn refuses_a_malformed_tolerance() {
+    let output = Command::new(super::BIN)
+        .env("COSTKATANA_WEBHOOK_SECRET", "whsec_x")
+        .env("COSTKATANA_WEBHOOK_TOLERANCE_SECS", "five minutes")
+        .env("ADDR", "127.0.0.1:0")
+        .output()
+        .expect("the example runs");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("COSTKATANA_WEBHOOK_TOLERANCE_SECS"),
+        "{stderr}"
+    );
+}
+
+/// Twenty clients that never finish their headers are disconnected within
+/// 30 s (the examples allow 10 s), and the server keeps serving meanwhile.
+#[test]
+fn cuts_connections_with_unfinished_headers_and_keeps_serving() {
+    let example = Example::start();
+    let slow: Vec<std::net::TcpStream> = (0..20)
+        .map(|_| {
+            let mut stream = std::net::TcpStream::connect(&example.addr).expect("connects");
+            stream
+                .write_all(b"POST /webhooks/costkatana HTTP/1.1\r\nHost: x\r\nX-Webhook-")
+                .expect("part of the headers");
+            stream
+        })
+        .collect();
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    assert_eq!(
+        runtime.block_on(get(example.url("/health"))),
+        (200, "ok".to_owned()),
+        "served while slow clients hold connections"
+    );
+    for mut stream in slow {
+        stream
+            .set_read_timeout(Some(Duration::from_secs(30)))
+            .expect("timeout");
+        let mut rest = Vec::new();
+        let closed = stream.read_to_end(&mut rest);
+        assert!(
+            closed.is_ok(),
+            "still open after 30 s ({closed:?}); got {rest:?}"
+        );
+        assert!(!rest.starts_with(b"HTTP/1.1 2"), "{rest:?}");
+    }
+    assert_eq!(
+        runtime.block_on(get(example.url("/health"))),
+        (200, "ok".to_owned())
+    );
+}
+
+/// Out of file descriptors (the limit lowered under the running server,
+/// with `prlimit`), the server pauses accepting instead of spinning, and
+/// serves again once descriptors are back.
+#[test]
+fn backs_off_when_out_of_file_descriptors() {
+    let example = Example::start();
+    let pid = example.child.id().to_string();
+    let in_use = std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .expect("the child's descriptors")
+        .count();
+    let prlimit = |args: &[&str]| {
+        let output = Command::new("prlimit")
+            .args(["--pid", &pid])
+            .args(args)
+            .output()
+            .expect("prlimit runs (util-linux)");
+        assert!(output.status.success(), "{output:?}");
+        String::from_utf8(output.stdout).expect("text")
+    };
+    let original = prlimit(&["--nofile", "--output", "SOFT", "--noheadings"]);
+    prlimit(&[&format!("--nofile={in_use}:")]);
+    let held: Vec<std::net::TcpStream> = (0..32)
+        .map(|_| std::net::TcpStream::connect(&example.addr).expect("queued by the kernel"))
+        .collect();
+    let window = Instant::now() + Duration::from_secs(2);
+    let mut accept_errors = 0;
+    while let Some(left) = window.checked_duration_since(Instant::now()) {
+        match example.stderr.recv_timeout(left) {
+            Ok(line) if line.to_ascii_lowercase().contains("accept") => accept_errors += 1,
+            Ok(_) => {}
+            Err(_) => break,
+        }
+    }
+    prlimit(&[&format!("--nofile={}:", original.trim())]);
+    // A busy loop writes hundreds of thousands of lines in two seconds.
+    assert!(
+        (1..=30).contains(&accept_errors),
+        "{accept_errors} accept errors logged in two seconds"
+    );
+    drop(held);
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    assert_eq!(
+        runtime.block_on(get(example.url("/health"))),
+        (200, "ok".to_owned())
+    );
 }

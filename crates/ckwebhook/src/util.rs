@@ -117,7 +117,10 @@ mod tests {
         assert_eq!(parse_epoch("5ms"), Ok(5));
         for bad in ["yesterday", "-5", "", "1.5", "9999999999999999"] {
             let err = parse_epoch(bad).unwrap_err();
-            assert!(err.contains("seconds") && err.contains("milliseconds"), "{err}");
+            assert!(
+                err.contains("seconds") && err.contains("milliseconds"),
+                "{err}"
+            );
         }
     }
 

@@ -113,9 +113,22 @@ fn sign_reads_the_secret_from_the_environment() {
 
 #[test]
 fn sign_timestamps_in_seconds_or_milliseconds_mean_the_same_time() {
-    for given in ["1796110963", "1796110963000", "1796110963s", "1796110963000ms"] {
+    for given in [
+        "1796110963",
+        "1796110963000",
+        "1796110963s",
+        "1796110963000ms",
+    ] {
         ckwebhook()
-            .args(["sign", "--secret", "s3cret", "--scheme", "documented", "--timestamp", given])
+            .args([
+                "sign",
+                "--secret",
+                "s3cret",
+                "--scheme",
+                "documented",
+                "--timestamp",
+                given,
+            ])
             .write_stdin("{}")
             .assert()
             .success()
@@ -158,7 +171,12 @@ fn events_stops_quietly_when_the_reader_goes_away() {
         .unwrap();
     let status = child.wait().unwrap();
     let mut stderr = String::new();
-    child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
     assert!(status.success(), "{status}: {stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
 }

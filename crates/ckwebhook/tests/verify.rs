@@ -254,7 +254,9 @@ fn bad_input_files_are_clear_errors() {
         .arg(dir.join("nohead.http"))
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("--at: \"yesterday\" is not a time"));
+        .stderr(predicate::str::contains(
+            "--at: \"yesterday\" is not a time",
+        ));
     std::fs::write(
         dir.join("unsigned.http"),
         "POST / HTTP/1.1\r\nX-A: 1\r\n\r\n{}",
@@ -287,6 +289,8 @@ fn seconds_in_a_millisecond_header_are_named_not_blamed_on_the_tolerance() {
         .stdout(predicate::str::contains(format!(
             "the current scheme sends milliseconds ({secs}000)"
         )))
-        .stdout(predicate::str::contains("looks like seconds since the epoch"))
+        .stdout(predicate::str::contains(
+            "looks like seconds since the epoch",
+        ))
         .stdout(predicate::str::contains("raise the past tolerance").not());
 }

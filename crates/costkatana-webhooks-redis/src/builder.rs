@@ -259,7 +259,9 @@ enum Failure {
 /// A password (or user) the server refused: a setting to fix.
 fn is_refused_password(err: &redis::RedisError) -> bool {
     matches!(err.kind(), redis::ErrorKind::AuthenticationFailed)
-        || err.code().is_some_and(|code| matches!(code, "NOAUTH" | "WRONGPASS"))
+        || err
+            .code()
+            .is_some_and(|code| matches!(code, "NOAUTH" | "WRONGPASS"))
 }
 
 impl From<redis::RedisError> for Failure {

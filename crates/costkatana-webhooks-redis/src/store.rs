@@ -144,8 +144,9 @@ impl RedisStore {
         match tokio::time::timeout(self.timeout, call).await {
             Ok(Ok(value)) => Ok(value),
             Ok(Err(err)) if matches!(err.kind(), ErrorKind::Moved | ErrorKind::Ask) => {
-                let message =
-                    format!("redis {what}: {err} (a Redis Cluster: build the store with .cluster())");
+                let message = format!(
+                    "redis {what}: {err} (a Redis Cluster: build the store with .cluster())"
+                );
                 Err(StoreError::new(message).caused_by(err))
             }
             Ok(Err(err)) if !err.is_timeout() => {

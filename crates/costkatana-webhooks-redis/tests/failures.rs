@@ -135,8 +135,13 @@ async fn building_fails_within_the_timeout_with_a_clear_error() {
         err.contains("cannot connect to Redis at redis://127.0.0.1:1/0") && err.contains("refused"),
         "{err}"
     );
-    let unreachable = RedisStore::connect("redis://127.0.0.1:1/0").await.unwrap_err();
-    assert!(matches!(unreachable, ConnectError::Unavailable(_)), "{unreachable:?}");
+    let unreachable = RedisStore::connect("redis://127.0.0.1:1/0")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(unreachable, ConnectError::Unavailable(_)),
+        "{unreachable:?}"
+    );
 
     // Something listens but never answers.
     let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -171,13 +176,18 @@ async fn building_fails_within_the_timeout_with_a_clear_error() {
         .await
         .unwrap_err();
     assert!(matches!(&err, ConnectError::Config(_)), "{err:?}");
-    assert!(err.to_string().contains("timeout must be above zero"), "{err}");
+    assert!(
+        err.to_string().contains("timeout must be above zero"),
+        "{err}"
+    );
 }
 
 #[tokio::test]
 async fn a_tls_store_needs_the_application_to_choose_a_crypto_provider() {
     // Nothing in this test binary installs a rustls provider.
-    let err = RedisStore::connect("rediss://127.0.0.1:1/0").await.unwrap_err();
+    let err = RedisStore::connect("rediss://127.0.0.1:1/0")
+        .await
+        .unwrap_err();
     assert!(matches!(&err, ConnectError::Config(_)), "{err:?}");
     assert!(err.to_string().contains("install_default()"), "{err}");
     assert!(
@@ -212,7 +222,10 @@ async fn passwords_in_the_url_are_used_and_never_shown() {
     let err = RedisStore::connect(&format!("redis://127.0.0.1:{port}/0"))
         .await
         .unwrap_err();
-    assert!(matches!(&err, ConnectError::Config(_)), "a refused password is a setting: {err:?}");
+    assert!(
+        matches!(&err, ConnectError::Config(_)),
+        "a refused password is a setting: {err:?}"
+    );
     let err = err.to_string();
     assert!(
         err.contains("NOAUTH") || err.contains("uthentication"),

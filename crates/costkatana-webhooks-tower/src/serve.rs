@@ -63,6 +63,7 @@ const ACCEPT_BACKOFF: (Duration, Duration) = (Duration::from_millis(10), Duratio
 /// let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
 /// serve(listener, WebhookEndpoint::new(receiver))
 ///     .with_graceful_shutdown(async { let _ = tokio::signal::ctrl_c().await; })
+///     .header_read_timeout(std::time::Duration::from_secs(5))
 ///     .await?;
 /// # Ok(()) }
 /// ```

@@ -65,13 +65,17 @@ fn explain(found: &headers::Found, secret: &str, body: &[u8], at_ms: i64) {
         return;
     };
     match found.timestamp_ms() {
-        Some(ts_ms) if found.scheme.ms_per_timestamp_unit() == 1 && looks_like_seconds(ts_ms, at_ms) => outln!(
+        Some(ts_ms)
+            if found.scheme.ms_per_timestamp_unit() == 1 && looks_like_seconds(ts_ms, at_ms) =>
+        {
+            outln!(
             "timestamp: {timestamp} looks like SECONDS since the epoch ({} as seconds), but the {} \
              scheme sends milliseconds ({timestamp}000): the sender's timestamp unit is wrong, \
              not the tolerance",
             iso8601(ts_ms.saturating_mul(1000)),
             found.scheme
-        ),
+        )
+        }
         Some(ts_ms) => outln!(
             "timestamp: {timestamp} = {}, {}",
             iso8601(ts_ms),

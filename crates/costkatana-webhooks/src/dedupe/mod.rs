@@ -123,7 +123,10 @@ impl StoreError {
     /// assert_eq!(err.source().unwrap().to_string(), "reset");
     /// ```
     #[must_use]
-    pub fn caused_by(mut self, source: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+    pub fn caused_by(
+        mut self,
+        source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> Self {
         self.source = Some(std::sync::Arc::from(source.into()));
         self
     }
