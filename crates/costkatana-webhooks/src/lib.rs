@@ -70,8 +70,8 @@ pub use headers::Headers;
 pub use intake::RequestBody;
 pub use outcome::{Answer, Outcome, RETRY_AFTER_SECS};
 pub use receiver::{
-    Delivery, EventSelector, Handler, HandlerError, HandlerResult, Receiver, ReceiverBuilder,
-    Shared,
+    Delivery, EventSelector, HandlerError, HandlerResult, Receiver, ReceiverBuilder, Shared,
+    WebhookHandler,
 };
 pub use scheme::Scheme;
 pub use secret::Secret;

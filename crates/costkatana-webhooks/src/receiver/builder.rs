@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::background::Background;
-use super::handler::{Handler, States};
+use super::handler::{States, WebhookHandler};
 use super::routes::Routes;
 use super::{EventSelector, Inner, Receiver, DEFAULT_DEDUPE_TTL, DEFAULT_LEASE};
 use crate::dedupe::{DedupeStore, MemoryStore};
@@ -172,10 +172,10 @@ impl ReceiverBuilder {
     /// [`EventType`](crate::EventType), a [`Category`](crate::Category), or
     /// a name as the docs spell it (`"budget.exceeded"`, `"security.*"`).
     /// A handler for an exact type wins over its category's. See
-    /// [`Handler`](super::Handler) for the shapes a handler may take.
+    /// [`WebhookHandler`](super::WebhookHandler) for the shapes a handler may take.
     pub fn on<Args, H>(mut self, selector: impl Into<EventSelector>, handler: H) -> Self
     where
-        H: Handler<Event, Args>,
+        H: WebhookHandler<Event, Args>,
     {
         self.routes.on(selector.into(), handler);
         self
@@ -186,7 +186,7 @@ impl ReceiverBuilder {
     /// Required.
     pub fn fallback<Args, H>(mut self, handler: H) -> Self
     where
-        H: Handler<Payload, Args>,
+        H: WebhookHandler<Payload, Args>,
     {
         self.routes.fallback(handler);
         self

@@ -214,9 +214,12 @@ pub(crate) type HandlerFuture = Pin<Box<dyn Future<Output = HandlerResult> + Sen
     note = "a handler is an async fn or closure taking ({In}), ({In}, Delivery), (Shared<T>, {In}) or (Shared<T>, {In}, Delivery), whose future is Send + 'static and resolves to HandlerResult",
     note = "a closure of two arguments needs the type of its first: |event: Event, delivery| ..."
 )]
-pub trait Handler<In, Args>: sealed::Call<In, Args> + Send + Sync + 'static {}
+pub trait WebhookHandler<In, Args>: sealed::Call<In, Args> + Send + Sync + 'static {}
 
-impl<H, In, Args> Handler<In, Args> for H where H: sealed::Call<In, Args> + Send + Sync + 'static {}
+impl<H, In, Args> WebhookHandler<In, Args> for H where
+    H: sealed::Call<In, Args> + Send + Sync + 'static
+{
+}
 
 pub(crate) mod sealed {
     use super::{HandlerFuture, States};

@@ -34,7 +34,7 @@ mod routes;
 
 pub use builder::ReceiverBuilder;
 pub use delivery::Delivery;
-pub use handler::{Handler, HandlerError, HandlerResult, Shared};
+pub use handler::{HandlerError, HandlerResult, Shared, WebhookHandler};
 pub use routes::EventSelector;
 
 use std::sync::Arc;
