@@ -181,7 +181,7 @@ impl fmt::Display for ErrorKind {
 pub struct Error {
     kind: ErrorKind,
     detail: Option<Box<str>>,
-    source: Option<Arc<dyn std::error::Error + Send + Sync>>,
+    source: Cause,
 }
 
 /// Errors are equal when their kind and message are; the source is detail.
@@ -204,7 +204,7 @@ impl Error {
         Error {
             kind,
             detail: None,
-            source: None,
+            source: Cause::default(),
         }
     }
 
@@ -219,7 +219,7 @@ impl Error {
         Error {
             kind,
             detail: Some(detail.into().into_boxed_str()),
-            source: None,
+            source: Cause::default(),
         }
     }
 
@@ -238,7 +238,7 @@ impl Error {
         mut self,
         source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
     ) -> Self {
-        self.source = Some(Arc::from(source.into()));
+        self.source = Cause::new(source);
         self
     }
 
@@ -370,7 +370,7 @@ impl fmt::Debug for Error {
         debug
             .field("kind", &self.kind)
             .field("message", &self.message());
-        if let Some(source) = &self.source {
+        if let Some(source) = self.source.get() {
             debug.field("source", &source.to_string());
         }
         debug.finish()
@@ -385,9 +385,33 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        self.source
+        self.source.get()
+    }
+}
+
+/// The error that caused another: kept for `source()` and logs, shared so
+/// the error stays cheap to clone, and never part of an answer.
+#[derive(Clone, Default)]
+pub(crate) struct Cause(Option<Arc<dyn std::error::Error + Send + Sync>>);
+
+impl Cause {
+    pub(crate) fn new(source: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        Cause(Some(Arc::from(source.into())))
+    }
+
+    pub(crate) fn get(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.0
             .as_deref()
             .map(|source| source as &(dyn std::error::Error + 'static))
+    }
+}
+
+impl fmt::Debug for Cause {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.0 {
+            Some(source) => write!(f, "{source:?}"),
+            None => f.write_str("None"),
+        }
     }
 }
 
@@ -417,7 +441,7 @@ fn human_size(bytes: usize) -> String {
 #[derive(Debug, Clone)]
 pub struct ConfigError {
     message: String,
-    source: Option<Arc<dyn std::error::Error + Send + Sync>>,
+    source: Cause,
 }
 
 impl ConfigError {
@@ -432,7 +456,7 @@ impl ConfigError {
     pub fn new(message: impl Into<String>) -> Self {
         ConfigError {
             message: message.into(),
-            source: None,
+            source: Cause::default(),
         }
     }
 
@@ -451,7 +475,7 @@ impl ConfigError {
         mut self,
         source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
     ) -> Self {
-        self.source = Some(Arc::from(source.into()));
+        self.source = Cause::new(source);
         self
     }
 }
@@ -473,8 +497,6 @@ impl fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        self.source
-            .as_deref()
-            .map(|source| source as &(dyn std::error::Error + 'static))
+        self.source.get()
     }
 }

@@ -101,7 +101,7 @@ impl fmt::Debug for ClaimToken {
 #[derive(Debug, Clone)]
 pub struct StoreError {
     message: String,
-    source: Option<std::sync::Arc<dyn std::error::Error + Send + Sync>>,
+    source: crate::error::Cause,
 }
 
 impl StoreError {
@@ -109,7 +109,7 @@ impl StoreError {
     pub fn new(message: impl Into<String>) -> Self {
         StoreError {
             message: message.into(),
-            source: None,
+            source: crate::error::Cause::default(),
         }
     }
 
@@ -127,7 +127,7 @@ impl StoreError {
         mut self,
         source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
     ) -> Self {
-        self.source = Some(std::sync::Arc::from(source.into()));
+        self.source = crate::error::Cause::new(source);
         self
     }
 }
@@ -149,9 +149,7 @@ impl fmt::Display for StoreError {
 
 impl std::error::Error for StoreError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        self.source
-            .as_deref()
-            .map(|source| source as &(dyn std::error::Error + 'static))
+        self.source.get()
     }
 }
 

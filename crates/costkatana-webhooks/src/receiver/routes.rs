@@ -116,7 +116,7 @@ where
 
 /// The routing table, with the mistakes found while it was filled, which
 /// [`Routes::validate`] reports.
-#[derive(Clone, Default)]
+#[derive(Default)]
 pub(crate) struct Routes {
     types: HashMap<EventType, Erased<Event>>,
     categories: HashMap<Category, Erased<Event>>,
