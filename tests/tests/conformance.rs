@@ -123,7 +123,8 @@ async fn vectors(c: Arc<Ctx>) -> Transcript {
         let want = vector["expect"].as_str().expect("expect");
         let status = match want {
             "valid" => 200,
-            "stale_timestamp" | "future_timestamp" | "invalid_signature" => 401,
+            "stale_timestamp" | "invalid_signature" => 401,
+            "future_timestamp" => 503,
             _ => 400,
         };
         let code = if want == "valid" { "processed" } else { want };
@@ -188,12 +189,13 @@ async fn rejections(c: Arc<Ctx>) -> Transcript {
         "stale_timestamp",
     ));
     let (future, future_body) = signed(Scheme::Documented, "evt_future", NOW_MS + 302_000);
-    transcript.push(expect(
-        "future",
-        send(url, "POST", &future, future_body).await,
-        401,
-        "future_timestamp",
-    ));
+    let ahead = send(url, "POST", &future, future_body.clone()).await;
+    assert_eq!(ahead.retry_after.as_deref(), Some("5"), "{ahead:?}");
+    transcript.push(expect("future, authentic", ahead, 503, "future_timestamp"));
+    let forged_future = sign(Scheme::Documented, "not the secret", NOW_MS + 302_000, future_body.as_bytes());
+    let forged = send(url, "POST", &forged_future, future_body).await;
+    assert!(!forged.message().contains("future"), "a forgery learns nothing of the clock: {forged:?}");
+    transcript.push(expect("future, forged", forged, 401, "invalid_signature"));
     for method in ["GET", "PUT"] {
         let answer = send(url, method, &headers, body.clone()).await;
         assert_eq!(

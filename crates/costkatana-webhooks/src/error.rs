@@ -25,11 +25,14 @@ pub enum ErrorKind {
     MissingSignature,
     /// A signature or timestamp header could not be parsed (400).
     MalformedSignature,
-    /// No signature matched any configured secret (401).
+    /// No signature matched any configured secret (401). Checked before the
+    /// timestamp, so a forgery learns nothing about the clock.
     InvalidSignature,
-    /// The timestamp is older than the past tolerance (401).
+    /// An authentic request's timestamp is older than the past tolerance (401).
     StaleTimestamp,
-    /// The timestamp is further ahead than the future tolerance (401).
+    /// An authentic request's timestamp is further ahead than the future
+    /// tolerance (503, with `Retry-After`): the sender's retry re-sends the
+    /// same timestamp, which ages into the window.
     FutureTimestamp,
     /// The body is larger than the configured limit (413).
     PayloadTooLarge,
@@ -89,9 +92,7 @@ impl ErrorKind {
     pub const fn status(self) -> u16 {
         match self {
             ErrorKind::MissingSignature | ErrorKind::MalformedSignature => 400,
-            ErrorKind::InvalidSignature
-            | ErrorKind::StaleTimestamp
-            | ErrorKind::FutureTimestamp => 401,
+            ErrorKind::InvalidSignature | ErrorKind::StaleTimestamp => 401,
             ErrorKind::MethodNotAllowed => 405,
             ErrorKind::PayloadTooLarge => 413,
             ErrorKind::Refused => 422,
@@ -99,7 +100,8 @@ impl ErrorKind {
             ErrorKind::InProgress
             | ErrorKind::StoreUnavailable
             | ErrorKind::Overloaded
-            | ErrorKind::BodyUnreadable => 503,
+            | ErrorKind::BodyUnreadable
+            | ErrorKind::FutureTimestamp => 503,
         }
     }
 

@@ -94,7 +94,10 @@ impl Error {
         );
         answer.retry_after_secs = matches!(
             self.kind(),
-            ErrorKind::InProgress | ErrorKind::Overloaded | ErrorKind::StoreUnavailable
+            ErrorKind::InProgress
+                | ErrorKind::Overloaded
+                | ErrorKind::StoreUnavailable
+                | ErrorKind::FutureTimestamp
         )
         .then_some(RETRY_AFTER_SECS);
         answer.allow = (self.kind() == ErrorKind::MethodNotAllowed).then_some("POST");

@@ -117,8 +117,9 @@ impl Verifier {
     /// # Errors
     ///
     /// `missing_signature`, `malformed_signature`, `payload_too_large`,
-    /// `stale_timestamp`, `future_timestamp` or `invalid_signature`,
-    /// checked in that order.
+    /// `invalid_signature`, then, for an authentic request only,
+    /// `stale_timestamp` or `future_timestamp`: checked in that order, so a
+    /// forgery learns nothing about the clock.
     ///
     /// ```
     /// use costkatana_webhooks::{ErrorKind, Verifier};
@@ -182,7 +183,9 @@ impl Verifier {
         Ok((signed, declared))
     }
 
-    /// The timestamp window, then the signature against every secret.
+    /// The signature against every secret, then, for an authentic request
+    /// only, the timestamp window: a forgery learns nothing about the
+    /// clock or the tolerance.
     fn verify_signed(
         &self,
         signed: &SignedHeaders,
@@ -190,10 +193,7 @@ impl Verifier {
         now_ms: i64,
     ) -> Result<Verified, Error> {
         let config = &*self.inner;
-        if let Some((past_ms, future_ms)) = config.window {
-            check_window(signed, now_ms, past_ms, future_ms)?;
-        }
-        for (index, secret) in config.secrets.iter().enumerate() {
+        let matched = config.secrets.iter().enumerate().find_map(|(index, secret)| {
             let expected = mac::tag(secret.key(), signed.timestamp_text(), &body);
             // Compare against every candidate without stopping early, so the
             // time taken does not tell which one matched.
@@ -203,17 +203,21 @@ impl Verifier {
                 .fold(subtle::Choice::from(0), |any, candidate| {
                     any | candidate.ct_eq(&expected)
                 });
-            if bool::from(matched) {
-                return Ok(Verified::new(
-                    signed.scheme,
-                    index,
-                    signed.timestamp_ms,
-                    expected,
-                    body,
-                ));
-            }
+            bool::from(matched).then_some((index, expected))
+        });
+        let Some((index, signature)) = matched else {
+            return Err(Error::new(ErrorKind::InvalidSignature));
+        };
+        if let Some((past_ms, future_ms)) = config.window {
+            check_window(signed, now_ms, past_ms, future_ms)?;
         }
-        Err(Error::new(ErrorKind::InvalidSignature))
+        Ok(Verified::new(
+            signed.scheme,
+            index,
+            signed.timestamp_ms,
+            signature,
+            body,
+        ))
     }
 
     /// The clock this verifier reads.
@@ -312,7 +316,8 @@ fn check_window(
         return Err(Error::with_detail(
             ErrorKind::FutureTimestamp,
             format!(
-                "the timestamp is {} s in the future, more than the allowed {} s (check the clocks)",
+                "the timestamp is {} s in the future, more than the allowed {} s: the clocks \
+                 disagree; a retry re-sends this timestamp, which ages into the window",
                 -age / 1000,
                 future_ms / 1000
             ),

@@ -21,7 +21,7 @@ fn every_row_of_the_status_table() {
         ),
         (ErrorKind::InvalidSignature, 401, "invalid_signature", false),
         (ErrorKind::StaleTimestamp, 401, "stale_timestamp", false),
-        (ErrorKind::FutureTimestamp, 401, "future_timestamp", false),
+        (ErrorKind::FutureTimestamp, 503, "future_timestamp", true),
         (ErrorKind::PayloadTooLarge, 413, "payload_too_large", false),
         (
             ErrorKind::MethodNotAllowed,

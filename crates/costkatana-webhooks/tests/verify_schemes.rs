@@ -428,9 +428,13 @@ fn absurd_clock_values_do_not_overflow() {
         kind(&headers, BODY, i64::MIN),
         Err(ErrorKind::FutureTimestamp)
     );
+    // The largest timestamp accepted, signed: only the clock is absurd.
     let max = [
         ("X-Webhook-Timestamp", "9".repeat(15)),
-        ("X-Webhook-Signature", "0".repeat(64)),
+        (
+            "X-Webhook-Signature",
+            signature_hex(SECRET, &"9".repeat(15), BODY.as_bytes()),
+        ),
     ];
     assert_eq!(
         verifier()
@@ -438,6 +442,12 @@ fn absurd_clock_values_do_not_overflow() {
             .unwrap_err()
             .kind(),
         ErrorKind::FutureTimestamp
+    );
+    // Unsigned, the same absurd values are just an invalid signature.
+    let forged = [("X-Webhook-Timestamp", "9".repeat(15)), ("X-Webhook-Signature", "0".repeat(64))];
+    assert_eq!(
+        verifier().verify_at(&forged, BODY, i64::MIN).unwrap_err().kind(),
+        ErrorKind::InvalidSignature
     );
 }
 
