@@ -249,6 +249,19 @@ impl Verifier {
         self.inner.window.map(|(past, _)| past)
     }
 
+    /// The past and the future tolerance in ms, or `None` when the
+    /// timestamp check is off.
+    ///
+    /// ```
+    /// use costkatana_webhooks::Verifier;
+    /// let verifier = Verifier::builder().secret("s3cret").build()?;
+    /// assert_eq!(verifier.window_ms(), Some((300_000, 300_000)));
+    /// # Ok::<(), costkatana_webhooks::ConfigError>(())
+    /// ```
+    pub fn window_ms(&self) -> Option<(i64, i64)> {
+        self.inner.window
+    }
+
     /// The longest body read, in bytes.
     ///
     /// ```

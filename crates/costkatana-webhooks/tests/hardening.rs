@@ -48,5 +48,31 @@ fn an_authentic_delivery_that_is_too_old_stays_refused() {
     assert_eq!((err.kind(), err.status()), (ErrorKind::StaleTimestamp, 401));
 }
 
-#[allow(dead_code)]
-const _: Duration = Duration::ZERO;
+
+/// The reproduction: past 60 s, future 300 s, TTL 60 s, the sender's clock
+/// 250 s ahead. The same request 120 s later was processed twice; such a
+/// TTL is now refused, and the shortest one allowed remembers the event.
+#[tokio::test]
+async fn the_dedupe_memory_covers_the_whole_window() {
+    let clock = Arc::new(ManualClock::new(NOW));
+    let build = |ttl_secs: u64| {
+        support::receiver_on(&clock)
+            .past_tolerance(Duration::from_secs(60))
+            .future_tolerance(Duration::from_secs(300))
+            .dedupe_ttl(Duration::from_secs(ttl_secs))
+            .fallback(|_: costkatana_webhooks::Payload| async { Ok(()) })
+            .build()
+    };
+    let err = build(60).unwrap_err().to_string();
+    assert!(
+        err.contains("dedupe TTL (60 s) is shorter than the timestamp window (60 s past + 300 s future = 360 s)"),
+        "{err}"
+    );
+    let receiver = build(360).unwrap();
+    let body = br#"{"eventId":"evt_skewed","eventType":"cost.alert"}"#.to_vec();
+    let headers = sign(Scheme::Current, SECRET, NOW + 250_000, &body);
+    let send = || receiver.receive("POST", &headers, body.clone());
+    assert_eq!(support::code(&send().await), "processed");
+    clock.advance_ms(120_000);
+    assert_eq!(support::code(&send().await), "duplicate");
+}

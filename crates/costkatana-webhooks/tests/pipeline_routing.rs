@@ -243,8 +243,15 @@ fn builder_refuses_mistakes() {
     );
     let short_ttl = base()
         .fallback(ok_payload)
-        .dedupe_ttl(Duration::from_secs(299));
-    assert!(build_error(short_ttl).contains("shorter than the past timestamp tolerance"));
+        .dedupe_ttl(Duration::from_secs(599));
+    assert!(build_error(short_ttl).contains("shorter than the timestamp window (300 s past + 300 s future = 600 s)"));
+    assert!(base().fallback(ok_payload).dedupe_ttl(Duration::from_secs(600)).build().is_ok());
+    // Without a TTL of its own, a long window is covered by default.
+    assert!(base()
+        .past_tolerance(Duration::from_secs(30 * 86_400))
+        .fallback(ok_payload)
+        .build()
+        .is_ok());
     let short_ttl = base()
         .past_tolerance(Duration::from_secs(7200))
         .fallback(ok_payload)

@@ -7,7 +7,6 @@ mod handler;
 mod print;
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum::Router;
 use costkatana_webhooks::Receiver;
@@ -15,10 +14,6 @@ use costkatana_webhooks::Receiver;
 use crate::cli::ListenArgs;
 use crate::util::random_bytes;
 use crate::Exit;
-
-/// How long a completed event is remembered as done, at least (never less
-/// than the past tolerance, or a late retry would slip past both checks).
-const MIN_DEDUPE_TTL: Duration = Duration::from_secs(24 * 3600);
 
 pub(crate) fn run(args: &ListenArgs) -> Result<Exit, String> {
     let (secret, generated) = match &args.secret {
@@ -32,8 +27,8 @@ pub(crate) fn run(args: &ListenArgs) -> Result<Exit, String> {
     let style = print::Style::for_stdout();
     let receiver = Receiver::builder()
         .secret(secret.as_str())
+        // The default dedupe TTL covers the whole timestamp window.
         .past_tolerance(args.tolerance)
-        .dedupe_ttl(args.tolerance.max(MIN_DEDUPE_TTL))
         .share(style)
         .fallback(handler::note)
         .build()

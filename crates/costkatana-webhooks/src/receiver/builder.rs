@@ -22,7 +22,7 @@ use crate::{Clock, ConfigError, Event, Payload, Scheme, Secret, VerifierBuilder}
 /// | max body / body timeout | 1 MiB / 10 s |
 /// | store | a [`MemoryStore`] on the receiver's clock |
 /// | namespace | `default` |
-/// | dedupe TTL | 24 h (at least the past tolerance) |
+/// | dedupe TTL | 24 h, or the whole timestamp window (past + future tolerance) if longer |
 /// | lease | 60 s |
 /// | captured headers | `authorization`, `x-costkatana-event`, `x-costkatana-delivery-id` |
 /// | ack-first | off |
@@ -64,7 +64,7 @@ pub struct ReceiverBuilder {
     routes: Routes,
     states: States,
     namespace: String,
-    dedupe_ttl: Duration,
+    dedupe_ttl: Option<Duration>,
     lease: Duration,
     captured_headers: Vec<&'static str>,
     ack_first: Option<usize>,
@@ -91,7 +91,7 @@ impl ReceiverBuilder {
             routes: Routes::default(),
             states: States::default(),
             namespace: "default".to_owned(),
-            dedupe_ttl: DEFAULT_DEDUPE_TTL,
+            dedupe_ttl: None,
             lease: DEFAULT_LEASE,
             captured_headers: vec![
                 "authorization",
@@ -214,11 +214,13 @@ impl ReceiverBuilder {
         self
     }
 
-    /// How long a handled delivery is remembered (default 24 h). Must be at
-    /// least the past tolerance, or a late retry would slip past both
-    /// checks.
+    /// How long a handled delivery is remembered (default 24 h, or the
+    /// whole timestamp window if that is longer). Must cover the window,
+    /// the past plus the future tolerance: a sender whose clock runs ahead
+    /// makes a delivery valid for that long, and a copy arriving after the
+    /// TTL would be neither refused nor recognised as a duplicate.
     pub fn dedupe_ttl(mut self, ttl: Duration) -> Self {
-        self.dedupe_ttl = ttl;
+        self.dedupe_ttl = Some(ttl);
         self
     }
 
@@ -263,8 +265,8 @@ impl ReceiverBuilder {
     /// Every mistake at once: the verifier's (no or an invalid secret), the
     /// routes' (an unknown type name, a type or category routed twice, no
     /// fallback, a `Shared<T>` never given), a dedupe TTL shorter than the
-    /// past tolerance, a zero lease, ack-first with capacity 0 or outside a
-    /// Tokio runtime.
+    /// timestamp window (past + future tolerance), a zero lease, ack-first
+    /// with capacity 0 or outside a Tokio runtime.
     ///
     /// ```
     /// use costkatana_webhooks::{Event, Payload, Receiver};
@@ -286,15 +288,25 @@ impl ReceiverBuilder {
             (Err(a), Err(b)) => return Err(ConfigError::new(format!("{a}; {b}"))),
             (Err(err), _) | (_, Err(err)) => return Err(err),
         };
-        if let Some(past_ms) = verifier.past_tolerance_ms() {
-            if self.dedupe_ttl.as_millis() < u128::try_from(past_ms).unwrap_or(0) {
-                return Err(ConfigError::new(format!(
-                    "the dedupe TTL ({} s) is shorter than the past timestamp tolerance ({} s): a \
-                     late retry would be neither rejected as stale nor recognised as a duplicate",
-                    self.dedupe_ttl.as_secs(),
-                    past_ms / 1000
-                )));
-            }
+        let window = verifier.window_ms().map(|(past_ms, future_ms)| {
+            let ms = |ms: i64| Duration::from_millis(u64::try_from(ms).unwrap_or(0));
+            (ms(past_ms), ms(future_ms))
+        });
+        let window_total = window.map_or(Duration::ZERO, |(past, future)| past + future);
+        let dedupe_ttl = match self.dedupe_ttl {
+            None => DEFAULT_DEDUPE_TTL.max(window_total),
+            Some(ttl) => ttl,
+        };
+        if let Some((past, future)) = window.filter(|_| dedupe_ttl < window_total) {
+            return Err(ConfigError::new(format!(
+                "the dedupe TTL ({} s) is shorter than the timestamp window ({} s past + {} s \
+                 future = {} s): a copy arriving after the TTL but inside the window would be \
+                 neither refused nor recognised as a duplicate",
+                dedupe_ttl.as_secs(),
+                past.as_secs(),
+                future.as_secs(),
+                window_total.as_secs()
+            )));
         }
         if self.lease.is_zero() {
             return Err(ConfigError::new("the claim lease must be longer than zero"));
@@ -315,7 +327,7 @@ impl ReceiverBuilder {
                 routes: self.routes,
                 states: self.states,
                 namespace: self.namespace,
-                dedupe_ttl: self.dedupe_ttl,
+                dedupe_ttl,
                 lease: self.lease,
                 captured_headers: self.captured_headers,
                 background,
