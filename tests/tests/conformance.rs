@@ -192,9 +192,17 @@ async fn rejections(c: Arc<Ctx>) -> Transcript {
     let ahead = send(url, "POST", &future, future_body.clone()).await;
     assert_eq!(ahead.retry_after.as_deref(), Some("5"), "{ahead:?}");
     transcript.push(expect("future, authentic", ahead, 503, "future_timestamp"));
-    let forged_future = sign(Scheme::Documented, "not the secret", NOW_MS + 302_000, future_body.as_bytes());
+    let forged_future = sign(
+        Scheme::Documented,
+        "not the secret",
+        NOW_MS + 302_000,
+        future_body.as_bytes(),
+    );
     let forged = send(url, "POST", &forged_future, future_body).await;
-    assert!(!forged.message().contains("future"), "a forgery learns nothing of the clock: {forged:?}");
+    assert!(
+        !forged.message().contains("future"),
+        "a forgery learns nothing of the clock: {forged:?}"
+    );
     transcript.push(expect("future, forged", forged, 401, "invalid_signature"));
     for method in ["GET", "PUT"] {
         let answer = send(url, method, &headers, body.clone()).await;

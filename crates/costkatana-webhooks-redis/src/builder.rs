@@ -103,10 +103,10 @@ impl RedisStoreBuilder {
     /// The risk: while Redis is failing, nothing is deduplicated, so an
     /// event delivered twice (a retry, the sender's fallback mode, a
     /// replay) is handled twice, and an event handled during the outage
-    /// is not remembered. The token of such a claim owns no key, so
-    /// completing or releasing it changes nothing (unless the claim did
-    /// reach Redis after all, in which case it settles that claim, as it
-    /// should). Only for handlers that are idempotent anyway and must not
+    /// is remembered only if its completion reaches Redis once it is back
+    /// (where no other holder has the key). The token of such a claim owns
+    /// no key, so releasing it changes nothing. Only for handlers that are
+    /// idempotent anyway and must not
     /// wait for Redis. The default, fail closed, answers 503 and lets the
     /// sender retry later.
     ///

@@ -15,12 +15,14 @@ pub(crate) fn claim() -> Script {
     )
 }
 
-/// Sets the key to `done` for `<ttl ms>`, only if `inflight:<token>` still
-/// holds it. Answers 1 if it did, 0 if the claim was no longer ours.
+/// Sets the key to `done` for `<ttl ms>` if `inflight:<token>` still holds
+/// it or nothing does (our lease lapsed and no one took it over). Answers
+/// 1 if it did, 0 if another holder's claim or completion is there.
 pub(crate) fn complete() -> Script {
     Script::new(
         r"
-        if redis.call('GET', KEYS[1]) == ARGV[1] then
+        local held = redis.call('GET', KEYS[1])
+        if held == ARGV[1] or held == false then
             redis.call('SET', KEYS[1], 'done', 'PX', ARGV[2])
             return 1
         end

@@ -3,7 +3,9 @@
 use std::future::Future;
 use std::time::Duration;
 
-use costkatana_webhooks::dedupe::{Claim, ClaimToken, DedupeStore, StoreError, StoreFuture};
+use costkatana_webhooks::dedupe::{
+    Claim, ClaimToken, Completion, DedupeStore, StoreError, StoreFuture,
+};
 use redis::{ErrorKind, Script};
 
 use crate::builder::RedisStoreBuilder;
@@ -23,9 +25,14 @@ const MAX_PX_MS: u64 = 1 << 60;
 /// - `claim` runs `SET key "inflight:<token>" NX PX <lease>` and, when the
 ///   key is taken, reads back in the same script whether it is `done`
 ///   ([`Claim::Done`]) or another holder's ([`Claim::InFlight`]);
-/// - `complete` sets the key to `done` for the TTL and `release` deletes
-///   it, both only if it still holds this claim's token, so a holder whose
+/// - `complete` sets the key to `done` for the TTL if it still holds this
+///   claim's token or nothing (the lease lapsed unchallenged), and
+///   `release` deletes it only if it holds the token, so a holder whose
 ///   lease expired never settles someone else's claim.
+///
+/// A claim abandoned outside any async runtime (a request future dropped
+/// while the process shuts down) cannot be settled, since each step is a
+/// network call: it frees when its lease ends.
 ///
 /// Every call is bounded by the timeout (default 2 s). Redis down, slow or
 /// failing over is a [`StoreError`], which the receiver answers 503
@@ -190,6 +197,8 @@ impl RedisStore {
         }
     }
 
+    /// Runs a settling script; answers whether it changed the key (0: the
+    /// claim was no longer ours, which is not an error).
     async fn settle(
         &self,
         what: &str,
@@ -197,7 +206,7 @@ impl RedisStore {
         key: &str,
         token: ClaimToken,
         ttl: Option<Duration>,
-    ) -> Result<(), StoreError> {
+    ) -> Result<bool, StoreError> {
         let mut connection = self.connection.clone();
         let mut call = script.key(self.key(key));
         call.arg(in_flight(token));
@@ -206,11 +215,10 @@ impl RedisStore {
         }
         let result: Result<i64, _> = self.bounded(what, call.invoke_async(&mut connection)).await;
         match result {
-            // 0: the claim was no longer ours, which is not an error.
-            Ok(_) => Ok(()),
+            Ok(changed) => Ok(changed == 1),
             Err(err) if self.fail_open => {
                 tracing::warn!(error = %err, "dedupe store failed to {what} a claim (fail-open)");
-                Ok(())
+                Ok(true)
             }
             Err(err) => Err(err),
         }
@@ -243,12 +251,25 @@ impl DedupeStore for RedisStore {
         key: &'a str,
         token: ClaimToken,
         ttl: Duration,
-    ) -> StoreFuture<'a, ()> {
-        Box::pin(self.settle("complete", &self.scripts.complete, key, token, Some(ttl)))
+    ) -> StoreFuture<'a, Completion> {
+        Box::pin(async move {
+            let recorded = self
+                .settle("complete", &self.scripts.complete, key, token, Some(ttl))
+                .await?;
+            Ok(if recorded {
+                Completion::Recorded
+            } else {
+                Completion::Overtaken
+            })
+        })
     }
 
     fn release<'a>(&'a self, key: &'a str, token: ClaimToken) -> StoreFuture<'a, ()> {
-        Box::pin(self.settle("release", &self.scripts.release, key, token, None))
+        Box::pin(async move {
+            self.settle("release", &self.scripts.release, key, token, None)
+                .await
+                .map(drop)
+        })
     }
 }
 

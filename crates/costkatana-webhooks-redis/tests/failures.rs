@@ -248,7 +248,7 @@ async fn passwords_in_the_url_are_used_and_never_shown() {
 }
 
 #[tokio::test]
-async fn fail_open_answers_fresh_when_redis_is_down_and_those_tokens_settle_nothing() {
+async fn fail_open_answers_fresh_when_redis_is_down_and_those_tokens_release_nothing() {
     let Some(mut server) = RedisServer::start() else {
         return;
     };
@@ -290,15 +290,37 @@ async fn fail_open_answers_fresh_when_redis_is_down_and_those_tokens_settle_noth
 
     server.restart();
     claim_when_back(&store, "ns:event:probe").await;
-    // A token from the outage owns no key: completing it marks nothing done.
+    // A token from the outage owns no key: releasing it frees nothing...
+    let Claim::Fresh(live) = store.claim("ns:event:held", LEASE).await.unwrap() else {
+        panic!("fresh")
+    };
+    store.release("ns:event:held", tokens[1]).await.unwrap();
+    assert_eq!(
+        store.claim("ns:event:held", LEASE).await.unwrap(),
+        Claim::InFlight
+    );
+    // ...and completing it over another holder's claim changes nothing.
+    assert_eq!(
+        store
+            .complete("ns:event:held", tokens[0], LEASE)
+            .await
+            .unwrap(),
+        costkatana_webhooks::dedupe::Completion::Overtaken
+    );
+    assert_eq!(
+        store.claim("ns:event:held", LEASE).await.unwrap(),
+        Claim::InFlight
+    );
+    store.release("ns:event:held", live).await.unwrap();
+    // Its handler did succeed: where nobody holds the key, that is recorded.
     store
         .complete("ns:event:down", tokens[0], LEASE)
         .await
         .unwrap();
-    assert!(matches!(
+    assert_eq!(
         store.claim("ns:event:down", LEASE).await.unwrap(),
-        Claim::Fresh(_)
-    ));
+        Claim::Done
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -378,4 +400,78 @@ async fn redis_killed_mid_run_then_restarted_every_event_once() {
         "every event exactly once: {runs:?}"
     );
     assert_eq!(failed.load(Ordering::SeqCst), 10);
+}
+
+/// The documented limit: a request future dropped outside any runtime (a
+/// process shutting down) cannot release its Redis claim, which is a
+/// network call; the claim frees when its lease ends, and the retry after
+/// that is processed.
+#[test]
+fn a_claim_abandoned_outside_a_runtime_frees_when_its_lease_ends() {
+    let Some(server) = RedisServer::start() else {
+        return;
+    };
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let lease = Duration::from_millis(500);
+    let first = Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let started = Arc::new(tokio::sync::Notify::new());
+    let handler_started = started.clone();
+    let receiver = runtime.block_on(async {
+        Receiver::builder()
+            .secret("s3cret")
+            .lease(lease)
+            .store(store(&server).await)
+            .fallback(move |_: Payload| {
+                let wait = first.swap(false, Ordering::SeqCst);
+                let started = handler_started.clone();
+                async move {
+                    if wait {
+                        started.notify_one();
+                        std::future::pending::<()>().await;
+                    }
+                    Ok(())
+                }
+            })
+            .build()
+            .unwrap()
+    });
+    let body = sample_event(
+        &EventType::CostAlert,
+        Shape::Camel,
+        "evt_abandoned",
+        now_ms(),
+    );
+    let headers = sign(Scheme::Current, "s3cret", now_ms(), body.as_bytes());
+    let send = || receiver.receive("POST", &headers, body.clone());
+
+    let mut abandoned = Box::pin(send());
+    // Poll it inside the runtime until its handler holds the claim.
+    runtime.block_on(async {
+        tokio::select! {
+            _ = &mut abandoned => panic!("the first handler never finishes"),
+            () = started.notified() => {}
+        }
+    });
+    drop(abandoned); // outside the runtime: the release cannot be sent
+    runtime.block_on(async {
+        assert_eq!(
+            send().await,
+            Outcome::Failed(costkatana_webhooks::ErrorKind::InProgress.into()),
+            "still held until the lease ends"
+        );
+        let processed = eventually(Duration::from_secs(10), "the lease ends", || async {
+            matches!(send().await, Outcome::Processed { .. }).then_some(())
+        });
+        processed.await;
+    });
+}
+
+fn now_ms() -> i64 {
+    i64::try_from(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis(),
+    )
+    .unwrap()
 }

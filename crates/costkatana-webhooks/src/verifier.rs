@@ -193,18 +193,22 @@ impl Verifier {
         now_ms: i64,
     ) -> Result<Verified, Error> {
         let config = &*self.inner;
-        let matched = config.secrets.iter().enumerate().find_map(|(index, secret)| {
-            let expected = mac::tag(secret.key(), signed.timestamp_text(), &body);
-            // Compare against every candidate without stopping early, so the
-            // time taken does not tell which one matched.
-            let matched = signed
-                .signatures()
-                .iter()
-                .fold(subtle::Choice::from(0), |any, candidate| {
-                    any | candidate.ct_eq(&expected)
-                });
-            bool::from(matched).then_some((index, expected))
-        });
+        let matched = config
+            .secrets
+            .iter()
+            .enumerate()
+            .find_map(|(index, secret)| {
+                let expected = mac::tag(secret.key(), signed.timestamp_text(), &body);
+                // Compare against every candidate without stopping early, so the
+                // time taken does not tell which one matched.
+                let matched = signed
+                    .signatures()
+                    .iter()
+                    .fold(subtle::Choice::from(0), |any, candidate| {
+                        any | candidate.ct_eq(&expected)
+                    });
+                bool::from(matched).then_some((index, expected))
+            });
         let Some((index, signature)) = matched else {
             return Err(Error::new(ErrorKind::InvalidSignature));
         };

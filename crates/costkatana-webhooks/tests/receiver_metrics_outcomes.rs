@@ -10,7 +10,9 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
-use costkatana_webhooks::dedupe::{Claim, ClaimToken, DedupeStore, StoreError, StoreFuture};
+use costkatana_webhooks::dedupe::{
+    Claim, ClaimToken, Completion, DedupeStore, StoreError, StoreFuture,
+};
 use costkatana_webhooks::receiver::{HandlerError, Receiver, HANDLER_SECONDS, REQUESTS_TOTAL};
 use costkatana_webhooks::signing::sign;
 use costkatana_webhooks::{Error, ManualClock, Outcome, Payload, RequestBody, Scheme};
@@ -63,7 +65,12 @@ impl DedupeStore for DownStore {
         Box::pin(async { Err(StoreError::new("connection refused")) })
     }
 
-    fn complete<'a>(&'a self, _: &'a str, _: ClaimToken, _: Duration) -> StoreFuture<'a, ()> {
+    fn complete<'a>(
+        &'a self,
+        _: &'a str,
+        _: ClaimToken,
+        _: Duration,
+    ) -> StoreFuture<'a, Completion> {
         Box::pin(async { Err(StoreError::new("connection refused")) })
     }
 

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use costkatana_webhooks::dedupe::{
-    Claim, ClaimToken, DedupeStore, MemoryStore, StoreError, StoreFuture,
+    Claim, ClaimToken, Completion, DedupeStore, MemoryStore, StoreError, StoreFuture,
 };
 use costkatana_webhooks::receiver::{HandlerError, Receiver};
 use costkatana_webhooks::{ManualClock, Payload};
@@ -53,7 +53,7 @@ impl DedupeStore for FlakyStore {
         key: &'a str,
         token: ClaimToken,
         ttl: Duration,
-    ) -> StoreFuture<'a, ()> {
+    ) -> StoreFuture<'a, Completion> {
         match Self::down(&self.fail_settle) {
             Some(err) => Box::pin(async { Err(err) }),
             None => self.inner.complete(key, token, ttl),

@@ -444,9 +444,15 @@ fn absurd_clock_values_do_not_overflow() {
         ErrorKind::FutureTimestamp
     );
     // Unsigned, the same absurd values are just an invalid signature.
-    let forged = [("X-Webhook-Timestamp", "9".repeat(15)), ("X-Webhook-Signature", "0".repeat(64))];
+    let forged = [
+        ("X-Webhook-Timestamp", "9".repeat(15)),
+        ("X-Webhook-Signature", "0".repeat(64)),
+    ];
     assert_eq!(
-        verifier().verify_at(&forged, BODY, i64::MIN).unwrap_err().kind(),
+        verifier()
+            .verify_at(&forged, BODY, i64::MIN)
+            .unwrap_err()
+            .kind(),
         ErrorKind::InvalidSignature
     );
 }

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use costkatana_webhooks::dedupe::{Claim, ClaimToken, DedupeStore, StoreFuture};
+use costkatana_webhooks::dedupe::{Claim, ClaimToken, Completion, DedupeStore, StoreFuture};
 
 pub(crate) struct NullStore;
 
@@ -13,8 +13,13 @@ impl DedupeStore for NullStore {
         Box::pin(std::future::ready(Ok(Claim::Fresh(ClaimToken::random()))))
     }
 
-    fn complete<'a>(&'a self, _: &'a str, _: ClaimToken, _: Duration) -> StoreFuture<'a, ()> {
-        Box::pin(std::future::ready(Ok(())))
+    fn complete<'a>(
+        &'a self,
+        _: &'a str,
+        _: ClaimToken,
+        _: Duration,
+    ) -> StoreFuture<'a, Completion> {
+        Box::pin(std::future::ready(Ok(Completion::Recorded)))
     }
 
     fn release<'a>(&'a self, _: &'a str, _: ClaimToken) -> StoreFuture<'a, ()> {

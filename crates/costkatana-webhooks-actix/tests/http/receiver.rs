@@ -5,7 +5,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::App;
-use costkatana_webhooks::dedupe::{Claim, ClaimToken, DedupeStore, MemoryStore, StoreFuture};
+use costkatana_webhooks::dedupe::{
+    Claim, ClaimToken, Completion, DedupeStore, MemoryStore, StoreFuture,
+};
 use costkatana_webhooks::testing::{sample_event, Shape};
 use costkatana_webhooks::{
     Event, EventType, HandlerError, HandlerResult, ManualClock, Payload, ReceiverBuilder, Scheme,
@@ -159,13 +161,13 @@ async fn rejections_follow_the_status_table() {
         (status, json["error"].as_str()),
         (401, Some("stale_timestamp"))
     );
-    // And ten minutes earlier than signed it is from the future.
+    // And ten minutes earlier than signed it is from the future: retried.
     clock.set_ms(NOW_MS - 600_000);
     let future = signed_post(&client, &url, Scheme::Current, body);
-    let (status, _, json) = answer(future.send().await.expect("response")).await;
+    let (status, retry_after, json) = answer(future.send().await.expect("response")).await;
     assert_eq!(
-        (status, json["error"].as_str()),
-        (401, Some("future_timestamp"))
+        (status, retry_after.as_deref(), json["error"].as_str()),
+        (503, Some("5"), Some("future_timestamp"))
     );
 
     assert_eq!(hooks.handled.load(Ordering::SeqCst), 0);
@@ -368,7 +370,7 @@ impl DedupeStore for ObservedStore {
         key: &'a str,
         token: ClaimToken,
         ttl: Duration,
-    ) -> StoreFuture<'a, ()> {
+    ) -> StoreFuture<'a, Completion> {
         self.inner.complete(key, token, ttl)
     }
 

@@ -8,7 +8,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use costkatana_webhooks::dedupe::{Claim, ClaimToken, DedupeStore};
+use costkatana_webhooks::dedupe::{Claim, ClaimToken, Completion, DedupeStore};
 use costkatana_webhooks::ManualClock;
 
 /// Longer than any test runs: never expires here.
@@ -91,7 +91,7 @@ pub async fn run<S: DedupeStore>(store: Arc<S>, time: Time<'_>) {
     release_frees_the_key(&*store).await;
     done_until_the_ttl_then_fresh(&*store, time).await;
     an_expired_lease_is_claimed_afresh_and_the_old_token_is_void(&*store, time).await;
-    an_expired_holder_cannot_complete(&*store, time).await;
+    an_unchallenged_expired_holder_still_completes(&*store, time).await;
     tokens_only_settle_their_own_key(&*store).await;
     namespaced_keys_do_not_collide(&*store).await;
     any_key_text_works(&*store).await;
@@ -101,11 +101,17 @@ async fn fresh_then_in_flight_then_done(store: &impl DedupeStore) {
     let token = fresh(store, "ns:event:a", LONG).await;
     assert_eq!(claim(store, "ns:event:a", LONG).await, Claim::InFlight);
     assert_eq!(claim(store, "ns:event:a", LONG).await, Claim::InFlight);
-    store.complete("ns:event:a", token, LONG).await.unwrap();
+    assert_eq!(
+        store.complete("ns:event:a", token, LONG).await.unwrap(),
+        Completion::Recorded
+    );
     assert_eq!(claim(store, "ns:event:a", LONG).await, Claim::Done);
     // Settling again changes nothing: the token no longer owns a claim.
     store.release("ns:event:a", token).await.unwrap();
-    store.complete("ns:event:a", token, LONG).await.unwrap();
+    assert_eq!(
+        store.complete("ns:event:a", token, LONG).await.unwrap(),
+        Completion::Overtaken
+    );
     assert_eq!(claim(store, "ns:event:a", LONG).await, Claim::Done);
 }
 
@@ -178,7 +184,11 @@ async fn an_expired_lease_is_claimed_afresh_and_the_old_token_is_void(
     let new = time
         .fresh_after(store, "ns:event:d", since, time.short(), &Claim::InFlight)
         .await;
-    store.complete("ns:event:d", old, LONG).await.unwrap();
+    // The old holder outlived its lease and was overtaken: nothing changes.
+    assert_eq!(
+        store.complete("ns:event:d", old, LONG).await.unwrap(),
+        Completion::Overtaken
+    );
     assert_eq!(claim(store, "ns:event:d", LONG).await, Claim::InFlight);
     store.release("ns:event:d", old).await.unwrap();
     assert_eq!(claim(store, "ns:event:d", LONG).await, Claim::InFlight);
@@ -186,7 +196,9 @@ async fn an_expired_lease_is_claimed_afresh_and_the_old_token_is_void(
     assert_eq!(claim(store, "ns:event:d", LONG).await, Claim::Done);
 }
 
-async fn an_expired_holder_cannot_complete(store: &impl DedupeStore, time: Time<'_>) {
+/// A holder that outlived its lease with nobody taking over still records
+/// its success, so the next copy is a duplicate and not a second run.
+async fn an_unchallenged_expired_holder_still_completes(store: &impl DedupeStore, time: Time<'_>) {
     let old = fresh(store, "ns:event:e", time.short()).await;
     // A probe claimed after it with the same lease: once the probe is
     // free, so is the key, without claiming the key to find out.
@@ -200,8 +212,11 @@ async fn an_expired_holder_cannot_complete(store: &impl DedupeStore, time: Time<
         &Claim::InFlight,
     )
     .await;
-    store.complete("ns:event:e", old, LONG).await.unwrap();
-    fresh(store, "ns:event:e", LONG).await;
+    assert_eq!(
+        store.complete("ns:event:e", old, LONG).await.unwrap(),
+        Completion::Recorded
+    );
+    assert_eq!(claim(store, "ns:event:e", LONG).await, Claim::Done);
 }
 
 async fn tokens_only_settle_their_own_key(store: &impl DedupeStore) {

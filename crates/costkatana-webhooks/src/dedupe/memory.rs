@@ -7,7 +7,7 @@ use moka::ops::compute::{CompResult, Op};
 use moka::policy::{EvictionPolicy, Expiry};
 use moka::sync::Cache;
 
-use super::{Claim, ClaimToken, DedupeStore, StoreFuture};
+use super::{Claim, ClaimToken, Completion, DedupeStore, StoreFuture};
 use crate::{Clock, SystemClock};
 
 /// The default bound on remembered keys.
@@ -165,15 +165,42 @@ impl MemoryStore {
         }
     }
 
-    /// Applies `next` to the entry of `key` if `token` owns it now.
-    fn settle(&self, key: &str, token: ClaimToken, next: Option<Entry>) {
+    /// Records `key` as done unless another holder's live claim (or its
+    /// completion) is there.
+    fn complete_now(&self, key: &str, token: ClaimToken, ttl: Duration) -> Completion {
         let now = self.clock.now_ms();
+        let done = Entry {
+            state: State::Done,
+            until_ms: deadline(now, ttl),
+            keep: ttl,
+        };
+        let mut completion = Completion::Recorded;
         self.cache
             .entry(Arc::from(key))
             .and_compute_with(|current| match current.map(|e| e.into_value()) {
-                Some(entry) if entry.state == State::InFlight(token) && entry.until_ms > now => {
-                    next.map_or(Op::Remove, Op::Put)
+                // Ours, even past its lease, or nobody's: the handler succeeded.
+                None => Op::Put(done),
+                Some(entry) if entry.state == State::InFlight(token) => Op::Put(done),
+                Some(entry) if entry.until_ms <= now => {
+                    // Another holder's claim that lapsed too: it ran twice,
+                    // but it did run, so remember it.
+                    completion = Completion::Overtaken;
+                    Op::Put(done)
                 }
+                Some(_) => {
+                    completion = Completion::Overtaken;
+                    Op::Nop
+                }
+            });
+        completion
+    }
+
+    /// Forgets `key` if `token` still owns it, even past its lease.
+    fn release_now(&self, key: &str, token: ClaimToken) {
+        self.cache
+            .entry(Arc::from(key))
+            .and_compute_with(|current| match current.map(|e| e.into_value()) {
+                Some(entry) if entry.state == State::InFlight(token) => Op::Remove,
                 _ => Op::Nop,
             });
     }
@@ -194,19 +221,25 @@ impl DedupeStore for MemoryStore {
         key: &'a str,
         token: ClaimToken,
         ttl: Duration,
-    ) -> StoreFuture<'a, ()> {
-        let done = Entry {
-            state: State::Done,
-            until_ms: deadline(self.clock.now_ms(), ttl),
-            keep: ttl,
-        };
-        self.settle(key, token, Some(done));
-        Box::pin(async { Ok(()) })
+    ) -> StoreFuture<'a, Completion> {
+        let completion = self.complete_now(key, token, ttl);
+        Box::pin(async move { Ok(completion) })
     }
 
     fn release<'a>(&'a self, key: &'a str, token: ClaimToken) -> StoreFuture<'a, ()> {
-        self.settle(key, token, None);
+        self.release_now(key, token);
         Box::pin(async { Ok(()) })
+    }
+
+    /// The memory store settles synchronously, with or without a runtime.
+    fn settle_without_runtime(&self, key: &str, token: ClaimToken, done: Option<Duration>) -> bool {
+        match done {
+            Some(ttl) => {
+                self.complete_now(key, token, ttl);
+            }
+            None => self.release_now(key, token),
+        }
+        true
     }
 }
 

@@ -33,6 +33,24 @@ pub enum Claim {
     InFlight,
 }
 
+/// What a [`DedupeStore::complete`] found.
+///
+/// ```
+/// use costkatana_webhooks::dedupe::Completion;
+/// assert_ne!(Completion::Recorded, Completion::Overtaken);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Completion {
+    /// The key is now remembered as done for the TTL: the claim was still
+    /// this holder's, or its lease had ended with no one taking it over.
+    Recorded,
+    /// The lease had ended and another copy of the event took the claim
+    /// over (or finished first): the event ran more than once, and the
+    /// other holder's claim is left alone.
+    Overtaken,
+}
+
 /// Proof of ownership of a claim: 128 random bits, so a holder whose lease
 /// expired can never complete or release a newer holder's claim.
 ///
@@ -173,21 +191,34 @@ impl From<StoreError> for crate::Error {
 /// - a live claim answers [`Claim::InFlight`]; one older than its `lease`
 ///   can be claimed afresh;
 /// - a completed key answers [`Claim::Done`] for `ttl`, then is forgotten;
-/// - `complete` and `release` do nothing unless `token` still owns the key.
+/// - `complete` records the key as done if `token` still owns it, even
+///   after its lease ended, or if nobody holds it; it changes nothing (and
+///   answers [`Completion::Overtaken`]) if another holder took it over;
+/// - `release` does nothing unless `token` still owns the key.
 pub trait DedupeStore: Send + Sync + 'static {
     /// Atomically claims `key` for `lease`.
     fn claim<'a>(&'a self, key: &'a str, lease: Duration) -> StoreFuture<'a, Claim>;
 
-    /// Marks `key` done for `ttl`, if `token` still owns it.
+    /// Marks `key` done for `ttl`, unless another holder took it over.
     fn complete<'a>(
         &'a self,
         key: &'a str,
         token: ClaimToken,
         ttl: Duration,
-    ) -> StoreFuture<'a, ()>;
+    ) -> StoreFuture<'a, Completion>;
 
     /// Frees `key` so the next claim is fresh, if `token` still owns it.
     fn release<'a>(&'a self, key: &'a str, token: ClaimToken) -> StoreFuture<'a, ()>;
+
+    /// Settles a claim at once, without an async runtime: done for `ttl`
+    /// when `done` is `Some(ttl)`, released when it is `None`. The receiver
+    /// calls it for a claim abandoned outside any runtime (a request future
+    /// dropped while the process shuts down). Returns whether it could; the
+    /// default cannot, and the claim then frees when its lease ends.
+    fn settle_without_runtime(&self, key: &str, token: ClaimToken, done: Option<Duration>) -> bool {
+        let _ = (key, token, done);
+        false
+    }
 }
 
 impl<S: DedupeStore + ?Sized> DedupeStore for std::sync::Arc<S> {
@@ -200,11 +231,15 @@ impl<S: DedupeStore + ?Sized> DedupeStore for std::sync::Arc<S> {
         key: &'a str,
         token: ClaimToken,
         ttl: Duration,
-    ) -> StoreFuture<'a, ()> {
+    ) -> StoreFuture<'a, Completion> {
         (**self).complete(key, token, ttl)
     }
 
     fn release<'a>(&'a self, key: &'a str, token: ClaimToken) -> StoreFuture<'a, ()> {
         (**self).release(key, token)
+    }
+
+    fn settle_without_runtime(&self, key: &str, token: ClaimToken, done: Option<Duration>) -> bool {
+        (**self).settle_without_runtime(key, token, done)
     }
 }

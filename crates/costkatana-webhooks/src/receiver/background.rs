@@ -10,11 +10,12 @@ use tokio::sync::Semaphore;
 use crate::{ConfigError, Error, ErrorKind};
 
 /// At most `capacity` handlers queued or running at once; a permit per job.
+/// Jobs run on the runtime serving the request, which is alive by
+/// definition (the one the receiver was built in may be gone).
 pub(crate) struct Background {
     permits: Arc<Semaphore>,
     capacity: u32,
     closed: AtomicBool,
-    runtime: tokio::runtime::Handle,
 }
 
 impl Background {
@@ -25,19 +26,16 @@ impl Background {
             .ok_or_else(|| {
                 ConfigError::new("the ack-first queue capacity must be between 1 and 2^32-1")
             })?;
-        let runtime = tokio::runtime::Handle::try_current().map_err(|_| {
-            ConfigError::new("ack-first mode needs a Tokio runtime: build the receiver inside one")
-        })?;
         Ok(Background {
             permits: Arc::new(Semaphore::new(capacity as usize)),
             capacity,
             closed: AtomicBool::new(false),
-            runtime,
         })
     }
 
-    /// Starts `job` if there is room; `overloaded` otherwise (the job is
-    /// dropped, which releases its claim).
+    /// Starts `job` on the current runtime if there is room; `overloaded`
+    /// otherwise, or outside any runtime (the job is dropped, which
+    /// releases its claim): never a 200 for work that cannot run.
     pub(crate) fn try_spawn(
         &self,
         job: impl Future<Output = ()> + Send + 'static,
@@ -48,10 +46,16 @@ impl Background {
                 "the receiver is shutting down; retry later",
             ));
         }
+        let runtime = tokio::runtime::Handle::try_current().map_err(|_| {
+            Error::with_detail(
+                ErrorKind::Overloaded,
+                "ack-first mode runs handlers on a Tokio runtime, and none is running here",
+            )
+        })?;
         let permit = Arc::clone(&self.permits)
             .try_acquire_owned()
             .map_err(|_| Error::new(ErrorKind::Overloaded))?;
-        self.runtime.spawn(async move {
+        runtime.spawn(async move {
             job.await;
             drop(permit);
         });

@@ -224,8 +224,17 @@ impl ReceiverBuilder {
         self
     }
 
-    /// How long an in-flight claim holds before another request may take
-    /// it over (default 60 s). Make it longer than the slowest handler.
+    /// How long an in-flight claim holds before another copy of the event
+    /// may take it over (default 60 s, twice the sender's default 30 s
+    /// time-out, so a copy retried after a time-out while the handler
+    /// still runs is answered `in_progress`, not run a second time).
+    ///
+    /// Make it longer than the slowest handler, and than the sender's
+    /// time-out if you raised it (up to 120 s). A handler that outlives
+    /// its lease unchallenged still records its success; if another copy
+    /// took the claim over meanwhile, the event ran twice, which is logged
+    /// and counted in `costkatana_webhook_lease_overruns_total`: raise the
+    /// lease, or move slow work out of the request (ack-first mode).
     pub fn lease(mut self, lease: Duration) -> Self {
         self.lease = lease;
         self
@@ -251,8 +260,9 @@ impl ReceiverBuilder {
     /// on failure is acceptable; otherwise keep the default, where a failure
     /// answers 500 and the sender retries.
     ///
-    /// Needs a Tokio runtime when the receiver is built; call
-    /// [`Receiver::shutdown`] to drain on exit.
+    /// Handlers run on the Tokio runtime serving the request (a request
+    /// received outside any runtime is answered 503, never 200 for work that
+    /// cannot run); call [`Receiver::shutdown`] to drain on exit.
     pub fn ack_first(mut self, capacity: usize) -> Self {
         self.ack_first = Some(capacity);
         self
@@ -266,7 +276,7 @@ impl ReceiverBuilder {
     /// routes' (an unknown type name, a type or category routed twice, no
     /// fallback, a `Shared<T>` never given), a dedupe TTL shorter than the
     /// timestamp window (past + future tolerance), a zero lease, ack-first
-    /// with capacity 0 or outside a Tokio runtime.
+    /// with capacity 0.
     ///
     /// ```
     /// use costkatana_webhooks::{Event, Payload, Receiver};

@@ -3,15 +3,19 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::dedupe::{ClaimToken, DedupeStore, StoreError};
+use crate::dedupe::{ClaimToken, Completion, DedupeStore, StoreError};
+
+use super::LEASE_OVERRUNS_TOTAL;
 
 /// Owns a fresh claim until it is settled.
 ///
 /// Dropped unsettled (the client went away, a time-out cancelled the
-/// request, a background task was aborted), it settles the claim from a
-/// spawned task: released if the handler had not succeeded, so the
-/// sender's retry is processed; completed if it had, so it is not handled
-/// twice.
+/// request, a background task was aborted), it settles the claim: released
+/// if the handler had not succeeded, so the sender's retry is processed;
+/// completed if it had, so it is not handled twice. It settles from a
+/// spawned task inside a Tokio runtime, and at once outside one when the
+/// store can (the memory store can; network stores' claims free when their
+/// lease ends).
 pub(crate) struct ClaimGuard {
     store: Arc<dyn DedupeStore>,
     key: String,
@@ -39,22 +43,33 @@ impl ClaimGuard {
     /// The handler succeeded: remember the key as done for the TTL.
     pub(crate) async fn complete(mut self) -> Result<(), StoreError> {
         self.succeeded = true;
-        let result = match self.token {
-            Some(token) => self.store.complete(&self.key, token, self.ttl).await,
-            None => Ok(()),
+        let Some(token) = self.token.take() else {
+            return Ok(());
         };
-        self.token = None;
-        result
+        let completion = self.store.complete(&self.key, token, self.ttl).await?;
+        note(completion);
+        Ok(())
     }
 
     /// The handler failed: forget the claim so a retry is processed.
     pub(crate) async fn release(mut self) -> Result<(), StoreError> {
-        let result = match self.token {
+        match self.token.take() {
             Some(token) => self.store.release(&self.key, token).await,
             None => Ok(()),
-        };
-        self.token = None;
-        result
+        }
+    }
+}
+
+/// Reports a handler that outlived its lease while another copy took the
+/// claim over: the event ran twice.
+fn note(completion: Completion) {
+    if completion == Completion::Overtaken {
+        metrics::counter!(LEASE_OVERRUNS_TOTAL).increment(1);
+        tracing::warn!(
+            "the handler finished after its lease ended and another copy of the event took the \
+             claim over, so the event ran twice: raise the lease above the slowest handler, or \
+             use ack-first mode for handlers slower than the sender's time-out"
+        );
     }
 }
 
@@ -63,31 +78,26 @@ impl Drop for ClaimGuard {
         let Some(token) = self.token.take() else {
             return;
         };
-        let (store, key, ttl, succeeded) = (
-            Arc::clone(&self.store),
-            std::mem::take(&mut self.key),
-            self.ttl,
-            self.succeeded,
-        );
-        let settle = async move {
-            let result = if succeeded {
-                store.complete(&key, token, ttl).await
-            } else {
-                store.release(&key, token).await
+        let done = self.succeeded.then_some(self.ttl);
+        let (store, key) = (Arc::clone(&self.store), std::mem::take(&mut self.key));
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            // No runtime (the process is shutting down): settle at once if
+            // the store can, else the claim frees when its lease ends.
+            if !store.settle_without_runtime(&key, token, done) {
+                tracing::warn!(
+                    "no runtime to settle an abandoned claim; it frees when its lease ends"
+                );
+            }
+            return;
+        };
+        runtime.spawn(async move {
+            let result = match done {
+                Some(ttl) => store.complete(&key, token, ttl).await.map(note),
+                None => store.release(&key, token).await,
             };
             if let Err(err) = result {
                 tracing::warn!(error = %err, "could not settle an abandoned claim; it frees when its lease ends");
             }
-        };
-        match tokio::runtime::Handle::try_current() {
-            Ok(runtime) => {
-                runtime.spawn(settle);
-            }
-            // No runtime (the process is shutting down): the claim frees
-            // when its lease ends.
-            Err(_) => tracing::warn!(
-                "no runtime to settle an abandoned claim; it frees when its lease ends"
-            ),
-        }
+        });
     }
 }

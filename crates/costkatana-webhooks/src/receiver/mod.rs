@@ -61,6 +61,9 @@ pub const REQUESTS_TOTAL: &str = "costkatana_webhook_requests_total";
 pub const HANDLER_SECONDS: &str = "costkatana_webhook_handler_seconds";
 /// Counter of handlers that failed in the background (ack-first mode).
 pub const BACKGROUND_FAILURES_TOTAL: &str = "costkatana_webhook_background_failures_total";
+/// Counter of handlers that finished after their lease ended and another
+/// copy of the event had taken the claim over: the event ran twice.
+pub const LEASE_OVERRUNS_TOTAL: &str = "costkatana_webhook_lease_overruns_total";
 
 /// Receives Cost Katana deliveries, exactly once, without a web framework.
 ///
