@@ -68,8 +68,8 @@ impl RedisStoreBuilder {
     }
 
     /// The prefix of every key (default `costkatana:webhooks:`); the
-    /// receiver's key (`<namespace>:event:<id>`, already namespaced)
-    /// follows it. Give each application sharing a Redis its own prefix.
+    /// receiver's key (already namespaced per endpoint) follows it. Give
+    /// each application sharing a Redis its own prefix.
     ///
     /// ```
     /// use costkatana_webhooks_redis::RedisStore;

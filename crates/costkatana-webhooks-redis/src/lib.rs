@@ -61,9 +61,12 @@
 //!
 //! Keys are `<prefix><receiver key>`: the prefix (default
 //! `costkatana:webhooks:`) followed by the receiver's key, which is already
-//! namespaced (`<namespace>:event:<id>`, or `:signature:<hex>` for bodies
-//! without an id). They hold `inflight:<token>` or `done` and expire by
-//! themselves (`PX`), so nothing needs cleaning up.
+//! namespaced (`<namespace length>:<namespace>:event:<id>`, or
+//! `:signature:<hex>` for bodies without an id; the namespace is a digest
+//! of the endpoint's secret unless set). They hold `inflight:<token>` or
+//! `done` and expire by themselves (`PX`), so nothing needs cleaning up.
+//! The README shows how to carry keys of the earlier layout
+//! (`<prefix>default:event:<id>`) over.
 //!
 //! Every operation touches exactly one key (a single-key script), so the
 //! store works on Redis Cluster with each key on whichever shard owns it:

@@ -185,3 +185,57 @@ async fn a_key_holding_foreign_data_is_an_error_not_a_guess() {
         .to_string();
     assert!(err.contains("redis claim"), "{err}");
 }
+
+/// The README's migration from the earlier key layout, run with the real
+/// `redis-cli`: an event done under `<prefix>default:event:<id>` is still a
+/// duplicate afterwards, with its TTL carried over.
+#[tokio::test]
+async fn the_readme_key_migration_keeps_done_events_done() {
+    let Some(server) = RedisServer::start() else {
+        return;
+    };
+    let mut raw = support::raw(&server.url()).await;
+    let old = format!("{DEFAULT_PREFIX}default:event:evt_migrated");
+    let _: () = raw.set_ex(&old, "done", 3600).await.unwrap();
+
+    let readme = include_str!("../../../README.md");
+    let script = readme
+        .split("```sh\nredis-cli --scan")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .map(|rest| format!("redis-cli --scan{rest}"))
+        .expect("the migration snippet in the README");
+    let port = server.port().to_string();
+    let status = std::process::Command::new("sh")
+        .args([
+            "-c",
+            &script.replace("redis-cli", &format!("redis-cli -p {port}")),
+        ])
+        .status()
+        .expect("sh and redis-cli run");
+    assert!(status.success());
+
+    let new = format!("{DEFAULT_PREFIX}7:default:event:evt_migrated");
+    let ttl: i64 = raw.ttl(&new).await.unwrap();
+    assert!((3500..=3600).contains(&ttl), "TTL carried over: {ttl}");
+    let receiver = costkatana_webhooks::Receiver::builder()
+        .secret("s3cret")
+        .namespace("default")
+        .store(RedisStore::connect(&server.url()).await.unwrap())
+        .fallback(|_: costkatana_webhooks::Payload| async { Ok(()) })
+        .build()
+        .unwrap();
+    let body = br#"{"eventId":"evt_migrated","eventType":"cost.alert"}"#.to_vec();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    let headers = costkatana_webhooks::signing::sign(
+        costkatana_webhooks::Scheme::Current,
+        "s3cret",
+        now,
+        &body,
+    );
+    let outcome = receiver.receive("POST", &headers, body).await;
+    assert_eq!(outcome.label(), "duplicate");
+}

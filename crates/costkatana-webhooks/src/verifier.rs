@@ -236,6 +236,20 @@ impl Verifier {
         &*self.inner.clock
     }
 
+    /// Per secret, in order, a name derived from it for dedupe keys: 16 hex
+    /// digits of a keyed digest, which tells endpoints apart without
+    /// revealing anything about the secret.
+    pub(crate) fn secret_namespaces(&self) -> Vec<String> {
+        self.inner
+            .secrets
+            .iter()
+            .map(|secret| {
+                let digest = mac::tag(secret.key(), "costkatana-webhooks", b"dedupe namespace");
+                hex::encode(&digest[..8])
+            })
+            .collect()
+    }
+
     /// The clock, shared (for stores that should read the same time).
     pub(crate) fn shared_clock(&self) -> Arc<dyn Clock> {
         Arc::clone(&self.inner.clock)

@@ -280,3 +280,87 @@ fn poll_once<F: std::future::Future>(future: F) -> F::Output {
         std::task::Poll::Pending => panic!("expected an answer at once"),
     }
 }
+
+/// Two endpoints (different secrets) on one shared store never see each
+/// other's keys: endpoint B's own `evt_1` used to be a "duplicate" of A's.
+/// Replicas of one endpoint (the same secret) still share theirs, with no
+/// setting, and an explicit namespace shares on purpose.
+#[tokio::test]
+async fn keys_are_scoped_per_endpoint_by_default() {
+    let clock = Arc::new(ManualClock::new(NOW));
+    let store = costkatana_webhooks::dedupe::MemoryStore::builder()
+        .clock(clock.clone())
+        .build();
+    let endpoint = |secret: &str, namespace: Option<&str>| {
+        let builder = costkatana_webhooks::Receiver::builder()
+            .secret(secret)
+            .clock(clock.clone())
+            .store(store.clone())
+            .fallback(|_: costkatana_webhooks::Payload| async { Ok(()) });
+        match namespace {
+            Some(namespace) => builder.namespace(namespace),
+            None => builder,
+        }
+        .build()
+        .unwrap()
+    };
+    let send = |receiver: &costkatana_webhooks::Receiver, secret: &str, id: &str| {
+        let body = format!(r#"{{"eventId":"{id}","eventType":"cost.alert"}}"#).into_bytes();
+        let headers = sign(Scheme::Current, secret, NOW, &body);
+        let receiver = receiver.clone();
+        async move { support::code(&receiver.receive("POST", &headers, body).await) }
+    };
+    let (a, b) = (endpoint("secret-a", None), endpoint("secret-b", None));
+    assert_eq!(send(&a, "secret-a", "evt_1").await, "processed");
+    assert_eq!(
+        send(&b, "secret-b", "evt_1").await,
+        "processed",
+        "B's own event"
+    );
+    let replica = endpoint("secret-a", None);
+    assert_eq!(
+        send(&replica, "secret-a", "evt_1").await,
+        "duplicate",
+        "A's replica"
+    );
+    let (c, d) = (
+        endpoint("secret-c", Some("shared")),
+        endpoint("secret-d", Some("shared")),
+    );
+    assert_eq!(send(&c, "secret-c", "evt_2").await, "processed");
+    assert_eq!(
+        send(&d, "secret-d", "evt_2").await,
+        "duplicate",
+        "shared on purpose"
+    );
+}
+
+/// No namespace and id pair encodes to another pair's key: namespace `a`
+/// with id `b:event:c` used to equal namespace `a:event:b` with id `c`.
+#[tokio::test]
+async fn the_key_encoding_is_injective() {
+    let clock = Arc::new(ManualClock::new(NOW));
+    let store = costkatana_webhooks::dedupe::MemoryStore::builder()
+        .clock(clock.clone())
+        .build();
+    for (namespace, id) in [
+        ("a", "b:event:c"),
+        ("a:event:b", "c"),
+        ("a:", "event:x"),
+        ("a", ":event:x"),
+    ] {
+        let receiver = support::receiver_on(&clock)
+            .store(store.clone())
+            .namespace(namespace)
+            .fallback(|_: costkatana_webhooks::Payload| async { Ok(()) })
+            .build()
+            .unwrap();
+        let body = format!(r#"{{"eventId":"{id}","eventType":"cost.alert"}}"#).into_bytes();
+        let request = support::Request::raw(body);
+        assert_eq!(
+            support::code(&request.send(&receiver).await),
+            "processed",
+            "{namespace} / {id}"
+        );
+    }
+}

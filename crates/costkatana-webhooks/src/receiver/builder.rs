@@ -6,7 +6,7 @@ use std::time::Duration;
 use super::background::Background;
 use super::handler::{States, WebhookHandler};
 use super::routes::Routes;
-use super::{EventSelector, Inner, Receiver, DEFAULT_DEDUPE_TTL, DEFAULT_LEASE};
+use super::{EventSelector, Inner, Namespace, Receiver, DEFAULT_DEDUPE_TTL, DEFAULT_LEASE};
 use crate::dedupe::{DedupeStore, MemoryStore};
 use crate::{Clock, ConfigError, Event, Payload, Scheme, Secret, VerifierBuilder};
 
@@ -21,7 +21,7 @@ use crate::{Clock, ConfigError, Event, Payload, Scheme, Secret, VerifierBuilder}
 /// | past / future tolerance | 300 s each |
 /// | max body / body timeout | 1 MiB / 10 s |
 /// | store | a [`MemoryStore`] on the receiver's clock |
-/// | namespace | `default` |
+/// | namespace | derived from the secret that verified each delivery |
 /// | dedupe TTL | 24 h, or the whole timestamp window (past + future tolerance) if longer |
 /// | lease | 60 s |
 /// | captured headers | `authorization`, `x-costkatana-event`, `x-costkatana-delivery-id` |
@@ -63,7 +63,7 @@ pub struct ReceiverBuilder {
     store: Option<Arc<dyn DedupeStore>>,
     routes: Routes,
     states: States,
-    namespace: String,
+    namespace: Option<String>,
     dedupe_ttl: Option<Duration>,
     lease: Duration,
     captured_headers: Vec<&'static str>,
@@ -90,7 +90,7 @@ impl ReceiverBuilder {
             store: None,
             routes: Routes::default(),
             states: States::default(),
-            namespace: "default".to_owned(),
+            namespace: None,
             dedupe_ttl: None,
             lease: DEFAULT_LEASE,
             captured_headers: vec![
@@ -207,10 +207,17 @@ impl ReceiverBuilder {
         self
     }
 
-    /// The key namespace (default `default`): give each endpoint or tenant
-    /// sharing a store its own, so their keys never collide.
+    /// The namespace of this receiver's dedupe keys in a shared store.
+    ///
+    /// By default each delivery's keys are scoped by the secret that
+    /// verified it (a 16-hex-digit keyed digest, never the secret): two
+    /// endpoints with different secrets on one store never see each
+    /// other's keys, replicas of one endpoint (the same secrets) share
+    /// theirs, and a delivery's retries, signed with the same secret, land
+    /// on the same key during a rotation. Set a namespace to share keys on
+    /// purpose, or to keep them stable across a secret change.
     pub fn namespace(mut self, namespace: impl Into<String>) -> Self {
-        self.namespace = namespace.into();
+        self.namespace = Some(namespace.into());
         self
     }
 
@@ -330,13 +337,17 @@ impl ReceiverBuilder {
                     .build(),
             ),
         };
+        let namespace = match self.namespace {
+            Some(namespace) => Namespace::Fixed(namespace),
+            None => Namespace::PerSecret(verifier.secret_namespaces()),
+        };
         Ok(Receiver {
             inner: Arc::new(Inner {
+                namespace,
                 verifier,
                 store,
                 routes: self.routes,
                 states: self.states,
-                namespace: self.namespace,
                 dedupe_ttl,
                 lease: self.lease,
                 captured_headers: self.captured_headers,

@@ -88,7 +88,7 @@ struct Inner {
     store: Arc<dyn DedupeStore>,
     routes: Routes,
     states: States,
-    namespace: String,
+    namespace: Namespace,
     dedupe_ttl: Duration,
     lease: Duration,
     captured_headers: Vec<&'static str>,
@@ -223,10 +223,11 @@ impl Receiver {
         let inner = &*self.inner;
         let mut verified = inner.verifier.verify_request(method, headers, body).await?;
         let payload = verified.take_payload();
+        let namespace = inner.namespace.for_secret(verified.secret_index());
         // A blank id is no id: keying on it would merge different events.
         let key = match payload.event_id().filter(|id| !id.trim().is_empty()) {
-            Some(id) => format!("{}:event:{id}", inner.namespace),
-            None => format!("{}:signature:{}", inner.namespace, verified.signature_hex()),
+            Some(id) => dedupe_key(namespace, "event", id),
+            None => dedupe_key(namespace, "signature", &verified.signature_hex()),
         };
         let span = tracing::Span::current();
         span.record("scheme", verified.scheme().as_str());
@@ -278,6 +279,31 @@ impl Inner {
             Err(err) => Outcome::Failed(err),
         }
     }
+}
+
+/// The namespace of a receiver's dedupe keys.
+#[derive(Debug)]
+pub(crate) enum Namespace {
+    /// Set on purpose: every delivery's keys.
+    Fixed(String),
+    /// Derived from each secret, in the verifier's order.
+    PerSecret(Vec<String>),
+}
+
+impl Namespace {
+    /// The namespace of a delivery verified by the `index`-th secret.
+    fn for_secret(&self, index: usize) -> &str {
+        match self {
+            Namespace::Fixed(namespace) => namespace,
+            Namespace::PerSecret(namespaces) => namespaces.get(index).map_or("", String::as_str),
+        }
+    }
+}
+
+/// `<namespace length>:<namespace>:<kind>:<value>`: with the length first,
+/// no namespace and value pair can spell another pair's key.
+fn dedupe_key(namespace: &str, kind: &str, value: &str) -> String {
+    format!("{}:{namespace}:{kind}:{value}", namespace.len())
 }
 
 /// Runs the handler and settles the claim by its result: done when it
