@@ -7,7 +7,10 @@
 //!
 //! A control runs the same measurement on an early-exit byte comparison,
 //! which does leak: it shows the method can see a leak of a few
-//! nanoseconds on this machine.
+//! nanoseconds on this machine. A null check measures one forgery against
+//! itself: with a million samples the t-test also flags sub-nanosecond
+//! differences of layout and timer rounding, and this row shows how large
+//! those are here.
 //!
 //! `cargo bench -p costkatana-webhooks --features testing --bench timing`
 //! (`TIMING_SAMPLES=<per class>`, default 1,000,000).
@@ -56,9 +59,16 @@ impl Rng {
     }
 }
 
-/// Times `f(class)` `per_class` times for each of two classes, interleaved
-/// at random; returns the nanoseconds of each class.
-fn measure(per_class: usize, mut f: impl FnMut(bool)) -> (Vec<f64>, Vec<f64>) {
+/// Times `run(slot)` `per_class` times for each of two classes, in a
+/// random interleaving; before each (untimed), `set` puts the class's input
+/// into the one `slot`, so both classes run on the same memory and differ
+/// only in content. Returns the nanoseconds of each class.
+fn measure<S>(
+    per_class: usize,
+    slot: &mut S,
+    mut set: impl FnMut(&mut S, bool),
+    mut run: impl FnMut(&S),
+) -> (Vec<f64>, Vec<f64>) {
     let (mut zero, mut many) = (Vec::with_capacity(per_class), Vec::with_capacity(per_class));
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
     while zero.len() < per_class || many.len() < per_class {
@@ -66,8 +76,9 @@ fn measure(per_class: usize, mut f: impl FnMut(bool)) -> (Vec<f64>, Vec<f64>) {
         if (class && many.len() == per_class) || (!class && zero.len() == per_class) {
             continue;
         }
+        set(slot, class);
         let started = Instant::now();
-        f(class);
+        run(slot);
         let nanos = started.elapsed().as_nanos() as f64;
         if class {
             many.push(nanos)
@@ -87,10 +98,12 @@ fn report(what: &str, zero: &[f64], many: &[f64]) -> f64 {
         xs.sort_by(f64::total_cmp);
         xs[xs.len() / 2]
     };
+    let mean = |xs: &[f64]| xs.iter().sum::<f64>() / xs.len() as f64;
     println!(
-        "{what:<34} median {:>6.0} ns vs {:>6.0} ns   t = {raw:>7.2} (all)   t = {crop:>7.2} (fastest 90 %)",
+        "{what:<36} median {:>4.0} vs {:>4.0} ns, mean difference {:>6.2} ns   t = {raw:>7.2} (all)   t = {crop:>7.2} (fastest 90 %)",
         median(zero),
-        median(many)
+        median(many),
+        mean(zero) - mean(many)
     );
     raw.abs().max(crop.abs())
 }
@@ -102,33 +115,48 @@ fn main() {
         .unwrap_or(1_000_000);
     let timestamp = NOW.to_string();
     let expected = signature_hex(SECRET, &timestamp, BODY);
-    // Forged by flipping the first or the last hex digit.
+    // Forged by changing the first or the last hex digit to its neighbour of
+    // the same kind (digit or letter), so that both forgeries decode along
+    // the same path and differ only in where they stop matching.
     let flip = |hex: &str, at: usize| {
         let mut bytes = hex.as_bytes().to_vec();
-        bytes[at] = if bytes[at] == b'0' { b'1' } else { b'0' };
+        bytes[at] = match bytes[at] {
+            b'9' => b'8',
+            b'f' => b'e',
+            digit => digit + 1,
+        };
         String::from_utf8(bytes).expect("hex")
     };
     let wrong_first = flip(&expected, 0);
     let wrong_last = flip(&expected, 63);
-    let headers = |signature: &str| {
-        [
-            ("X-Webhook-Timestamp", timestamp.clone()),
-            ("X-Webhook-Signature", signature.to_owned()),
-        ]
-    };
-    let classes = [headers(&wrong_first), headers(&wrong_last)];
     let verifier = Verifier::builder()
         .secret(SECRET)
         .build()
         .expect("a verifier");
     let body = bytes::Bytes::from_static(BODY);
+    let mut headers = [
+        ("X-Webhook-Timestamp", timestamp.clone()),
+        ("X-Webhook-Signature", wrong_first.clone()),
+    ];
+    let mut verify_with = |signatures: [&str; 2]| {
+        let set = |headers: &mut [(&str, String); 2], class: bool| {
+            // Same length, so the String keeps its allocation.
+            headers[1].1.clear();
+            headers[1].1.push_str(signatures[usize::from(class)]);
+        };
+        measure(per_class, &mut headers, set, |headers| {
+            let result = verifier.verify_at(black_box(headers), body.clone(), NOW);
+            assert!(black_box(result).is_err());
+        })
+    };
 
     println!("{per_class} forgeries per class, interleaved at random\n");
-    let (zero, many) = measure(per_class, |class| {
-        let result = verifier.verify_at(black_box(&classes[usize::from(class)]), body.clone(), NOW);
-        assert!(black_box(result).is_err());
-    });
+    let (zero, many) = verify_with([&wrong_first, &wrong_last]);
     let ours = report("Verifier::verify_at (0 vs 31 right)", &zero, &many);
+    // The null check: one forgery in both classes, so any |t| here is the
+    // method's own noise floor on this machine.
+    let (zero, many) = verify_with([&wrong_first, &wrong_first]);
+    let null = report("null: the same forgery twice", &zero, &many);
 
     // The control: an early-exit comparison of the decoded signatures.
     let decode = |hex: &str| -> Vec<u8> {
@@ -148,17 +176,18 @@ fn main() {
         }
         true
     };
-    let (zero, many) = measure(per_class, |class| {
-        assert!(!black_box(leaky(
-            black_box(&want),
-            black_box(&forged[usize::from(class)])
-        )));
-    });
+    let mut candidate = forged[0].clone();
+    let (zero, many) = measure(
+        per_class,
+        &mut candidate,
+        |candidate, class| candidate.copy_from_slice(&forged[usize::from(class)]),
+        |candidate| assert!(!black_box(leaky(black_box(&want), black_box(candidate)))),
+    );
     let control = report("control: early-exit compare", &zero, &many);
 
     println!();
     println!(
-        "verify: {} (|t| = {ours:.2}, threshold 4.5); control: {} (|t| = {control:.2})",
+        "verify: {} (|t| = {ours:.2}, threshold 4.5; null check |t| = {null:.2}); control: {} (|t| = {control:.2})",
         if ours < 4.5 {
             "no evidence of a timing leak"
         } else {
