@@ -52,6 +52,20 @@ impl<H: Headers + ?Sized> Headers for &H {
 #[cfg(feature = "http")]
 impl Headers for http::HeaderMap {
     fn header(&self, name: &str) -> Option<&[u8]> {
-        self.get(name).map(http::HeaderValue::as_bytes)
+        use crate::scheme::names;
+        use http::HeaderName;
+        // The names read on every request, made once: looking up by `&str`
+        // parses and checks the name each time.
+        const KNOWN: [HeaderName; 4] = [
+            HeaderName::from_static(names::WEBHOOK_SIGNATURE),
+            HeaderName::from_static(names::WEBHOOK_TIMESTAMP),
+            HeaderName::from_static(names::COSTKATANA_SIGNATURE),
+            HeaderName::from_static(names::COSTKATANA_TIMESTAMP),
+        ];
+        let value = match KNOWN.iter().find(|known| known.as_str() == name) {
+            Some(known) => self.get(known),
+            None => self.get(name),
+        };
+        value.map(http::HeaderValue::as_bytes)
     }
 }

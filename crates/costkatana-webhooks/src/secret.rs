@@ -4,13 +4,21 @@ use std::fmt;
 
 use zeroize::Zeroizing;
 
-use crate::ConfigError;
+use crate::{mac, ConfigError};
 
 /// A webhook secret.
 ///
 /// The HMAC key is the UTF-8 bytes of the secret text **exactly as given**:
 /// it is never hex- or base64-decoded and a `whsec_` prefix is kept. Its
-/// `Debug` output is redacted and its memory is zeroized on drop.
+/// `Debug` output is redacted.
+///
+/// What is kept is not the text but the HMAC keyed with it (the inner and
+/// outer SHA-256 states after the padded key, about 200 bytes), so that a
+/// verification does not key HMAC again. That state can sign, so it is as
+/// sensitive as the secret: the text given is zeroized once absorbed, and
+/// the state is overwritten on drop. The overwrite is best effort (the
+/// `hmac` crate offers no zeroize of its own, and this crate uses no
+/// `unsafe`), and a clone of a `Secret` is a second copy of it.
 ///
 /// ```
 /// use costkatana_webhooks::Secret;
@@ -20,7 +28,15 @@ use crate::ConfigError;
 /// # Ok::<(), costkatana_webhooks::ConfigError>(())
 /// ```
 #[derive(Clone)]
-pub struct Secret(Zeroizing<Vec<u8>>);
+pub struct Secret(mac::Keyed);
+
+impl Drop for Secret {
+    fn drop(&mut self) {
+        self.0 = mac::keyed(&[]);
+        // Keep the overwrite: the state is read once more.
+        std::hint::black_box(&mut self.0);
+    }
+}
 
 impl Secret {
     /// A secret from its text.
@@ -69,11 +85,11 @@ impl Secret {
         if text.is_empty() {
             return Err(ConfigError::new("the webhook secret is empty"));
         }
-        Ok(Secret(Zeroizing::new(text.as_bytes().to_vec())))
+        Ok(Secret(mac::keyed(text.as_bytes())))
     }
 
-    /// The key bytes (the secret's UTF-8 text).
-    pub(crate) fn key(&self) -> &[u8] {
+    /// HMAC keyed with the secret.
+    pub(crate) fn keyed(&self) -> &mac::Keyed {
         &self.0
     }
 

@@ -46,10 +46,18 @@ impl SignedHeaders {
     /// Reads the headers of `pinned` or, when `None`, of the scheme the
     /// headers show.
     pub(crate) fn parse(headers: &impl Headers, pinned: Option<Scheme>) -> Result<Self, Error> {
-        let current = text(headers, names::WEBHOOK_SIGNATURE)?;
-        let costkatana = text(headers, names::COSTKATANA_SIGNATURE)?;
+        // The current scheme's header first: when it is there (the usual
+        // case), the other is never looked up.
+        let current = match pinned {
+            Some(Scheme::Current) | None => text(headers, names::WEBHOOK_SIGNATURE)?,
+            Some(_) => None,
+        };
+        let costkatana = match current {
+            Some(_) => None,
+            None => text(headers, names::COSTKATANA_SIGNATURE)?,
+        };
         let (scheme, signature) = match (pinned, current, costkatana) {
-            (Some(Scheme::Current) | None, Some(sig), _) => (Scheme::Current, sig),
+            (_, Some(sig), _) => (Scheme::Current, sig),
             (Some(scheme @ (Scheme::Legacy | Scheme::Documented)), _, Some(sig)) => (scheme, sig),
             (None, None, Some(sig)) if looks_legacy(sig) => (Scheme::Legacy, sig),
             (None, None, Some(sig)) => (Scheme::Documented, sig),
@@ -164,13 +172,11 @@ impl SignedHeaders {
                 "the {header} header carries more than {MAX_SIGNATURES} signatures"
             )));
         }
-        let mut tag = [0; 32];
-        hex::decode_to_slice(hex_text, &mut tag).map_err(|_| {
+        self.signatures[self.count] = decode_tag(hex_text).ok_or_else(|| {
             malformed(format!(
                 "a signature in the {header} header is not 64 hexadecimal characters"
             ))
         })?;
-        self.signatures[self.count] = tag;
         self.count += 1;
         Ok(())
     }
@@ -179,6 +185,42 @@ impl SignedHeaders {
     pub(crate) fn signatures(&self) -> &[Tag] {
         &self.signatures[..self.count]
     }
+}
+
+/// Each byte's value as a hex digit (either case), or [`NOT_HEX`].
+const NIBBLES: [u8; 256] = {
+    let mut table = [NOT_HEX; 256];
+    let mut i = 0;
+    while i < 10 {
+        table[b'0' as usize + i] = i as u8;
+        i += 1;
+    }
+    let mut i = 0;
+    while i < 6 {
+        table[b'a' as usize + i] = 10 + i as u8;
+        table[b'A' as usize + i] = 10 + i as u8;
+        i += 1;
+    }
+    table
+};
+const NOT_HEX: u8 = 0x10;
+
+/// 64 hex digits into a tag, by table and without a branch on the digits,
+/// so its time does not follow the characters received; `None` unless
+/// every one is a hex digit.
+fn decode_tag(text: &str) -> Option<Tag> {
+    let text = text.as_bytes();
+    if text.len() != 64 {
+        return None;
+    }
+    let mut tag = [0; 32];
+    let mut invalid = 0;
+    for (byte, pair) in tag.iter_mut().zip(text.chunks_exact(2)) {
+        let (high, low) = (NIBBLES[usize::from(pair[0])], NIBBLES[usize::from(pair[1])]);
+        invalid |= high | low;
+        *byte = (high << 4) | (low & 0x0f);
+    }
+    (invalid & NOT_HEX == 0).then_some(tag)
 }
 
 /// A `legacy` value is `sha256=<hex>` or bare hex; anything else on
@@ -235,4 +277,30 @@ fn timestamp_ms(text: &str, scheme: Scheme, name: &str) -> Result<i64, Error> {
 
 fn malformed(detail: String) -> Error {
     Error::with_detail(ErrorKind::MalformedSignature, detail)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::decode_tag;
+
+    #[test]
+    fn decodes_both_cases_and_refuses_any_other_byte() {
+        let lower: String = (0..32u8).map(|i| format!("{:02x}", i * 7)).collect();
+        let expected: Vec<u8> = (0..32u8).map(|i| i * 7).collect();
+        assert_eq!(decode_tag(&lower).map(Vec::from), Some(expected.clone()));
+        assert_eq!(
+            decode_tag(&lower.to_uppercase()).map(Vec::from),
+            Some(expected)
+        );
+        for at in 0..64 {
+            for bad in [b'g', b'G', b' ', b'/', b':', b'@', b'`', 0xff] {
+                let mut text = lower.clone().into_bytes();
+                text[at] = bad;
+                let text = String::from_utf8_lossy(&text).into_owned();
+                assert_eq!(decode_tag(&text), None, "{bad:#x} at {at}");
+            }
+        }
+        assert_eq!(decode_tag(&lower[..62]), None);
+        assert_eq!(decode_tag(&format!("{lower}00")), None);
+    }
 }

@@ -73,5 +73,5 @@ pub fn sign(scheme: Scheme, secret: &str, timestamp_ms: i64, body: &[u8]) -> Vec
 ///     "8e7a9a20aa184accf213305d7c9527ee23b7719acf0048d4eba31bf3e0e51008");
 /// ```
 pub fn signature_hex(secret: &str, timestamp: &str, body: &[u8]) -> String {
-    hex::encode(mac::tag(secret.as_bytes(), timestamp, body))
+    hex::encode(mac::tag(&mac::keyed(secret.as_bytes()), timestamp, body))
 }
