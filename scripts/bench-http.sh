@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Requests per second of one handler bare vs behind the full receiver
-# (verify + parse + in-memory dedupe + route + settle + metrics), 1 KiB
-# signed deliveries, each with its own event id, on loopback, with wrk.
+# Requests per second, in one run, of: a bare route that reads the body as
+# bytes and answers; a naive route that parses it into a serde_json::Value;
+# the full receiver (verify + parse + in-memory dedupe + route + settle +
+# metrics) on fresh ids and on duplicates. 1 KiB signed deliveries, each
+# with its own event id, on loopback, with wrk.
 #
 #   scripts/bench-http.sh            # 10 s per route
 #   DURATION=30 CONNECTIONS=64 PIN=1 scripts/bench-http.sh
@@ -14,7 +16,7 @@ DURATION=${DURATION:-10}          # seconds per route
 WARMUP=${WARMUP:-2}               # seconds per route before measuring
 THREADS=${THREADS:-1}             # wrk threads
 CONNECTIONS=${CONNECTIONS:-32}
-REQUESTS=${REQUESTS:-400000}      # distinct signed deliveries for the measured runs
+REQUESTS=${REQUESTS:-1000000}      # distinct signed deliveries for the measured runs
 LOG=${BENCH_LOG:-warn}            # the server's RUST_LOG; info logs a line per request
 PORT=${PORT:-39181}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -107,9 +109,8 @@ load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 declare -A rps
 # Bare: warm up, measure. Receiver: warm up (up to 50 000 ids processed),
 # replay the warm-up ids (the duplicate path; they fit the default store's
-# 100 000 entries), then measure fresh ids (past 100 000 keys the store
-# evicts the least recently used, as it would when full).
-for route in /bare /webhooks/costkatana; do
+# 1,000,000 entries), then measure fresh ids.
+for route in /bare /naive /webhooks/costkatana; do
   start_server
   load "$route" "$WARMUP" "$WORK/warmup.tsv" >/dev/null
   if [[ $route == /webhooks/costkatana ]]; then
@@ -135,7 +136,8 @@ for route in /bare /webhooks/costkatana; do
 done
 
 printf '%-34s %10s requests/s %6s us server CPU/request\n' \
-  "bare handler" ${rps[/bare]} \
+  "bare handler (bytes)" ${rps[/bare]} \
+  "naive handler (serde_json::Value)" ${rps[/naive]} \
   "receiver, fresh event ids" ${rps[/webhooks/costkatana]} \
   "receiver, duplicates" ${rps[duplicates]} \
   "(diagnostic) receiver, no store" ${rps[no_store]}
@@ -147,5 +149,5 @@ if ((dup > 0)); then
   echo "warning: the fresh run re-used ids; raise REQUESTS above $((fresh + dup))" >&2
 fi
 awk -v r="${rps[/webhooks/costkatana]% *}" -v d="${rps[duplicates]% *}" -v b="${rps[/bare]% *}" \
-  -v n="${rps[no_store]% *}" \
-  'BEGIN { printf "receiver / bare = %.3f (fresh), %.3f (duplicates); without a store %.3f\n", r / b, d / b, n / b }'
+  -v n="${rps[no_store]% *}" -v v="${rps[/naive]% *}" \
+  'BEGIN { printf "receiver / bare = %.3f (fresh), %.3f (duplicates); receiver / naive = %.3f (fresh); without a store / bare %.3f\n", r / b, d / b, r / v, n / b }'

@@ -1,9 +1,10 @@
 //! What `scripts/bench-http.sh` runs. Two modes:
 //!
-//! - `example-bench-server` serves, on `ADDR`, one handler twice: `POST
-//!   /bare` parses the body and calls it with no verification, `POST
-//!   /webhooks/costkatana` puts it behind the full receiver (verify, parse,
-//!   in-memory dedupe, route, settle, metrics); `POST
+//! - `example-bench-server` serves, on `ADDR`: `POST /bare` reads the body
+//!   as bytes and answers (the floor), `POST /naive` parses it into a
+//!   `serde_json::Value` and answers (no verification, no dedupe), `POST
+//!   /webhooks/costkatana` runs a handler behind the full receiver (verify,
+//!   parse, in-memory dedupe, route, settle, metrics); `POST
 //!   /diagnostic/no-store` is that receiver with a store that remembers
 //!   nothing, to tell the store's cost from the rest. `GET /metrics` counts
 //!   outcomes, so the script can tell fresh deliveries from duplicates.
