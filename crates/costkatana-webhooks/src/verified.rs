@@ -107,7 +107,8 @@ impl Verified {
     /// JSON, or not JSON at all. Never fails: every verified body is
     /// authentic and reaches the user in some form.
     pub fn payload(&self) -> &Payload {
-        self.payload.get_or_init(|| Payload::parse(&self.body))
+        self.payload
+            .get_or_init(|| Payload::parse_shared(&self.body))
     }
 
     /// Moves the parsed payload out (parsing it now if needed); a later
@@ -115,7 +116,7 @@ impl Verified {
     pub(crate) fn take_payload(&mut self) -> Payload {
         self.payload
             .take()
-            .unwrap_or_else(|| Payload::parse(&self.body))
+            .unwrap_or_else(|| Payload::parse_shared(&self.body))
     }
 
     /// The typed event, when the body is one.

@@ -4,6 +4,10 @@
 //! the sender emits for NaN) is `None`, never an error. Every key, known or
 //! not, stays available through [`EventData::get`] and [`EventData::as_map`].
 
+use std::sync::OnceLock;
+
+use bytes::Bytes;
+use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
 /// The `data` object of an event.
@@ -20,34 +24,109 @@ use serde_json::{Map, Value};
 /// assert_eq!(event.data.tags(), vec!["prod", "team-a"]);
 /// assert_eq!(event.data.get("warningThreshold").and_then(|v| v.as_f64()), Some(90.0));
 /// ```
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct EventData(Map<String, Value>);
+///
+/// The envelope of an event is typed when it is read; `data` is kept as
+/// the JSON text it arrived as, and parsed only when something reads it
+/// (a view such as [`EventData::cost`], [`EventData::get`], or your own
+/// type through [`EventData::deserialize`]), once.
+#[derive(Clone, Default)]
+pub struct EventData {
+    /// `data` exactly as sent (valid JSON text); `None` when the event had
+    /// none.
+    raw: Option<Bytes>,
+    parsed: OnceLock<Map<String, Value>>,
+}
+
+impl std::fmt::Debug for EventData {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("EventData").field(self.map()).finish()
+    }
+}
+
+impl PartialEq for EventData {
+    fn eq(&self, other: &Self) -> bool {
+        self.map() == other.map()
+    }
+}
 
 impl EventData {
-    pub(crate) fn new(map: Map<String, Value>) -> Self {
-        EventData(map)
+    /// `data` as sent (any JSON), not parsed yet.
+    pub(crate) fn from_raw(raw: Option<Bytes>) -> Self {
+        EventData {
+            raw,
+            parsed: OnceLock::new(),
+        }
+    }
+
+    /// The object, parsed on first use: `data` itself, or for a `data`
+    /// that is not an object, `{"value": <it>}`.
+    fn map(&self) -> &Map<String, Value> {
+        self.parsed
+            .get_or_init(|| match self.raw.as_deref().map(serde_json::from_slice) {
+                Some(Ok(Value::Object(map))) => map,
+                Some(Ok(other)) => Map::from_iter([("value".to_owned(), other)]),
+                // No `data`, or JSON that a full parse refuses although its
+                // syntax is valid (a number beyond f64, nesting past 128).
+                None | Some(Err(_)) => Map::new(),
+            })
+    }
+
+    /// `data` exactly as it was sent, as JSON text (`None` when the event
+    /// had no `data`).
+    ///
+    /// ```
+    /// use costkatana_webhooks::Event;
+    /// let event = Event::from_slice(br#"{"eventType":"cost.alert","data":{"amount": 5}}"#).unwrap();
+    /// assert_eq!(event.data.raw_json(), Some(r#"{"amount": 5}"#));
+    /// ```
+    pub fn raw_json(&self) -> Option<&str> {
+        // It was read as JSON text, so it is UTF-8.
+        self.raw
+            .as_deref()
+            .and_then(|raw| std::str::from_utf8(raw).ok())
+    }
+
+    /// `data` read straight into your own type, without the generic map.
+    ///
+    /// # Errors
+    ///
+    /// When `data` is absent or does not fit `T`.
+    ///
+    /// ```
+    /// use costkatana_webhooks::Event;
+    ///
+    /// #[derive(serde::Deserialize)]
+    /// struct Spend { amount: f64 }
+    ///
+    /// let event = Event::from_slice(br#"{"eventType":"cost.alert","data":{"amount": 5}}"#).unwrap();
+    /// assert_eq!(event.data.deserialize::<Spend>()?.amount, 5.0);
+    /// # Ok::<(), serde_json::Error>(())
+    /// ```
+    pub fn deserialize<T: DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
+        serde_json::from_slice(self.raw.as_deref().unwrap_or(b"null"))
     }
 
     /// Any key of `data`, known or not.
     pub fn get(&self, key: &str) -> Option<&Value> {
-        self.0.get(key)
+        self.map().get(key)
     }
 
     /// The whole object.
     pub fn as_map(&self) -> &Map<String, Value> {
-        &self.0
+        self.map()
     }
 
     /// Consumes the view, giving the whole object back.
     pub fn into_map(self) -> Map<String, Value> {
-        self.0
+        self.map();
+        self.parsed.into_inner().unwrap_or_default()
     }
 
     /// `data.cost`; for documented bodies with a flat `data.amount`, that.
     pub fn cost(&self) -> Option<Cost> {
         let object = self
             .object("cost")
-            .or_else(|| self.0.get("amount").map(|_| &self.0))?;
+            .or_else(|| self.map().get("amount").map(|_| self.map()))?;
         Some(Cost {
             amount: number(object, &["amount"]),
             currency: text(object, &["currency"]),
@@ -108,7 +187,7 @@ impl EventData {
 
     /// `data.tags`: the string entries, in order (empty when absent).
     pub fn tags(&self) -> Vec<&str> {
-        match self.0.get("tags") {
+        match self.map().get("tags") {
             Some(Value::Array(tags)) => tags.iter().filter_map(Value::as_str).collect(),
             _ => Vec::new(),
         }
@@ -120,7 +199,7 @@ impl EventData {
     }
 
     fn object(&self, key: &str) -> Option<&Map<String, Value>> {
-        self.0.get(key).and_then(Value::as_object)
+        self.map().get(key).and_then(Value::as_object)
     }
 }
 

@@ -1,8 +1,9 @@
 //! What a verified body turns out to be.
 
+use bytes::Bytes;
 use serde_json::Value;
 
-use super::Event;
+use super::{Event, Fields};
 
 /// A verified body, classified.
 ///
@@ -38,12 +39,29 @@ pub enum Payload {
 impl Payload {
     /// Classifies `body`.
     pub fn parse(body: &[u8]) -> Payload {
+        Payload::read(body, None)
+    }
+
+    /// [`Payload::parse`] of a body held in `Bytes`: an event's `data` is
+    /// then a range of it, not a copy.
+    pub(crate) fn parse_shared(body: &Bytes) -> Payload {
+        Payload::read(body, Some(body))
+    }
+
+    fn read(body: &[u8], shared: Option<&Bytes>) -> Payload {
+        // An object is read field by field, its values left raw, so an
+        // event's `data` is not built; anything else is parsed in full.
+        let object = body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
+        if object {
+            let Ok(fields) = serde_json::from_slice::<Fields<'_>>(body) else {
+                return Payload::NotJson;
+            };
+            if let Ok(event) = Event::from_fields(fields, shared) {
+                return Payload::Event(Box::new(event));
+            }
+        }
         match serde_json::from_slice::<Value>(body) {
             Ok(Value::String(text)) => Payload::Template(text),
-            Ok(Value::Object(map)) => match Event::from_map(map) {
-                Ok(event) => Payload::Event(Box::new(event)),
-                Err(map) => Payload::Json(Value::Object(map)),
-            },
             Ok(other) => Payload::Json(other),
             Err(_) => Payload::NotJson,
         }
