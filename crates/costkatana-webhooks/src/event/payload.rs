@@ -53,7 +53,7 @@ impl Payload {
         // event's `data` is not built; anything else is parsed in full.
         let object = body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
         if object {
-            let Ok(fields) = serde_json::from_slice::<Fields<'_>>(body) else {
+            let Some(fields) = Fields::read(body) else {
                 return Payload::NotJson;
             };
             if let Ok(event) = Event::from_fields(fields, shared) {
