@@ -241,6 +241,7 @@ fn main() {
     );
     println!("| body | floor | ours | ours / floor | ours typed | svix | svix / ours | standardwebhooks / ours | async-stripe | async-stripe / ours typed |");
     println!("|---|---|---|---|---|---|---|---|---|---|");
+    let mut every_round = Vec::new();
     for (label, size) in SIZES {
         let contenders = contenders(size);
         // Batches of about 20 ms, sized from one warm-up call each.
@@ -279,5 +280,20 @@ fn main() {
             ns[5],
             ratio(3),
         );
+        let shown = |i: usize| {
+            let each: Vec<String> = ratios.iter().map(|r| format!("{:.2}", r[i])).collect();
+            each.join(" ")
+        };
+        every_round.push(format!(
+            "{label}: ours/floor {}; svix/ours {}; standardwebhooks/ours {}; async-stripe/ours typed {}",
+            shown(0),
+            shown(1),
+            shown(2),
+            shown(3)
+        ));
+    }
+    println!("\nthe ratios of each round:");
+    for line in every_round {
+        println!("{line}");
     }
 }
