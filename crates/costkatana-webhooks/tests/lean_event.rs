@@ -270,3 +270,16 @@ fn a_verified_event_reads_its_data_from_the_body() {
     assert_eq!(event.data.budget().and_then(|b| b.spent), Some(150.0));
     assert_eq!(Some(event), Event::from_slice(body.as_bytes()).as_ref());
 }
+
+/// Nesting deeper than a full parse allows (128) inside `data`, likewise.
+#[test]
+fn nesting_past_the_full_parse_limit_inside_data_likewise() {
+    let deep = format!("{}{}", "[".repeat(200), "]".repeat(200));
+    let body = format!(r#"{{"eventId":"e2","eventType":"cost.alert","data":{{"deep":{deep}}}}}"#);
+    assert_eq!(oracle(body.as_bytes()), Oracle::NotJson);
+    let Payload::Event(event) = Payload::parse(body.as_bytes()) else {
+        panic!("the event is delivered");
+    };
+    assert_eq!(event.id.as_deref(), Some("e2"));
+    assert!(event.data.as_map().is_empty());
+}
