@@ -238,16 +238,7 @@ async fn huge_bodies_fast(ctx: Arc<Ctx>, seconds: u64) -> String {
                     };
                     connections += 1;
                     let chunked = worker % 2 == 1;
-                    let mut head = format!("POST {} HTTP/1.1\r\nHost: 127.0.0.1\r\n", wire::PATH);
-                    head.push_str(if chunked {
-                        "Transfer-Encoding: chunked\r\n"
-                    } else {
-                        "Content-Length: 1073741824\r\n"
-                    });
-                    for (name, value) in wire::plausible_signature(now_ms()) {
-                        head.push_str(&format!("{name}: {value}\r\n"));
-                    }
-                    head.push_str("\r\n");
+                    let head = wire::oversized_head(chunked, now_ms());
                     let mut sent = 0usize;
                     let mut ok = wire::write(&mut stream, head.as_bytes()).await;
                     while ok && sent < (64 << 20) && Instant::now() < until {
@@ -300,16 +291,7 @@ async fn huge_bodies_slow(ctx: Arc<Ctx>, connections: usize) -> String {
             tokio::spawn(async move {
                 let mut stream = TcpStream::connect(ctx.addr).await.expect("connect");
                 let chunked = i % 2 == 1;
-                let mut head = format!("POST {} HTTP/1.1\r\nHost: 127.0.0.1\r\n", wire::PATH);
-                head.push_str(if chunked {
-                    "Transfer-Encoding: chunked\r\n"
-                } else {
-                    "Content-Length: 1073741824\r\n"
-                });
-                for (name, value) in wire::plausible_signature(now_ms()) {
-                    head.push_str(&format!("{name}: {value}\r\n"));
-                }
-                head.push_str("\r\n");
+                let head = wire::oversized_head(chunked, now_ms());
                 wire::write(&mut stream, head.as_bytes()).await;
                 let started = Instant::now();
                 let trickle = async {

@@ -39,13 +39,20 @@ pub(crate) fn request(headers: &[(String, String)], body: &[u8]) -> Vec<u8> {
     bytes
 }
 
-/// Signature headers that parse (so the request gets past the head check)
-/// but never verify.
-pub(crate) fn plausible_signature(now_ms: i64) -> Vec<(String, String)> {
-    vec![
-        ("X-Webhook-Timestamp".to_owned(), now_ms.to_string()),
-        ("X-Webhook-Signature".to_owned(), "0".repeat(64)),
-    ]
+/// The head of a POST whose body is far over any limit: 1 GiB declared, or
+/// chunked with no end announced. Its signature headers parse (so the
+/// request gets past the head check) but never verify.
+pub(crate) fn oversized_head(chunked: bool, now_ms: i64) -> String {
+    let length = if chunked {
+        "Transfer-Encoding: chunked"
+    } else {
+        "Content-Length: 1073741824"
+    };
+    format!(
+        "POST {PATH} HTTP/1.1\r\nHost: 127.0.0.1\r\n{length}\r\n\
+         X-Webhook-Timestamp: {now_ms}\r\nX-Webhook-Signature: {}\r\n\r\n",
+        "0".repeat(64)
+    )
 }
 
 /// Reads one response (headers and a `Content-Length` body) and returns its
@@ -107,4 +114,34 @@ pub(crate) async fn closed_within(stream: &mut TcpStream, bound: Duration) -> (b
 /// Writes `bytes`, ignoring a server that has already hung up.
 pub(crate) async fn write(stream: &mut TcpStream, bytes: &[u8]) -> bool {
     stream.write_all(bytes).await.is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_oversized_head_is_one_complete_head_with_its_length_and_signature() {
+        for (chunked, length) in [
+            (false, "Content-Length: 1073741824"),
+            (true, "Transfer-Encoding: chunked"),
+        ] {
+            let head = oversized_head(chunked, 1_777_377_600_000);
+            let lines: Vec<&str> = head
+                .strip_suffix("\r\n\r\n")
+                .expect("ends the head")
+                .split("\r\n")
+                .collect();
+            assert_eq!(
+                lines,
+                [
+                    &format!("POST {PATH} HTTP/1.1")[..],
+                    "Host: 127.0.0.1",
+                    length,
+                    "X-Webhook-Timestamp: 1777377600000",
+                    &format!("X-Webhook-Signature: {}", "0".repeat(64)),
+                ]
+            );
+        }
+    }
 }
