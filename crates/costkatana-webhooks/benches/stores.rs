@@ -17,6 +17,11 @@ use moka::ops::compute::{CompResult, Op};
 use moka::policy::{EvictionPolicy, Expiry};
 use moka::sync::Cache;
 
+#[path = "../tests/support/resident.rs"]
+mod resident;
+
+use resident::resident_bytes;
+
 const LEASE: Duration = Duration::from_secs(60);
 const TTL: Duration = Duration::from_secs(86_400);
 const ENTRIES: u64 = 1_000_000;
@@ -167,16 +172,6 @@ fn run(store: &dyn DedupeStore, keys: &[String]) -> f64 {
 
 fn keys(from: u64, count: u64) -> Vec<String> {
     (from..from + count).map(key).collect()
-}
-
-fn resident_bytes() -> usize {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|status| {
-            let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
-            line.split_whitespace().nth(1)?.parse::<usize>().ok()
-        })
-        .map_or(0, |kib| kib * 1024)
 }
 
 /// Resident bytes per entry once `store` holds a million completed keys

@@ -12,6 +12,9 @@ use costkatana_webhooks::signing::sign;
 use costkatana_webhooks::testing::{sample_event, Shape};
 use costkatana_webhooks::{EventType, Scheme};
 
+#[path = "../tests/support/vectors.rs"]
+mod vectors;
+
 /// The secret the fuzz targets verify with.
 const SECRET: &str = "whsec_fuzz";
 const NOW: i64 = 1_777_377_600_000;
@@ -37,26 +40,13 @@ fn main() {
             .nth(1)
             .unwrap_or_else(|| "fuzz/corpus".into()),
     );
-    let data = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/");
     let mut requests = Vec::new();
     for file in ["signatures.json", "vectors_extra.json"] {
-        let text = std::fs::read_to_string(format!("{data}{file}")).expect("the vectors");
-        let vectors: serde_json::Value = serde_json::from_str(&text).expect("JSON");
-        for vector in vectors["vectors"].as_array().expect("a vector list") {
-            let headers: Vec<(String, String)> = vector["headers"]
-                .as_object()
-                .expect("headers")
-                .iter()
-                .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned()))
-                .collect();
-            let body = match (vector["body"].as_str(), vector["body_hex"].as_str()) {
-                (Some(text), _) => text.as_bytes().to_vec(),
-                (None, Some(hex)) => hex::decode(hex).expect("hex"),
-                (None, None) => panic!("a vector without a body"),
-            };
+        for vector in vectors::vectors(file) {
             let now = vector["now_ms"].as_i64().unwrap_or(NOW);
             let name = vector["name"].as_str().expect("a name").to_owned();
-            requests.push((name, request(now, &headers, &body)));
+            let seed = request(now, &vectors::headers(&vector), &vectors::body(&vector));
+            requests.push((name, seed));
         }
     }
     // Every type in both shapes; the schemes take turns.

@@ -6,6 +6,7 @@ use std::time::Duration;
 mod support;
 
 use costkatana_webhooks::dedupe::{Claim, DedupeStore, MemoryStore};
+use support::resident::resident_bytes;
 use support::{claim_now, key};
 
 const TTL: Duration = Duration::from_secs(86_400);
@@ -26,15 +27,4 @@ fn memory_per_entry() {
     let per_entry = resident_bytes().saturating_sub(before) / N;
     println!("memory store: about {per_entry} bytes per entry ({N} entries, ~60-byte keys)");
     assert!(per_entry <= 128, "{per_entry} bytes per entry");
-}
-
-/// Resident set size from /proc (Linux), 0 elsewhere.
-fn resident_bytes() -> usize {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|status| {
-            let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
-            line.split_whitespace().nth(1)?.parse::<usize>().ok()
-        })
-        .map_or(0, |kib| kib * 1024)
 }

@@ -7,12 +7,9 @@ use std::time::Duration;
 use costkatana_webhooks::{Payload, Scheme, Verifier};
 use serde_json::Value;
 
-fn vectors(file: &str) -> Vec<Value> {
-    let path = format!("{}/tests/data/{file}", env!("CARGO_MANIFEST_DIR"));
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    let file: Value = serde_json::from_str(&text).expect("valid JSON");
-    file["vectors"].as_array().expect("a vector list").clone()
-}
+mod support;
+
+use support::vectors::{body, headers, vectors};
 
 /// The verifier a vector asks for: its secret(s) and options.
 fn verifier(vector: &Value) -> Verifier {
@@ -37,24 +34,12 @@ fn verifier(vector: &Value) -> Verifier {
     builder.build().unwrap()
 }
 
-fn body(vector: &Value) -> Vec<u8> {
-    match vector.get("body_hex") {
-        Some(hex) => hex::decode(hex.as_str().unwrap()).unwrap(),
-        None => vector["body"].as_str().unwrap().as_bytes().to_vec(),
-    }
-}
-
 /// Runs every vector of `file`; returns how many there were.
 fn run(file: &str) -> usize {
     let vectors = vectors(file);
     for vector in &vectors {
         let name = vector["name"].as_str().unwrap();
-        let headers: Vec<(String, String)> = vector["headers"]
-            .as_object()
-            .unwrap()
-            .iter()
-            .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_owned()))
-            .collect();
+        let headers = headers(vector);
         let body = body(vector);
         let result =
             verifier(vector).verify_at(&headers, body.clone(), vector["now_ms"].as_i64().unwrap());

@@ -3,6 +3,9 @@
 
 #![allow(dead_code, unreachable_pub)]
 
+pub mod resident;
+pub mod vectors;
+
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
