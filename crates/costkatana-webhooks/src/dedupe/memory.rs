@@ -62,7 +62,6 @@ struct Inner {
     /// and of the key tagged, 128 bits in all.
     digest_key: RandomState,
     clock: Arc<dyn Clock>,
-    max_entries: u64,
 }
 
 /// A key's keyed 128-bit digest; the first half places it in the map.
@@ -238,9 +237,10 @@ fn deadline(now_ms: i64, after: Duration) -> i64 {
 
 impl std::fmt::Debug for MemoryStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let entries = self.entries();
         f.debug_struct("MemoryStore")
-            .field("entries", &self.len())
-            .field("max_entries", &self.inner.max_entries)
+            .field("entries", &entries.map.len())
+            .field("max_entries", &entries.capacity)
             .finish()
     }
 }
@@ -393,7 +393,6 @@ impl MemoryStoreBuilder {
                 entries: Mutex::new(Entries::new(max_entries as usize)),
                 digest_key: RandomState::new(),
                 clock: self.clock,
-                max_entries,
             }),
         }
     }

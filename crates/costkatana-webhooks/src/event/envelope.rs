@@ -53,8 +53,9 @@ impl<'a> Fields<'a> {
     /// (ids are sometimes numeric); other shapes stay.
     pub(crate) fn take_string(&mut self, camel: &str, snake: &str) -> Option<String> {
         [camel, snake].into_iter().find_map(|key| {
-            let text = string_of(self.known[slot(key)]?)?;
-            self.known[slot(key)] = None;
+            let field = &mut self.known[slot(key)];
+            let text = string_of((*field)?)?;
+            *field = None;
             Some(text)
         })
     }
