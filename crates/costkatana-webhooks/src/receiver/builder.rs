@@ -310,20 +310,21 @@ impl ReceiverBuilder {
             (ms(past_ms), ms(future_ms))
         });
         let window_total = window.map_or(Duration::ZERO, |(past, future)| past + future);
-        let dedupe_ttl = match self.dedupe_ttl {
-            None => DEFAULT_DEDUPE_TTL.max(window_total),
-            Some(ttl) => ttl,
-        };
-        if let Some((past, future)) = window.filter(|_| dedupe_ttl < window_total) {
-            return Err(ConfigError::new(format!(
-                "the dedupe TTL ({} s) is shorter than the timestamp window ({} s past + {} s \
-                 future = {} s): a copy arriving after the TTL but inside the window would be \
-                 neither refused nor recognised as a duplicate",
-                dedupe_ttl.as_secs(),
-                past.as_secs(),
-                future.as_secs(),
-                window_total.as_secs()
-            )));
+        let dedupe_ttl = self
+            .dedupe_ttl
+            .unwrap_or(DEFAULT_DEDUPE_TTL.max(window_total));
+        if let Some((past, future)) = window {
+            if dedupe_ttl < window_total {
+                return Err(ConfigError::new(format!(
+                    "the dedupe TTL ({} s) is shorter than the timestamp window ({} s past + {} s \
+                     future = {} s): a copy arriving after the TTL but inside the window would \
+                     be neither refused nor recognised as a duplicate",
+                    dedupe_ttl.as_secs(),
+                    past.as_secs(),
+                    future.as_secs(),
+                    window_total.as_secs()
+                )));
+            }
         }
         if self.lease.is_zero() {
             return Err(ConfigError::new("the claim lease must be longer than zero"));
