@@ -45,6 +45,7 @@ pub mod dedupe;
 mod error;
 mod event;
 mod headers;
+pub mod inbox;
 mod intake;
 mod mac;
 mod outcome;

@@ -29,7 +29,13 @@ pub enum Outcome {
         /// The event id, when the body had one.
         event_id: Option<String>,
     },
-    /// A duplicate of a delivery already handled.
+    /// Inbox mode: stored durably, to be handled by a worker.
+    Stored {
+        /// The event id, when the body had one.
+        event_id: Option<String>,
+    },
+    /// A duplicate of a delivery already handled (or, in inbox mode, already
+    /// stored).
     Duplicate {
         /// The event id, when the body had one.
         event_id: Option<String>,
@@ -39,11 +45,12 @@ pub enum Outcome {
 }
 
 impl Outcome {
-    /// The metrics label and log word: `processed`, `duplicate`, or the
-    /// error's reason code.
+    /// The metrics label and log word: `processed`, `stored`, `duplicate`,
+    /// or the error's reason code.
     pub fn label(&self) -> &'static str {
         match self {
             Outcome::Processed { .. } => "processed",
+            Outcome::Stored { .. } => "stored",
             Outcome::Duplicate { .. } => "duplicate",
             Outcome::Failed(err) => err.code(),
         }
@@ -67,6 +74,10 @@ impl Outcome {
             Outcome::Processed { event_id } => {
                 Answer::json(200, &json!({ "received": true, "event_id": event_id }))
             }
+            Outcome::Stored { event_id } => Answer::json(
+                200,
+                &json!({ "received": true, "stored": true, "event_id": event_id }),
+            ),
             Outcome::Duplicate { event_id } => Answer::json(
                 200,
                 &json!({ "received": true, "duplicate": true, "event_id": event_id }),

@@ -6,8 +6,13 @@ use std::time::Duration;
 use super::background::Background;
 use super::handler::{States, WebhookHandler};
 use super::routes::Routes;
-use super::{EventSelector, Inner, Namespace, Receiver, DEFAULT_DEDUPE_TTL, DEFAULT_LEASE};
+use super::{
+    EventSelector, Inner, Namespace, Receiver, DEFAULT_DEDUPE_TTL, DEFAULT_INBOX_WORKERS,
+    DEFAULT_LEASE,
+};
+use super::inbox_mode::InboxMode;
 use crate::dedupe::{DedupeStore, MemoryStore};
+use crate::inbox::{InboxStore, RetryPolicy};
 use crate::{Clock, ConfigError, Event, Payload, Scheme, Secret, VerifierBuilder};
 
 /// Builds a [`Receiver`]: the secrets, the handlers, the store, the
@@ -68,6 +73,9 @@ pub struct ReceiverBuilder {
     lease: Duration,
     captured_headers: Vec<&'static str>,
     ack_first: Option<usize>,
+    inbox: Option<Arc<dyn InboxStore>>,
+    inbox_workers: usize,
+    retry_policy: RetryPolicy,
 }
 
 impl std::fmt::Debug for ReceiverBuilder {
@@ -79,6 +87,9 @@ impl std::fmt::Debug for ReceiverBuilder {
             .field("dedupe_ttl", &self.dedupe_ttl)
             .field("lease", &self.lease)
             .field("ack_first", &self.ack_first)
+            .field("inbox", &self.inbox.is_some())
+            .field("inbox_workers", &self.inbox_workers)
+            .field("retry_policy", &self.retry_policy)
             .finish_non_exhaustive()
     }
 }
@@ -99,6 +110,9 @@ impl ReceiverBuilder {
                 "x-costkatana-delivery-id",
             ],
             ack_first: None,
+            inbox: None,
+            inbox_workers: DEFAULT_INBOX_WORKERS,
+            retry_policy: RetryPolicy::default(),
         }
     }
 
@@ -275,6 +289,68 @@ impl ReceiverBuilder {
         self
     }
 
+    /// **Inbox mode**: store each verified delivery durably, answer 200
+    /// once the write has committed (503 if it fails), and run handlers
+    /// from the stored copy on `inbox_workers` workers, with retries and a
+    /// dead-letter state. See [`crate::inbox`].
+    ///
+    /// The inbox is then the dedupe store: a duplicate of a stored delivery
+    /// is answered 200 `duplicate` whether it is pending, running, done or
+    /// dead (inline mode answers 503 `in_progress` while a copy runs). Done
+    /// rows are kept for the dedupe TTL, then purged. Handlers keep their
+    /// API; the [`lease`](Self::lease) bounds how long a crashed worker's
+    /// row waits before another worker takes it.
+    ///
+    /// Workers start on the Tokio runtime `build` is called in; call
+    /// [`Receiver::shutdown`] on exit so running handlers finish or give
+    /// their rows back. Not combined with [`store`](Self::store) or
+    /// [`ack_first`](Self::ack_first).
+    ///
+    /// ```
+    /// use costkatana_webhooks::inbox::{InboxStore, RetryPolicy};
+    /// use costkatana_webhooks::{ConfigError, Payload, Receiver};
+    /// use std::time::Duration;
+    ///
+    /// // `inbox` is e.g. `costkatana_webhooks_inbox::Inbox::open("sqlite:inbox.db").await?`.
+    /// fn receiver(inbox: impl InboxStore) -> Result<Receiver, ConfigError> {
+    ///     Receiver::builder()
+    ///         .secret("s3cret")
+    ///         .inbox(inbox)
+    ///         .retry_policy(RetryPolicy::default().first_delay(Duration::from_millis(500)))
+    ///         .fallback(|_: Payload| async { Ok(()) })
+    ///         .build()
+    /// }
+    /// ```
+    pub fn inbox(mut self, inbox: impl InboxStore) -> Self {
+        self.inbox = Some(Arc::new(inbox));
+        self
+    }
+
+    /// How many handlers inbox mode runs at once (default 8).
+    ///
+    /// ```
+    /// # use costkatana_webhooks::Receiver;
+    /// let builder = Receiver::builder().inbox_workers(32);
+    /// ```
+    pub fn inbox_workers(mut self, workers: usize) -> Self {
+        self.inbox_workers = workers;
+        self
+    }
+
+    /// When inbox mode retries a failed handler, and after how many attempts
+    /// it dead-letters the event (see [`RetryPolicy`] for the defaults).
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use costkatana_webhooks::{inbox::RetryPolicy, Receiver};
+    /// let builder = Receiver::builder()
+    ///     .retry_policy(RetryPolicy::default().max_attempts(5).first_delay(Duration::from_secs(2)));
+    /// ```
+    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.retry_policy = policy;
+        self
+    }
+
     /// Builds the receiver.
     ///
     /// # Errors
@@ -283,7 +359,8 @@ impl ReceiverBuilder {
     /// routes' (an unknown type name, a type or category routed twice, no
     /// fallback, a `Shared<T>` never given), a dedupe TTL shorter than the
     /// timestamp window (past + future tolerance), a zero lease, ack-first
-    /// with capacity 0.
+    /// with capacity 0, an inbox combined with a dedupe store or ack-first,
+    /// zero inbox workers, or an inbox outside a Tokio runtime.
     ///
     /// ```
     /// use costkatana_webhooks::{Event, Payload, Receiver};
@@ -330,6 +407,17 @@ impl ReceiverBuilder {
             return Err(ConfigError::new("the claim lease must be longer than zero"));
         }
         let background = self.ack_first.map(Background::new).transpose()?;
+        if self.inbox.is_some() && (self.store.is_some() || background.is_some()) {
+            return Err(ConfigError::new(
+                "an inbox is the receiver's dedupe store and runs handlers after the 200 itself: \
+                 use it without store(..) and ack_first(..)",
+            ));
+        }
+        let inbox = self
+            .inbox
+            .map(|store| InboxMode::new(store, self.retry_policy, self.inbox_workers))
+            .transpose()?
+            .map(Arc::new);
         let store = match self.store {
             Some(store) => store,
             None => Arc::new(
@@ -342,8 +430,7 @@ impl ReceiverBuilder {
             Some(namespace) => Namespace::Fixed(namespace),
             None => Namespace::PerSecret(verifier.secret_namespaces()),
         };
-        Ok(Receiver {
-            inner: Arc::new(Inner {
+        let inner = Arc::new(Inner {
                 namespace,
                 verifier,
                 store,
@@ -353,7 +440,9 @@ impl ReceiverBuilder {
                 lease: self.lease,
                 captured_headers: self.captured_headers,
                 background,
-            }),
-        })
+                inbox,
+        });
+        InboxMode::start(&inner)?;
+        Ok(Receiver { inner })
     }
 }

@@ -30,6 +30,7 @@ mod catch_panic;
 mod claim_guard;
 mod delivery;
 mod handler;
+mod inbox_mode;
 mod routes;
 
 pub use builder::ReceiverBuilder;
@@ -48,12 +49,16 @@ use crate::{Error, ErrorKind, Headers, Outcome, Payload, RequestBody, Verifier};
 use background::Background;
 use claim_guard::ClaimGuard;
 use handler::States;
+use inbox_mode::InboxMode;
 use routes::Routes;
 
 /// The default time a completed delivery is remembered: 24 h.
 pub const DEFAULT_DEDUPE_TTL: Duration = Duration::from_secs(24 * 3600);
 /// The default lease of an in-flight claim: 60 s.
 pub const DEFAULT_LEASE: Duration = Duration::from_secs(60);
+
+/// How many handlers inbox mode runs at once unless told otherwise.
+pub const DEFAULT_INBOX_WORKERS: usize = 8;
 
 /// Request counter, labelled by `outcome`.
 pub const REQUESTS_TOTAL: &str = "costkatana_webhook_requests_total";
@@ -93,6 +98,7 @@ struct Inner {
     lease: Duration,
     captured_headers: Vec<&'static str>,
     background: Option<Background>,
+    inbox: Option<Arc<InboxMode>>,
 }
 
 impl std::fmt::Debug for Receiver {
@@ -104,6 +110,7 @@ impl std::fmt::Debug for Receiver {
             .field("dedupe_ttl", &self.inner.dedupe_ttl)
             .field("lease", &self.inner.lease)
             .field("ack_first", &self.inner.background.is_some())
+            .field("inbox", &self.inner.inbox.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -178,9 +185,15 @@ impl Receiver {
         );
         let record_span = span.clone();
         async move {
-            let outcome = match self.intake(method, headers, body).await {
-                Ok((payload, delivery)) => Arc::clone(&self.inner).process(payload, delivery).await,
-                Err(err) => Outcome::Failed(err),
+            let inner = &self.inner;
+            let outcome = match (self.intake(method, headers, body).await, &inner.inbox) {
+                (Ok((payload, delivery)), Some(inbox)) => {
+                    let now_ms = inner.verifier.clock().now_ms();
+                    let captured = &inner.captured_headers;
+                    inbox.accept(&payload, delivery, headers, captured, now_ms).await
+                }
+                (Ok((payload, delivery)), None) => Arc::clone(inner).process(payload, delivery).await,
+                (Err(err), _) => Outcome::Failed(err),
             };
             record(&record_span, &outcome);
             outcome
@@ -189,11 +202,17 @@ impl Receiver {
         .await
     }
 
+    /// Stops background work and waits up to `deadline` for it.
+    ///
     /// Ack-first mode: stops accepting background work (new requests are
-    /// answered 503 `overloaded`) and waits up to `deadline` for queued
-    /// handlers to finish. Returns how many were still running at the
-    /// deadline (0 when all finished); their claims free when their leases
-    /// end. Without ack-first mode it returns 0 at once.
+    /// answered 503 `overloaded`) and waits for queued handlers to finish;
+    /// their claims free when their leases end. Inbox mode: the workers
+    /// take no new rows (deliveries are still stored and acknowledged) and
+    /// running handlers may finish; at the deadline the rest are stopped
+    /// and their rows given back, pending, without counting the attempt.
+    ///
+    /// Returns how many handlers were still running at the deadline (0 when
+    /// all finished). Inline mode has none and returns 0 at once.
     ///
     /// ```
     /// # use std::time::Duration;
@@ -207,9 +226,10 @@ impl Receiver {
     /// # Ok::<(), costkatana_webhooks::ConfigError>(()) }).unwrap();
     /// ```
     pub async fn shutdown(&self, deadline: Duration) -> usize {
-        match &self.inner.background {
-            Some(background) => background.shutdown(deadline).await,
-            None => 0,
+        match (&self.inner.background, &self.inner.inbox) {
+            (Some(background), _) => background.shutdown(deadline).await,
+            (None, Some(inbox)) => inbox.shutdown(deadline).await,
+            (None, None) => 0,
         }
     }
 

@@ -1,0 +1,316 @@
+//! The durable inbox seam: persist a verified delivery, acknowledge it, and
+//! let workers run its handler from the stored copy.
+//!
+//! In inbox mode ([`ReceiverBuilder::inbox`](crate::ReceiverBuilder::inbox))
+//! the receiver answers 200 only after [`InboxStore::enqueue`] has committed,
+//! and 503 when it fails, so nothing is acknowledged that was not stored. The
+//! inbox is also the dedupe store: a key whose row exists (pending, running,
+//! done or dead) is a duplicate for as long as the row is kept.
+//!
+//! Workers take rows under a lease, re-verify the stored body with the
+//! stored headers, run the routed handler, and settle the row: done,
+//! retried later with exponential backoff and jitter, or dead-lettered after
+//! the last attempt (at once when the handler refuses). Ordering is not
+//! promised: a retried event runs after later ones.
+//!
+//! The backends (SQLite, embedded; Postgres, for many replicas) live in
+//! `costkatana-webhooks-inbox`; this module holds what the receiver needs
+//! from them.
+//!
+//! ```
+//! use costkatana_webhooks::inbox::{EntryState, RetryPolicy};
+//! use std::time::Duration;
+//!
+//! assert_eq!(EntryState::parse("dead"), Some(EntryState::Dead));
+//! let policy = RetryPolicy::default().first_delay(Duration::from_millis(250));
+//! assert!(policy.delay_after(1).unwrap() <= Duration::from_millis(250));
+//! ```
+
+mod retry;
+
+pub use retry::RetryPolicy;
+
+use std::fmt;
+use std::time::Duration;
+
+use bytes::Bytes;
+
+use crate::dedupe::{ClaimToken, Completion, StoreError, StoreFuture};
+
+/// Gauge of rows per state, labelled `state`.
+pub const INBOX_DEPTH: &str = "costkatana_webhook_inbox_depth";
+/// Gauge: age in seconds of the oldest pending row (0 when none).
+pub const INBOX_OLDEST_PENDING_SECONDS: &str = "costkatana_webhook_inbox_oldest_pending_seconds";
+/// Counter of handler attempts from the inbox, labelled `result`
+/// (`done`, `retry`, `dead`, `released`).
+pub const INBOX_ATTEMPTS_TOTAL: &str = "costkatana_webhook_inbox_attempts_total";
+/// Counter of rows moved to the dead-letter state.
+pub const INBOX_DEAD_LETTERS_TOTAL: &str = "costkatana_webhook_inbox_dead_letters_total";
+
+/// Where a row is in its life.
+///
+/// ```
+/// use costkatana_webhooks::inbox::EntryState;
+/// assert_eq!(EntryState::Pending.as_str(), "pending");
+/// assert_eq!(EntryState::parse("running"), Some(EntryState::Running));
+/// assert_eq!(EntryState::parse("nope"), None);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EntryState {
+    /// Stored, waiting for a worker (a first attempt or a retry).
+    Pending,
+    /// Leased by a worker whose handler is running.
+    Running,
+    /// Handled; kept for the dedupe TTL, then purged.
+    Done,
+    /// Dead-lettered: the last attempt failed, or the handler refused it.
+    Dead,
+}
+
+impl EntryState {
+    /// Every state, in life order.
+    pub const ALL: [EntryState; 4] = [
+        EntryState::Pending,
+        EntryState::Running,
+        EntryState::Done,
+        EntryState::Dead,
+    ];
+
+    /// The name stored in the database and shown by the CLI.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            EntryState::Pending => "pending",
+            EntryState::Running => "running",
+            EntryState::Done => "done",
+            EntryState::Dead => "dead",
+        }
+    }
+
+    /// The state called `name`, if any.
+    pub fn parse(name: &str) -> Option<EntryState> {
+        EntryState::ALL.into_iter().find(|s| s.as_str() == name)
+    }
+}
+
+impl fmt::Display for EntryState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A verified delivery to store.
+///
+/// `Debug` shows the key's length, the event id and type, the header
+/// names and the body's length; never header values or the body.
+///
+/// ```
+/// use costkatana_webhooks::inbox::NewEntry;
+/// let entry = NewEntry {
+///     dedupe_key: "2:ns:event:e1".into(),
+///     event_id: Some("e1".into()),
+///     event_type: Some("cost.alert".into()),
+///     headers: vec![("x-webhook-signature".into(), "deadbeef".into())],
+///     body: bytes::Bytes::from_static(b"{}"),
+///     received_at_ms: 1_777_377_600_000,
+/// };
+/// assert!(!format!("{entry:?}").contains("deadbeef"));
+/// ```
+#[derive(Clone)]
+pub struct NewEntry {
+    /// The namespaced dedupe key (unique in the inbox).
+    pub dedupe_key: String,
+    /// The event id, when the body had one.
+    pub event_id: Option<String>,
+    /// The event type, when the body was an event.
+    pub event_type: Option<String>,
+    /// The headers needed to re-verify the body (signature, timestamp) and
+    /// the captured ones, lowercase names.
+    pub headers: Vec<(String, String)>,
+    /// The raw body, exactly as signed.
+    pub body: Bytes,
+    /// When it arrived, in ms since the epoch.
+    pub received_at_ms: i64,
+}
+
+impl fmt::Debug for NewEntry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let names: Vec<&str> = self.headers.iter().map(|(n, _)| n.as_str()).collect();
+        f.debug_struct("NewEntry")
+            .field("event_id", &self.event_id)
+            .field("event_type", &self.event_type)
+            .field("headers", &names)
+            .field("body_len", &self.body.len())
+            .field("received_at_ms", &self.received_at_ms)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What [`InboxStore::enqueue`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Enqueued {
+    /// A new row, committed.
+    Stored,
+    /// A row with this key already exists, in this state.
+    Duplicate(EntryState),
+}
+
+/// A row leased to a worker.
+///
+/// `Debug` leaves out header values and the body.
+#[derive(Clone)]
+pub struct Job {
+    /// The row's id.
+    pub id: i64,
+    /// The lease's token: settling checks it, so a worker whose lease was
+    /// taken over cannot settle the row.
+    pub token: ClaimToken,
+    /// This attempt's number, from 1.
+    pub attempt: u32,
+    /// The dedupe key.
+    pub dedupe_key: String,
+    /// The stored headers.
+    pub headers: Vec<(String, String)>,
+    /// The stored body.
+    pub body: Bytes,
+    /// When the delivery arrived, in ms since the epoch.
+    pub received_at_ms: i64,
+}
+
+impl fmt::Debug for Job {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Job")
+            .field("id", &self.id)
+            .field("attempt", &self.attempt)
+            .field("body_len", &self.body.len())
+            .field("received_at_ms", &self.received_at_ms)
+            .finish_non_exhaustive()
+    }
+}
+
+/// How a worker settles a leased row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Settlement {
+    /// The handler succeeded: done, kept for the dedupe TTL.
+    Done,
+    /// The handler failed: pending again from `at_ms`.
+    Retry {
+        /// When the next attempt may start, in ms since the epoch.
+        at_ms: i64,
+        /// Why this attempt failed.
+        error: String,
+    },
+    /// Dead-lettered: no more attempts until an operator retries it.
+    Dead {
+        /// Why.
+        error: String,
+    },
+    /// Given back unrun (shutdown): pending at once, the attempt not counted.
+    Release,
+}
+
+/// Rows per state and the age of the oldest pending one.
+///
+/// ```
+/// use costkatana_webhooks::inbox::{EntryState, InboxStats};
+/// let stats = InboxStats { pending: 2, dead: 1, ..InboxStats::default() };
+/// assert_eq!(stats.count(EntryState::Pending), 2);
+/// assert_eq!(stats.count(EntryState::Dead), 1);
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct InboxStats {
+    /// Pending rows.
+    pub pending: u64,
+    /// Running rows.
+    pub running: u64,
+    /// Done rows not yet purged.
+    pub done: u64,
+    /// Dead-lettered rows.
+    pub dead: u64,
+    /// Arrival time of the oldest pending row, in ms since the epoch.
+    pub oldest_pending_ms: Option<i64>,
+}
+
+impl InboxStats {
+    /// The rows in `state`.
+    pub fn count(&self, state: EntryState) -> u64 {
+        match state {
+            EntryState::Pending => self.pending,
+            EntryState::Running => self.running,
+            EntryState::Done => self.done,
+            EntryState::Dead => self.dead,
+        }
+    }
+}
+
+/// A durable inbox: what the receiver and its workers need from a backend.
+///
+/// Every method commits before its future resolves; an error means nothing
+/// was changed (or that the backend cannot tell, which the receiver treats
+/// the same: the sender is answered 503 and retries).
+///
+/// Implemented by `costkatana-webhooks-inbox` for SQLite and Postgres.
+///
+/// ```
+/// use costkatana_webhooks::inbox::InboxStore;
+/// fn takes_any_inbox(_: &dyn InboxStore) {}
+/// ```
+pub trait InboxStore: Send + Sync + 'static {
+    /// Stores `entry` unless a row with its dedupe key exists.
+    fn enqueue(&self, entry: NewEntry) -> StoreFuture<'_, Enqueued>;
+
+    /// Leases up to `limit` rows that are due at `now_ms` (pending with a
+    /// due retry time, or running with an ended lease), counting an attempt
+    /// on each. Rows leased to another worker are skipped, never waited on.
+    fn take(&self, now_ms: i64, lease: Duration, limit: usize) -> StoreFuture<'_, Vec<Job>>;
+
+    /// Settles a leased row, if the lease is still `job.token`'s;
+    /// [`Completion::Overtaken`] when another worker took it over.
+    fn settle<'a>(
+        &'a self,
+        job: &'a Job,
+        settlement: Settlement,
+        now_ms: i64,
+    ) -> StoreFuture<'a, Completion>;
+
+    /// Deletes done rows settled before `before_ms`; returns how many.
+    fn purge_done(&self, before_ms: i64) -> StoreFuture<'_, u64>;
+
+    /// Rows per state and the oldest pending arrival.
+    fn stats(&self) -> StoreFuture<'_, InboxStats>;
+}
+
+impl<S: InboxStore + ?Sized> InboxStore for std::sync::Arc<S> {
+    fn enqueue(&self, entry: NewEntry) -> StoreFuture<'_, Enqueued> {
+        (**self).enqueue(entry)
+    }
+
+    fn take(&self, now_ms: i64, lease: Duration, limit: usize) -> StoreFuture<'_, Vec<Job>> {
+        (**self).take(now_ms, lease, limit)
+    }
+
+    fn settle<'a>(
+        &'a self,
+        job: &'a Job,
+        settlement: Settlement,
+        now_ms: i64,
+    ) -> StoreFuture<'a, Completion> {
+        (**self).settle(job, settlement, now_ms)
+    }
+
+    fn purge_done(&self, before_ms: i64) -> StoreFuture<'_, u64> {
+        (**self).purge_done(before_ms)
+    }
+
+    fn stats(&self) -> StoreFuture<'_, InboxStats> {
+        (**self).stats()
+    }
+}
+
+/// A backend error, with the message the log shows.
+pub(crate) fn unavailable(err: StoreError) -> crate::Error {
+    crate::Error::with_detail(
+        crate::ErrorKind::StoreUnavailable,
+        "the inbox could not store the delivery; retry later",
+    )
+    .caused_by(err)
+}
