@@ -1,0 +1,169 @@
+//! The statements, written once with `$n` placeholders (SQLite reads them
+//! as `?n`), and what both backends share about rows.
+
+use bytes::Bytes;
+use costkatana_webhooks::dedupe::ClaimToken;
+use costkatana_webhooks::inbox::{Job, Settlement};
+
+use crate::InboxError;
+
+/// The table's name, in both backends.
+pub(crate) const TABLE: &str = "costkatana_webhook_inbox";
+
+/// The table, with the DDL types that differ per backend filled in.
+pub(crate) fn schema(id_column: &str, blob: &str) -> String {
+    format!(
+        "CREATE TABLE IF NOT EXISTS {TABLE} (
+            id {id_column},
+            dedupe_key TEXT NOT NULL UNIQUE,
+            event_id TEXT,
+            event_type TEXT,
+            headers TEXT NOT NULL,
+            body {blob} NOT NULL,
+            received_at BIGINT NOT NULL,
+            state TEXT NOT NULL,
+            attempts BIGINT NOT NULL DEFAULT 0,
+            run_after BIGINT NOT NULL,
+            lease_token TEXT,
+            lease_until BIGINT,
+            settled_at BIGINT,
+            last_error TEXT
+        );
+        CREATE INDEX IF NOT EXISTS {TABLE}_due ON {TABLE} (state, run_after);
+        CREATE INDEX IF NOT EXISTS {TABLE}_lease ON {TABLE} (state, lease_until);"
+    )
+}
+
+pub(crate) const INSERT: &str = "INSERT INTO costkatana_webhook_inbox
+    (dedupe_key, event_id, event_type, headers, body, received_at, state, run_after)
+    VALUES ($1, $2, $3, $4, $5, $6, 'pending', $6)
+    ON CONFLICT (dedupe_key) DO NOTHING";
+
+pub(crate) const STATE_OF_KEY: &str =
+    "SELECT state FROM costkatana_webhook_inbox WHERE dedupe_key = $1";
+
+/// Leases due rows; `{lock}` is Postgres's `FOR UPDATE SKIP LOCKED` (SQLite
+/// has one writer, so nothing to skip).
+pub(crate) fn take(lock: &str) -> String {
+    format!(
+        "UPDATE {TABLE} SET state = 'running', attempts = attempts + 1,
+            lease_token = $1, lease_until = $2
+         WHERE id IN (
+            SELECT id FROM {TABLE}
+            WHERE (state = 'pending' AND run_after <= $3)
+               OR (state = 'running' AND lease_until <= $3)
+            ORDER BY run_after LIMIT $4 {lock})
+         RETURNING id, attempts, dedupe_key, headers, body, received_at"
+    )
+}
+
+/// Settles a row only while the caller's lease holds.
+pub(crate) const SETTLE: &str = "UPDATE costkatana_webhook_inbox SET
+        state = $1, run_after = COALESCE($2, run_after), attempts = attempts - $3,
+        settled_at = $4, last_error = $5, lease_token = NULL, lease_until = NULL
+    WHERE id = $6 AND state = 'running' AND lease_token = $7";
+
+pub(crate) const PURGE_DONE: &str =
+    "DELETE FROM costkatana_webhook_inbox WHERE state = 'done' AND settled_at < $1";
+
+pub(crate) const STATS: &str =
+    "SELECT state, COUNT(*), MIN(received_at) FROM costkatana_webhook_inbox GROUP BY state";
+
+const COLUMNS: &str = "id, state, attempts, dedupe_key, event_id, event_type, headers, body,
+    received_at, run_after, settled_at, last_error";
+
+/// Newest first; `$1` is a state or NULL for all, `$2` the limit.
+pub(crate) fn list() -> String {
+    format!(
+        "SELECT {COLUMNS} FROM {TABLE} WHERE ($1 IS NULL OR state = $1) ORDER BY id DESC LIMIT $2"
+    )
+}
+
+pub(crate) fn get() -> String {
+    format!("SELECT {COLUMNS} FROM {TABLE} WHERE id = $1")
+}
+
+/// Back to pending now, attempts from zero; never a running row (its
+/// worker may still settle it).
+pub(crate) const RETRY_ONE: &str = "UPDATE costkatana_webhook_inbox SET
+        state = 'pending', run_after = $1, attempts = 0, settled_at = NULL
+    WHERE id = $2 AND state <> 'running'";
+
+pub(crate) const RETRY_DEAD: &str = "UPDATE costkatana_webhook_inbox SET
+        state = 'pending', run_after = $1, attempts = 0, settled_at = NULL
+    WHERE state = 'dead'";
+
+/// The columns a settlement writes: state, run_after, attempts given
+/// back, settled_at, last_error.
+pub(crate) struct SettleParams {
+    pub(crate) state: &'static str,
+    pub(crate) run_after: Option<i64>,
+    pub(crate) attempts_back: i64,
+    pub(crate) settled_at: Option<i64>,
+    pub(crate) last_error: Option<String>,
+}
+
+impl SettleParams {
+    pub(crate) fn new(settlement: Settlement, now_ms: i64) -> Self {
+        match settlement {
+            Settlement::Done => SettleParams {
+                state: "done",
+                run_after: None,
+                attempts_back: 0,
+                settled_at: Some(now_ms),
+                last_error: None,
+            },
+            Settlement::Retry { at_ms, error } => SettleParams {
+                state: "pending",
+                run_after: Some(at_ms),
+                attempts_back: 0,
+                settled_at: None,
+                last_error: Some(error),
+            },
+            Settlement::Dead { error } => SettleParams {
+                state: "dead",
+                run_after: None,
+                attempts_back: 0,
+                settled_at: Some(now_ms),
+                last_error: Some(error),
+            },
+            Settlement::Release => SettleParams {
+                state: "pending",
+                run_after: Some(now_ms),
+                attempts_back: 1,
+                settled_at: None,
+                last_error: None,
+            },
+        }
+    }
+}
+
+/// A leased row as a worker's job.
+pub(crate) fn job(
+    token: ClaimToken,
+    id: i64,
+    attempts: i64,
+    dedupe_key: String,
+    headers: &str,
+    body: Vec<u8>,
+    received_at_ms: i64,
+) -> Result<Job, InboxError> {
+    Ok(Job {
+        id,
+        token,
+        attempt: u32::try_from(attempts).unwrap_or(u32::MAX),
+        dedupe_key,
+        headers: parse_headers(headers)?,
+        body: Bytes::from(body),
+        received_at_ms,
+    })
+}
+
+pub(crate) fn headers_json(headers: &[(String, String)]) -> String {
+    serde_json::to_string(headers).unwrap_or_else(|_| "[]".to_owned())
+}
+
+pub(crate) fn parse_headers(json: &str) -> Result<Vec<(String, String)>, InboxError> {
+    serde_json::from_str(json)
+        .map_err(|err| InboxError::caused_by("a stored row's headers are not valid", err))
+}
