@@ -169,7 +169,10 @@ impl Inbox {
     /// # for suffix in ["", "-wal", "-shm"] { let _ = std::fs::remove_file(format!("{}{suffix}", path.display())); }
     /// # });
     /// ```
-    pub async fn sqlite(path: impl AsRef<Path>, durability: Durability) -> Result<Inbox, InboxError> {
+    pub async fn sqlite(
+        path: impl AsRef<Path>,
+        durability: Durability,
+    ) -> Result<Inbox, InboxError> {
         Ok(Inbox {
             backend: Backend::Sqlite(sqlite::Sqlite::open(path.as_ref(), durability).await?),
         })
@@ -313,7 +316,9 @@ impl InboxStore for Inbox {
         settlement: Settlement,
         now_ms: i64,
     ) -> StoreFuture<'a, Completion> {
-        Box::pin(async move { Ok(on_backend!(self, b => b.settle(job, settlement, now_ms).await)?) })
+        Box::pin(
+            async move { Ok(on_backend!(self, b => b.settle(job, settlement, now_ms).await)?) },
+        )
     }
 
     fn purge_done(&self, before_ms: i64) -> StoreFuture<'_, u64> {

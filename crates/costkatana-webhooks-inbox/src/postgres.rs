@@ -41,7 +41,9 @@ pub(crate) struct Postgres {
 
 impl std::fmt::Debug for Postgres {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Postgres").field("server", &self.shown).finish()
+        f.debug_struct("Postgres")
+            .field("server", &self.shown)
+            .finish()
     }
 }
 
@@ -89,7 +91,11 @@ impl Postgres {
         let (batches, queue) = mpsc::channel(MAX_BATCH * 4);
         let queue = Arc::new(Mutex::new(queue));
         for _ in 0..BATCHERS {
-            tokio::spawn(store_batches(pool.clone(), Arc::clone(&queue), Arc::clone(&shown)));
+            tokio::spawn(store_batches(
+                pool.clone(),
+                Arc::clone(&queue),
+                Arc::clone(&shown),
+            ));
         }
         Ok(Postgres {
             pool,
@@ -98,12 +104,22 @@ impl Postgres {
         })
     }
 
-    fn failed(&self, what: &str, err: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> InboxError {
-        InboxError::caused_by(format!("Postgres inbox {}: could not {what}", self.shown), err)
+    fn failed(
+        &self,
+        what: &str,
+        err: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> InboxError {
+        InboxError::caused_by(
+            format!("Postgres inbox {}: could not {what}", self.shown),
+            err,
+        )
     }
 
     async fn client(&self) -> Result<deadpool_postgres::Object, InboxError> {
-        self.pool.get().await.map_err(|err| self.failed("connect", err))
+        self.pool
+            .get()
+            .await
+            .map_err(|err| self.failed("connect", err))
     }
 
     pub(crate) async fn enqueue(&self, entry: NewEntry) -> Result<Enqueued, InboxError> {
@@ -129,7 +145,10 @@ impl Postgres {
         let client = self.client().await?;
         let take = sql::take("FOR UPDATE SKIP LOCKED");
         let rows = client
-            .query(&take, &[&token.to_hex(), &lease_until, &now_ms, &(limit as i64)])
+            .query(
+                &take,
+                &[&token.to_hex(), &lease_until, &now_ms, &(limit as i64)],
+            )
             .await
             .map_err(|err| self.failed("lease due rows", err))?;
         rows.into_iter()
@@ -205,7 +224,10 @@ impl Postgres {
     ) -> Result<Vec<InboxRecord>, InboxError> {
         let client = self.client().await?;
         let rows = client
-            .query(&sql::list(), &[&state.map(EntryState::as_str), &(limit as i64)])
+            .query(
+                &sql::list(),
+                &[&state.map(EntryState::as_str), &(limit as i64)],
+            )
             .await
             .map_err(|err| self.failed("list rows", err))?;
         Ok(rows.iter().map(record).collect())
@@ -256,6 +278,10 @@ async fn store_batches(pool: Pool, queue: Arc<Mutex<mpsc::Receiver<Pending>>>, s
             }
             batch
         };
+        // In key order: two transactions inserting the same keys then lock
+        // them in the same order, and cannot deadlock.
+        let mut batch = batch;
+        batch.sort_by(|(a, _), (b, _)| a.dedupe_key.cmp(&b.dedupe_key));
         let (entries, replies): (Vec<_>, Vec<_>) = batch.into_iter().unzip();
         match store(&pool, &entries).await {
             Ok(results) => {
@@ -273,11 +299,17 @@ async fn store_batches(pool: Pool, queue: Arc<Mutex<mpsc::Receiver<Pending>>>, s
     }
 }
 
-async fn store(pool: &Pool, entries: &[NewEntry]) -> Result<Vec<Enqueued>, Box<dyn std::error::Error + Send + Sync>> {
+async fn store(
+    pool: &Pool,
+    entries: &[NewEntry],
+) -> Result<Vec<Enqueued>, Box<dyn std::error::Error + Send + Sync>> {
     let mut client = pool.get().await?;
     let tx = client.transaction().await?;
     let insert = tx.prepare_cached(sql::INSERT).await?;
-    let headers: Vec<String> = entries.iter().map(|e| sql::headers_json(&e.headers)).collect();
+    let headers: Vec<String> = entries
+        .iter()
+        .map(|e| sql::headers_json(&e.headers))
+        .collect();
     // Sent together: one round trip for the batch, not one per delivery.
     let inserted = try_join_all(entries.iter().zip(&headers).map(|(entry, headers)| {
         let (tx, insert) = (&tx, &insert);

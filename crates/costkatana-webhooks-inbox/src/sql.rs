@@ -75,7 +75,7 @@ const COLUMNS: &str = "id, state, attempts, dedupe_key, event_id, event_type, he
 /// Newest first; `$1` is a state or NULL for all, `$2` the limit.
 pub(crate) fn list() -> String {
     format!(
-        "SELECT {COLUMNS} FROM {TABLE} WHERE ($1 IS NULL OR state = $1) ORDER BY id DESC LIMIT $2"
+        "SELECT {COLUMNS} FROM {TABLE} WHERE (CAST($1 AS TEXT) IS NULL OR state = $1) ORDER BY id DESC LIMIT $2"
     )
 }
 

@@ -6,9 +6,7 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use costkatana_webhooks::dedupe::{ClaimToken, Completion};
-use costkatana_webhooks::inbox::{
-    Enqueued, EntryState, InboxStats, Job, NewEntry, Settlement,
-};
+use costkatana_webhooks::inbox::{Enqueued, EntryState, InboxStats, Job, NewEntry, Settlement};
 use rusqlite::{params, Connection, OptionalExtension};
 use tokio::sync::oneshot;
 
@@ -103,14 +101,16 @@ impl Sqlite {
 
     pub(crate) async fn enqueue(&self, entry: NewEntry) -> Result<Enqueued, InboxError> {
         self.call("store the delivery", move |conn| {
-            let inserted = conn.prepare_cached(&numbered(sql::INSERT))?.execute(params![
-                entry.dedupe_key,
-                entry.event_id,
-                entry.event_type,
-                sql::headers_json(&entry.headers),
-                entry.body.as_ref(),
-                entry.received_at_ms,
-            ])?;
+            let inserted = conn
+                .prepare_cached(&numbered(sql::INSERT))?
+                .execute(params![
+                    entry.dedupe_key,
+                    entry.event_id,
+                    entry.event_type,
+                    sql::headers_json(&entry.headers),
+                    entry.body.as_ref(),
+                    entry.received_at_ms,
+                ])?;
             if inserted == 1 {
                 return Ok(Enqueued::Stored);
             }
@@ -165,15 +165,17 @@ impl Sqlite {
         let p = SettleParams::new(settlement, now_ms);
         let (id, token) = (job.id, job.token.to_hex());
         self.call("settle a row", move |conn| {
-            let changed = conn.prepare_cached(&numbered(sql::SETTLE))?.execute(params![
-                p.state,
-                p.run_after,
-                p.attempts_back,
-                p.settled_at,
-                p.last_error,
-                id,
-                token
-            ])?;
+            let changed = conn
+                .prepare_cached(&numbered(sql::SETTLE))?
+                .execute(params![
+                    p.state,
+                    p.run_after,
+                    p.attempts_back,
+                    p.settled_at,
+                    p.last_error,
+                    id,
+                    token
+                ])?;
             Ok(if changed == 1 {
                 Completion::Recorded
             } else {
@@ -185,7 +187,9 @@ impl Sqlite {
 
     pub(crate) async fn purge_done(&self, before_ms: i64) -> Result<u64, InboxError> {
         self.call("purge done rows", move |conn| {
-            let purged = conn.prepare_cached(&numbered(sql::PURGE_DONE))?.execute([before_ms])?;
+            let purged = conn
+                .prepare_cached(&numbered(sql::PURGE_DONE))?
+                .execute([before_ms])?;
             Ok(purged as u64)
         })
         .await
@@ -212,10 +216,8 @@ impl Sqlite {
     ) -> Result<Vec<InboxRecord>, InboxError> {
         self.call("list rows", move |conn| {
             let mut query = conn.prepare_cached(&numbered(&sql::list()))?;
-            let rows = query.query_map(
-                params![state.map(EntryState::as_str), limit as i64],
-                record,
-            )?;
+            let rows =
+                query.query_map(params![state.map(EntryState::as_str), limit as i64], record)?;
             rows.collect()
         })
         .await
@@ -232,14 +234,19 @@ impl Sqlite {
 
     pub(crate) async fn retry(&self, id: i64, now_ms: i64) -> Result<bool, InboxError> {
         self.call("retry a row", move |conn| {
-            Ok(conn.prepare_cached(&numbered(sql::RETRY_ONE))?.execute(params![now_ms, id])? == 1)
+            Ok(conn
+                .prepare_cached(&numbered(sql::RETRY_ONE))?
+                .execute(params![now_ms, id])?
+                == 1)
         })
         .await
     }
 
     pub(crate) async fn retry_dead(&self, now_ms: i64) -> Result<u64, InboxError> {
         self.call("retry dead rows", move |conn| {
-            Ok(conn.prepare_cached(&numbered(sql::RETRY_DEAD))?.execute([now_ms])? as u64)
+            Ok(conn
+                .prepare_cached(&numbered(sql::RETRY_DEAD))?
+                .execute([now_ms])? as u64)
         })
         .await
     }

@@ -56,13 +56,20 @@ impl PostgresServer {
         let dir = temp_dir();
         let data = dir.join("data");
         if as_postgres_user {
-            run(Command::new("chown").args(["-R", "postgres:postgres"]).arg(&dir));
+            run(Command::new("chown")
+                .args(["-R", "postgres:postgres"])
+                .arg(&dir));
         }
         let mut initdb = command(as_postgres_user, &bin.join("initdb"));
-        initdb
-            .arg("-D")
-            .arg(&data)
-            .args(["-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-sync"]);
+        initdb.arg("-D").arg(&data).args([
+            "-U",
+            "postgres",
+            "-A",
+            "trust",
+            "-E",
+            "UTF8",
+            "--no-sync",
+        ]);
         run(&mut initdb);
         for _ in 0..5 {
             let mut server = PostgresServer {
@@ -76,12 +83,47 @@ impl PostgresServer {
                 return Some(server);
             }
         }
-        panic!("postgres did not start on any of 5 free ports (data in {})", data.display());
+        panic!(
+            "postgres did not start on any of 5 free ports (data in {})",
+            data.display()
+        );
     }
 
     /// `postgres://postgres@127.0.0.1:<port>/postgres`.
     pub fn url(&self) -> String {
-        format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
+        self.url_for("postgres")
+    }
+
+    /// The URL of database `name` on this server.
+    pub fn url_for(&self, name: &str) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/{name}", self.port)
+    }
+
+    /// Creates database `name` and returns its URL.
+    ///
+    /// # Panics
+    ///
+    /// The server refuses (the name exists, say).
+    pub fn create_database(&self, name: &str) -> String {
+        let out = Command::new(self.bin.join("psql"))
+            .args([
+                "-q",
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &self.port.to_string(),
+                "-U",
+                "postgres",
+            ])
+            .args(["-c", &format!("CREATE DATABASE \"{name}\"")])
+            .output()
+            .expect("psql runs");
+        assert!(
+            out.status.success(),
+            "CREATE DATABASE {name}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        self.url_for(name)
     }
 
     /// The server's port.
@@ -169,7 +211,11 @@ impl Drop for PostgresServer {
 /// The directory holding `initdb`, `postgres` and `pg_isready`: on the
 /// `PATH`, else Debian's newest `/usr/lib/postgresql/<version>/bin`.
 fn find_binaries() -> Option<PathBuf> {
-    let has_all = |dir: &Path| ["initdb", "postgres", "pg_isready"].iter().all(|b| dir.join(b).exists());
+    let has_all = |dir: &Path| {
+        ["initdb", "postgres", "pg_isready", "psql"]
+            .iter()
+            .all(|b| dir.join(b).exists())
+    };
     let mut candidates: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
         .into_iter()
         .flatten()
@@ -177,13 +223,19 @@ fn find_binaries() -> Option<PathBuf> {
         .map(|entry| entry.path().join("bin"))
         .collect();
     candidates.sort_by_key(|dir| {
-        let version = dir.parent().and_then(|v| v.file_name()).and_then(|v| v.to_str());
+        let version = dir
+            .parent()
+            .and_then(|v| v.file_name())
+            .and_then(|v| v.to_str());
         std::cmp::Reverse(version.and_then(|v| v.parse::<u32>().ok()).unwrap_or(0))
     });
     let on_path = std::env::var_os("PATH")
         .map(|path| std::env::split_paths(&path).collect::<Vec<_>>())
         .unwrap_or_default();
-    candidates.into_iter().chain(on_path).find(|dir| has_all(dir))
+    candidates
+        .into_iter()
+        .chain(on_path)
+        .find(|dir| has_all(dir))
 }
 
 fn running_as_root() -> bool {

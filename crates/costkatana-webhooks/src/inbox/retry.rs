@@ -124,7 +124,9 @@ mod tests {
             .first_delay(Duration::from_millis(100))
             .max_delay(Duration::from_millis(700))
             .max_attempts(10);
-        let unjittered: Vec<u128> = (1..=5).map(|n| policy.jittered(n, 0.0).as_millis()).collect();
+        let unjittered: Vec<u128> = (1..=5)
+            .map(|n| policy.jittered(n, 0.0).as_millis())
+            .collect();
         assert_eq!(unjittered, [100, 200, 400, 700, 700]);
         assert_eq!(policy.jittered(3, 1.0).as_millis(), 200);
         assert_eq!(policy.jittered(3, 0.5).as_millis(), 300);

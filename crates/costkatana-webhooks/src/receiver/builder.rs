@@ -5,12 +5,12 @@ use std::time::Duration;
 
 use super::background::Background;
 use super::handler::{States, WebhookHandler};
+use super::inbox_mode::InboxMode;
 use super::routes::Routes;
 use super::{
     EventSelector, Inner, Namespace, Receiver, DEFAULT_DEDUPE_TTL, DEFAULT_INBOX_WORKERS,
     DEFAULT_LEASE,
 };
-use super::inbox_mode::InboxMode;
 use crate::dedupe::{DedupeStore, MemoryStore};
 use crate::inbox::{InboxStore, RetryPolicy};
 use crate::{Clock, ConfigError, Event, Payload, Scheme, Secret, VerifierBuilder};
@@ -431,16 +431,16 @@ impl ReceiverBuilder {
             None => Namespace::PerSecret(verifier.secret_namespaces()),
         };
         let inner = Arc::new(Inner {
-                namespace,
-                verifier,
-                store,
-                routes: self.routes,
-                states: self.states,
-                dedupe_ttl,
-                lease: self.lease,
-                captured_headers: self.captured_headers,
-                background,
-                inbox,
+            namespace,
+            verifier,
+            store,
+            routes: self.routes,
+            states: self.states,
+            dedupe_ttl,
+            lease: self.lease,
+            captured_headers: self.captured_headers,
+            background,
+            inbox,
         });
         InboxMode::start(&inner)?;
         Ok(Receiver { inner })

@@ -298,7 +298,10 @@ async fn run_handler(inner: &Inner, mode: &InboxMode, job: &Job) -> Settlement {
                 error: err.to_string(),
             },
             None => Settlement::Dead {
-                error: format!("attempt {} of {} failed: {err}", job.attempt, mode.policy.max_attempts),
+                error: format!(
+                    "attempt {} of {} failed: {err}",
+                    job.attempt, mode.policy.max_attempts
+                ),
             },
         },
     }
@@ -307,7 +310,12 @@ async fn run_handler(inner: &Inner, mode: &InboxMode, job: &Job) -> Settlement {
 /// Writes the settlement, retrying while the inbox is unreachable (a
 /// restarting database) until the lease would end: after that another
 /// worker may take the row, and the write would be refused anyway.
-async fn settle_until_lease_ends(inner: &Inner, mode: &InboxMode, job: &Job, settlement: Settlement) {
+async fn settle_until_lease_ends(
+    inner: &Inner,
+    mode: &InboxMode,
+    job: &Job,
+    settlement: Settlement,
+) {
     let give_up = Instant::now() + inner.lease;
     let mut pause = Duration::from_millis(100);
     loop {

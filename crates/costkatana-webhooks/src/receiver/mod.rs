@@ -190,9 +190,13 @@ impl Receiver {
                 (Ok((payload, delivery)), Some(inbox)) => {
                     let now_ms = inner.verifier.clock().now_ms();
                     let captured = &inner.captured_headers;
-                    inbox.accept(&payload, delivery, headers, captured, now_ms).await
+                    inbox
+                        .accept(&payload, delivery, headers, captured, now_ms)
+                        .await
                 }
-                (Ok((payload, delivery)), None) => Arc::clone(inner).process(payload, delivery).await,
+                (Ok((payload, delivery)), None) => {
+                    Arc::clone(inner).process(payload, delivery).await
+                }
                 (Err(err), _) => Outcome::Failed(err),
             };
             record(&record_span, &outcome);

@@ -1,0 +1,435 @@
+//! The inbox's behaviour, the same on every backend: each test takes a
+//! freshly opened, empty inbox.
+
+#![allow(dead_code, unreachable_pub)]
+
+pub mod support;
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use costkatana_webhooks::dedupe::Completion;
+use costkatana_webhooks::inbox::{EntryState, InboxStore, RetryPolicy, Settlement};
+use costkatana_webhooks::{Event, HandlerError, Outcome, Receiver, ReceiverBuilder};
+use costkatana_webhooks_inbox::Inbox;
+use support::{eventually, now_ms, Request, Runs, SECRET};
+use tokio::sync::Semaphore;
+
+/// Fast retries, so the suite does not wait out the default backoff.
+pub fn policy() -> RetryPolicy {
+    RetryPolicy::default()
+        .first_delay(Duration::from_millis(20))
+        .max_attempts(3)
+}
+
+pub fn builder(inbox: &Inbox) -> ReceiverBuilder {
+    Receiver::builder()
+        .secret(SECRET)
+        .inbox(inbox.clone())
+        .retry_policy(policy())
+}
+
+/// Handlers that count their runs; `fail-<n>-…` ids fail their first n
+/// runs, `refuse-…` ids are refused.
+pub fn counting(inbox: &Inbox, runs: &Runs) -> Receiver {
+    let runs = runs.clone();
+    builder(inbox)
+        .fallback(move |payload: costkatana_webhooks::Payload| {
+            let runs = runs.clone();
+            async move {
+                let id = payload.event_id().unwrap_or_default().to_owned();
+                let run = runs.record(&id);
+                if id.starts_with("refuse") {
+                    return Err(HandlerError::refuse("not for us"));
+                }
+                if let Some(n) = id.strip_prefix("fail-").and_then(|r| r.split('-').next()) {
+                    if run <= n.parse::<usize>().unwrap() {
+                        return Err(HandlerError::from("downstream answered 500"));
+                    }
+                }
+                Ok(())
+            }
+        })
+        .build()
+        .unwrap()
+}
+
+async fn state_of(inbox: &Inbox, event_id: &str) -> Option<EntryState> {
+    let rows = inbox.list(None, 1000).await.unwrap();
+    rows.into_iter()
+        .find(|r| r.event_id.as_deref() == Some(event_id))
+        .map(|r| r.state)
+}
+
+pub async fn acknowledged_only_once_stored_then_handled(inbox: Inbox) {
+    let runs = Runs::default();
+    let receiver = counting(&inbox, &runs);
+    let outcome = Request::event("evt_one").send(&receiver).await;
+    assert_eq!(outcome.label(), "stored");
+    assert_eq!(outcome.answer().status, 200);
+    assert!(outcome.answer().body.contains(r#""stored":true"#));
+    eventually("the handler ran", || runs.of("evt_one") == 1).await;
+    let done = state_of(&inbox, "evt_one").await;
+    assert_eq!(done, Some(EntryState::Done));
+}
+
+pub async fn the_stored_row_keeps_body_headers_key_and_arrival(inbox: Inbox) {
+    let gate = Arc::new(Semaphore::new(0));
+    let held = gate.clone();
+    let receiver = builder(&inbox)
+        .fallback(move |_: costkatana_webhooks::Payload| {
+            let held = held.clone();
+            async move {
+                held.acquire().await.unwrap().forget();
+                Ok(())
+            }
+        })
+        .build()
+        .unwrap();
+    let request = Request::event("evt_kept");
+    let before = now_ms();
+    assert_eq!(request.send(&receiver).await.label(), "stored");
+    let record = inbox.list(None, 10).await.unwrap().remove(0);
+    assert_eq!(record.event_id.as_deref(), Some("evt_kept"));
+    assert_eq!(record.event_type.as_deref(), Some("cost.alert"));
+    assert_eq!(record.body, request.body);
+    assert!(
+        record.dedupe_key.ends_with(":event:evt_kept"),
+        "{}",
+        record.dedupe_key
+    );
+    assert!(record.received_at_ms >= before && record.received_at_ms <= now_ms());
+    let names: Vec<&str> = record.headers.iter().map(|(n, _)| n.as_str()).collect();
+    assert!(names.contains(&"x-webhook-signature") && names.contains(&"x-webhook-timestamp"));
+    assert!(names.contains(&"authorization"));
+    let shown = record.redacted_headers();
+    let auth = shown.iter().find(|(n, _)| n == "authorization").unwrap();
+    assert_eq!(auth.1, "[redacted]");
+    let again = inbox.get(record.id).await.unwrap().unwrap();
+    assert_eq!(
+        (again.body, again.headers),
+        (record.body.clone(), record.headers.clone())
+    );
+    assert!(!format!("{record:?}").contains("inbox-suite-token"));
+    gate.add_permits(1);
+    receiver.shutdown(Duration::from_secs(5)).await;
+}
+
+pub async fn duplicates_are_200_while_pending_running_and_done(inbox: Inbox) {
+    let gate = Arc::new(Semaphore::new(0));
+    let runs = Runs::default();
+    let (held, counted) = (gate.clone(), runs.clone());
+    let receiver = builder(&inbox)
+        .on("cost.alert", move |event: Event| {
+            let (held, counted) = (held.clone(), counted.clone());
+            async move {
+                counted.record(event.id.as_deref().unwrap_or_default());
+                held.acquire().await.unwrap().forget();
+                Ok(())
+            }
+        })
+        .fallback(|_: costkatana_webhooks::Payload| async { Ok(()) })
+        .build()
+        .unwrap();
+    let request = Request::event("evt_dup");
+    assert_eq!(request.send(&receiver).await.label(), "stored");
+    eventually("the handler started", || runs.of("evt_dup") == 1).await;
+    assert_eq!(state_of(&inbox, "evt_dup").await, Some(EntryState::Running));
+    let running_copy = request.send(&receiver).await;
+    assert_eq!(running_copy.label(), "duplicate");
+    assert_eq!(running_copy.answer().status, 200);
+    gate.add_permits(1);
+    let inbox_done = inbox.clone();
+    for _ in 0..500 {
+        if state_of(&inbox_done, "evt_dup").await == Some(EntryState::Done) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(state_of(&inbox, "evt_dup").await, Some(EntryState::Done));
+    assert_eq!(request.send(&receiver).await.label(), "duplicate");
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(runs.of("evt_dup"), 1);
+}
+
+pub async fn failures_retry_with_backoff_until_done(inbox: Inbox) {
+    let runs = Runs::default();
+    let receiver = counting(&inbox, &runs);
+    assert_eq!(
+        Request::event("fail-2-evt").send(&receiver).await.label(),
+        "stored"
+    );
+    eventually("three runs", || runs.of("fail-2-evt") == 3).await;
+    for _ in 0..500 {
+        if state_of(&inbox, "fail-2-evt").await == Some(EntryState::Done) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let record = inbox.list(None, 10).await.unwrap().remove(0);
+    assert_eq!(record.state, EntryState::Done);
+    assert_eq!(record.attempts, 3);
+    assert_eq!(runs.of("fail-2-evt"), 3);
+}
+
+pub async fn the_last_failure_dead_letters_and_retry_dead_brings_it_back(inbox: Inbox) {
+    let runs = Runs::default();
+    let receiver = counting(&inbox, &runs);
+    // Fails 4 times; the policy allows 3 attempts.
+    assert_eq!(
+        Request::event("fail-4-evt").send(&receiver).await.label(),
+        "stored"
+    );
+    eventually("three runs", || runs.of("fail-4-evt") == 3).await;
+    for _ in 0..500 {
+        if state_of(&inbox, "fail-4-evt").await == Some(EntryState::Dead) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let dead = inbox.list(Some(EntryState::Dead), 10).await.unwrap();
+    assert_eq!(dead.len(), 1);
+    assert!(
+        dead[0]
+            .last_error
+            .as_deref()
+            .unwrap()
+            .contains("attempt 3 of 3"),
+        "{:?}",
+        dead[0].last_error
+    );
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(runs.of("fail-4-evt"), 3, "no attempt after the dead letter");
+    // A duplicate of a dead letter is stored already: 200, not run.
+    assert_eq!(
+        Request::event("fail-4-evt").send(&receiver).await.label(),
+        "duplicate"
+    );
+    assert_eq!(inbox.retry_dead().await.unwrap(), 1);
+    eventually("run again after retry_dead", || runs.of("fail-4-evt") == 4).await;
+    for _ in 0..500 {
+        if state_of(&inbox, "fail-4-evt").await == Some(EntryState::Done) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(state_of(&inbox, "fail-4-evt").await, Some(EntryState::Done));
+}
+
+pub async fn a_refusal_dead_letters_at_once(inbox: Inbox) {
+    let runs = Runs::default();
+    let receiver = counting(&inbox, &runs);
+    assert_eq!(
+        Request::event("refuse-evt").send(&receiver).await.label(),
+        "stored"
+    );
+    for _ in 0..500 {
+        if state_of(&inbox, "refuse-evt").await == Some(EntryState::Dead) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let record = inbox.list(None, 10).await.unwrap().remove(0);
+    assert_eq!(record.state, EntryState::Dead);
+    assert_eq!(record.attempts, 1);
+    assert!(record.last_error.unwrap().contains("refused"));
+    assert_eq!(runs.of("refuse-evt"), 1);
+    // retry() of one row works too.
+    assert!(inbox.retry(record.id).await.unwrap());
+    eventually("run again after retry", || runs.of("refuse-evt") == 2).await;
+}
+
+pub async fn shutdown_gives_running_rows_back_for_the_next_process(inbox: Inbox) {
+    let started = Arc::new(AtomicUsize::new(0));
+    let counter = started.clone();
+    let stuck = builder(&inbox)
+        .fallback(move |_: costkatana_webhooks::Payload| {
+            let counter = counter.clone();
+            async move {
+                counter.fetch_add(1, Ordering::SeqCst);
+                std::future::pending::<()>().await;
+                Ok(())
+            }
+        })
+        .build()
+        .unwrap();
+    assert_eq!(
+        Request::event("evt_stuck").send(&stuck).await.label(),
+        "stored"
+    );
+    eventually("the handler started", || {
+        started.load(Ordering::SeqCst) == 1
+    })
+    .await;
+    assert_eq!(stuck.shutdown(Duration::from_millis(100)).await, 1);
+    let record = inbox.list(None, 10).await.unwrap().remove(0);
+    assert_eq!(record.state, EntryState::Pending);
+    assert_eq!(record.attempts, 0, "a released attempt is not counted");
+    drop(stuck);
+    let runs = Runs::default();
+    let _next = counting(&inbox, &runs);
+    eventually("the next receiver ran it", || runs.of("evt_stuck") == 1).await;
+}
+
+pub async fn an_ended_lease_is_taken_over_and_the_old_worker_cannot_settle(inbox: Inbox) {
+    let gate = Arc::new(Semaphore::new(0));
+    let held = gate.clone();
+    // Workers that never finish, only so the row is stored by a receiver.
+    let receiver = builder(&inbox)
+        .fallback(move |_: costkatana_webhooks::Payload| {
+            let held = held.clone();
+            async move {
+                held.acquire().await.unwrap().forget();
+                Ok(())
+            }
+        })
+        .build()
+        .unwrap();
+    receiver.shutdown(Duration::ZERO).await; // no workers: drive the store by hand
+    assert_eq!(
+        Request::event("evt_lease").send(&receiver).await.label(),
+        "stored"
+    );
+    let now = now_ms();
+    let first = inbox
+        .take(now, Duration::from_millis(50), 10)
+        .await
+        .unwrap();
+    assert_eq!(first.len(), 1);
+    assert_eq!(first[0].attempt, 1);
+    assert!(
+        inbox
+            .take(now + 10, Duration::from_secs(60), 10)
+            .await
+            .unwrap()
+            .is_empty(),
+        "leased"
+    );
+    let second = inbox
+        .take(now + 60, Duration::from_secs(60), 10)
+        .await
+        .unwrap();
+    assert_eq!(second.len(), 1, "taken over after the lease");
+    assert_eq!(second[0].attempt, 2);
+    let late = inbox
+        .settle(&first[0], Settlement::Done, now + 70)
+        .await
+        .unwrap();
+    assert_eq!(late, Completion::Overtaken);
+    let owner = inbox
+        .settle(&second[0], Settlement::Done, now + 80)
+        .await
+        .unwrap();
+    assert_eq!(owner, Completion::Recorded);
+    gate.add_permits(10);
+}
+
+pub async fn done_rows_are_purged_after_their_age_and_the_key_is_new_again(inbox: Inbox) {
+    let runs = Runs::default();
+    let receiver = counting(&inbox, &runs);
+    let request = Request::event("evt_purged");
+    request.send(&receiver).await;
+    eventually("handled", || runs.of("evt_purged") == 1).await;
+    for _ in 0..500 {
+        if state_of(&inbox, "evt_purged").await == Some(EntryState::Done) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(
+        inbox.purge_done(Duration::from_secs(3600)).await.unwrap(),
+        0,
+        "too young"
+    );
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    assert_eq!(inbox.purge_done(Duration::from_millis(1)).await.unwrap(), 1);
+    assert_eq!(inbox.stats().await.unwrap().done, 0);
+    assert_eq!(request.send(&receiver).await.label(), "stored");
+    eventually("handled again", || runs.of("evt_purged") == 2).await;
+}
+
+pub async fn stats_count_rows_per_state(inbox: Inbox) {
+    let runs = Runs::default();
+    let receiver = counting(&inbox, &runs);
+    receiver.shutdown(Duration::ZERO).await;
+    let before = now_ms();
+    for id in ["a", "b", "c"] {
+        assert_eq!(Request::event(id).send(&receiver).await.label(), "stored");
+    }
+    let stats = inbox.stats().await.unwrap();
+    assert_eq!(
+        (stats.pending, stats.running, stats.done, stats.dead),
+        (3, 0, 0, 0)
+    );
+    assert!(stats.oldest_pending_ms.unwrap() >= before);
+    let jobs = inbox
+        .take(now_ms(), Duration::from_secs(60), 2)
+        .await
+        .unwrap();
+    inbox
+        .settle(&jobs[0], Settlement::Done, now_ms())
+        .await
+        .unwrap();
+    inbox
+        .settle(&jobs[1], Settlement::Dead { error: "x".into() }, now_ms())
+        .await
+        .unwrap();
+    let stats = inbox.stats().await.unwrap();
+    assert_eq!(
+        (stats.pending, stats.running, stats.done, stats.dead),
+        (1, 0, 1, 1)
+    );
+}
+
+pub async fn many_deliveries_at_once_are_each_stored_and_handled_once(inbox: Inbox) {
+    let runs = Runs::default();
+    let receiver = counting(&inbox, &runs);
+    let requests: Vec<Request> = (0..200)
+        .map(|i| Request::event(&format!("evt_{i}")))
+        .collect();
+    let mut sends = Vec::new();
+    for request in requests.iter().chain(requests.iter()) {
+        let (request, receiver) = (request.clone(), receiver.clone());
+        sends.push(tokio::spawn(async move { request.send(&receiver).await }));
+    }
+    let mut labels = std::collections::HashMap::<&str, usize>::new();
+    for send in sends {
+        let outcome: Outcome = send.await.unwrap();
+        *labels.entry(outcome.label()).or_default() += 1;
+    }
+    assert_eq!(labels.get("stored"), Some(&200), "{labels:?}");
+    assert_eq!(labels.get("duplicate"), Some(&200), "{labels:?}");
+    eventually("all handled", || runs.total() == 200).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(runs.total(), 200);
+}
+
+/// Every test of the suite, as `#[tokio::test]`s opening inboxes with `$open`.
+#[macro_export]
+macro_rules! inbox_suite {
+    ($open:expr) => {
+        inbox_suite!(@tests $open;
+            acknowledged_only_once_stored_then_handled,
+            the_stored_row_keeps_body_headers_key_and_arrival,
+            duplicates_are_200_while_pending_running_and_done,
+            failures_retry_with_backoff_until_done,
+            the_last_failure_dead_letters_and_retry_dead_brings_it_back,
+            a_refusal_dead_letters_at_once,
+            shutdown_gives_running_rows_back_for_the_next_process,
+            an_ended_lease_is_taken_over_and_the_old_worker_cannot_settle,
+            done_rows_are_purged_after_their_age_and_the_key_is_new_again,
+            stats_count_rows_per_state,
+            many_deliveries_at_once_are_each_stored_and_handled_once,
+        );
+    };
+    (@tests $open:expr; $($name:ident),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                let Some((inbox, _guard)) = $open(stringify!($name)).await else { return };
+                suite::$name(inbox).await;
+            }
+        )*
+    };
+}

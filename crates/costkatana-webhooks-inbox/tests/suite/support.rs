@@ -1,0 +1,77 @@
+//! Signed deliveries and counting handlers for the inbox suites.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use bytes::Bytes;
+use costkatana_webhooks::signing::sign;
+use costkatana_webhooks::testing::{sample_event, Shape};
+use costkatana_webhooks::{EventType, Outcome, Receiver, Scheme};
+
+pub const SECRET: &str = "whsec_inbox_suite";
+
+pub fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64
+}
+
+/// A signed request, resent unchanged like the sender's retries.
+#[derive(Clone)]
+pub struct Request {
+    pub headers: Vec<(String, String)>,
+    pub body: Bytes,
+}
+
+impl Request {
+    pub fn event(id: &str) -> Request {
+        let body = sample_event(&EventType::CostAlert, Shape::Camel, id, now_ms()).into_bytes();
+        let mut headers = sign(Scheme::Current, SECRET, now_ms(), &body);
+        headers.push(("Authorization".into(), "Bearer inbox-suite-token".into()));
+        Request {
+            headers,
+            body: body.into(),
+        }
+    }
+
+    pub async fn send(&self, receiver: &Receiver) -> Outcome {
+        receiver
+            .receive("POST", &self.headers, self.body.clone())
+            .await
+    }
+}
+
+/// Handler runs per event id.
+#[derive(Clone, Default)]
+pub struct Runs(Arc<Mutex<HashMap<String, usize>>>);
+
+impl Runs {
+    /// Counts a run of `id`; returns the count so far.
+    pub fn record(&self, id: &str) -> usize {
+        let mut runs = self.0.lock().unwrap();
+        let count = runs.entry(id.to_owned()).or_default();
+        *count += 1;
+        *count
+    }
+
+    pub fn of(&self, id: &str) -> usize {
+        self.0.lock().unwrap().get(id).copied().unwrap_or(0)
+    }
+
+    pub fn total(&self) -> usize {
+        self.0.lock().unwrap().values().sum()
+    }
+}
+
+/// Polls `done` every 10 ms for up to 20 s.
+pub async fn eventually(what: &str, mut done: impl FnMut() -> bool) {
+    for _ in 0..2000 {
+        if done() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("never happened: {what}");
+}
