@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use costkatana_webhooks::inbox::EntryState;
 use costkatana_webhooks::testing::Shape;
 use costkatana_webhooks::Scheme;
 
@@ -19,8 +20,8 @@ use crate::duration::parse_duration;
     long_about = "Sign, send, receive and check Cost Katana webhooks locally.\n\n\
         `send` behaves like the real Cost Katana sender (same headers, same retries), \
         `listen` is a verifying receiver that prints every event, `verify` explains why a \
-        captured request does not verify, `sign` prints the headers for a body, and \
-        `events` lists every event type.",
+        captured request does not verify, `sign` prints the headers for a body, `inbox` \
+        inspects and replays a durable inbox, and `events` lists every event type.",
     after_help = "Try it: `ckwebhook listen --secret s3cret` in one terminal, then \
         `ckwebhook send budget.exceeded --url http://127.0.0.1:3000/webhooks/costkatana --secret s3cret` \
         in another.\n\nExit status: 0 success, 1 not delivered or not valid, 2 bad input."
@@ -69,6 +70,21 @@ pub(crate) enum Command {
         stripped. Exits 0 when the request is valid, 1 otherwise."
     )]
     Verify(VerifyArgs),
+    /// Inspect and replay a durable inbox (SQLite or Postgres)
+    #[command(
+        long_about = "Inspect and replay the durable inbox a receiver stores its deliveries \
+        in (costkatana-webhooks-inbox), on SQLite or Postgres.\n\n\
+        `list` prints the rows per state and the newest rows, `show` one row in full (header \
+        values that are signatures or credentials are always shown as [redacted]; the body \
+        is the event, pretty-printed when it is JSON), `retry` makes a row or every dead \
+        letter pending again for the receiver's workers, and `purge` deletes done rows \
+        settled before a given age (a purged event's resent copy would be handled again). \
+        A SQLite inbox is never created here: the file must exist.\n\n\
+        Exits 1 when the inbox cannot be reached or the row does not exist (or is running, \
+        for retry), 2 for a URL that is neither sqlite:<path> nor postgres:// or a SQLite \
+        file that does not exist."
+    )]
+    Inbox(InboxArgs),
 }
 
 /// A signing scheme on the command line.
@@ -224,4 +240,111 @@ pub(crate) struct VerifyArgs {
     /// Check as of this time: seconds or milliseconds since the epoch (told apart by length, or an s/ms suffix), or `now` [default: now]
     #[arg(long, value_name = "TIME")]
     pub(crate) at: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct InboxArgs {
+    /// The inbox: sqlite:<path> or postgres://user:password@host:port/database
+    #[arg(long, value_name = "URL", env = "INBOX_URL", hide_env_values = true)]
+    pub(crate) url: String,
+    #[command(subcommand)]
+    pub(crate) command: InboxCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum InboxCommand {
+    /// Print the rows per state, then the newest rows
+    #[command(
+        long_about = "Print the rows per state (and the age of the oldest pending \
+        row), then one line per row, newest first: id, state, attempts, event type, event \
+        id, arrival time (UTC) and the last attempt's error."
+    )]
+    List(InboxListArgs),
+    /// Print one row in full: fields, redacted headers and body
+    #[command(
+        long_about = "Print one row in full: every field, the stored headers with \
+        signature, Authorization and Cookie values shown as [redacted], and the body as \
+        text (pretty-printed, keys kept in order, when it is JSON). Exits 1 when there is \
+        no such row."
+    )]
+    Show(InboxShowArgs),
+    /// Make a row, or every dead letter, pending again
+    #[command(
+        long_about = "Make a row pending again with its attempts counted from zero, \
+        for the receiver's workers to run: row ID (a dead letter, or a done row to replay), \
+        or with --dead every dead letter. Exits 1 when row ID does not exist or is running."
+    )]
+    Retry(InboxRetryArgs),
+    /// Delete done rows settled more than a given age ago
+    #[command(
+        long_about = "Delete done rows settled more than --older-than ago and print \
+        how many. Pending, running and dead rows are never deleted. A receiver purges done \
+        rows past its dedupe TTL by itself; purging earlier forgets those events, so a \
+        resent copy would be handled again."
+    )]
+    Purge(InboxPurgeArgs),
+}
+
+/// A row state on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum StateArg {
+    /// Stored, waiting for a worker
+    Pending,
+    /// A worker's handler is running it
+    Running,
+    /// Handled
+    Done,
+    /// Dead-lettered: failed its last attempt, or refused
+    Dead,
+}
+
+impl From<StateArg> for EntryState {
+    fn from(arg: StateArg) -> Self {
+        match arg {
+            StateArg::Pending => EntryState::Pending,
+            StateArg::Running => EntryState::Running,
+            StateArg::Done => EntryState::Done,
+            StateArg::Dead => EntryState::Dead,
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct InboxListArgs {
+    /// Only rows in this state
+    #[arg(long, value_enum, value_name = "STATE")]
+    pub(crate) state: Option<StateArg>,
+    /// At most this many rows, newest first
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 50,
+        value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..)
+    )]
+    pub(crate) limit: usize,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct InboxShowArgs {
+    /// The row's id (the first column of `list`)
+    #[arg(value_name = "ID")]
+    pub(crate) id: i64,
+}
+
+#[derive(Debug, Args)]
+#[command(group = clap::ArgGroup::new("target").required(true).args(["id", "dead"]))]
+pub(crate) struct InboxRetryArgs {
+    /// The row to queue again
+    #[arg(value_name = "ID")]
+    pub(crate) id: Option<i64>,
+    /// Queue every dead letter again instead
+    #[arg(long)]
+    pub(crate) dead: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct InboxPurgeArgs {
+    /// Delete done rows settled longer ago than this (e.g. 7d, 24h, 30m)
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub(crate) older_than: Duration,
 }

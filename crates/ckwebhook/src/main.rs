@@ -1,4 +1,5 @@
-//! `ckwebhook`: sign, send, receive and check Cost Katana webhooks locally.
+//! `ckwebhook`: sign, send, receive and check Cost Katana webhooks locally,
+//! and inspect and replay a durable inbox.
 //!
 //! Exit codes: 0 success, 1 not delivered / not valid, 2 bad input.
 
@@ -16,6 +17,7 @@ macro_rules! outln {
 mod cli;
 mod duration;
 mod events;
+mod inbox;
 mod listen;
 mod send;
 mod sign;
@@ -48,6 +50,7 @@ fn main() -> ExitCode {
         Command::Send(args) => send::run(args),
         Command::Listen(args) => listen::run(args),
         Command::Verify(args) => verify::run(args),
+        Command::Inbox(args) => inbox::run(args),
     };
     match result {
         Ok(Exit::Success) => ExitCode::SUCCESS,

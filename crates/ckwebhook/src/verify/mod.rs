@@ -3,7 +3,7 @@
 mod diagnose;
 mod headers;
 mod input;
-mod reformat;
+pub(crate) mod reformat;
 
 use costkatana_webhooks::{Secret, Verifier, DEFAULT_TOLERANCE};
 

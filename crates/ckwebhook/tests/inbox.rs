@@ -1,0 +1,492 @@
+//! `ckwebhook inbox` against real inboxes: a SQLite file, and a Postgres
+//! server started for the test. A real receiver fills each inbox with
+//! signed deliveries (some handled, some refused, some failing), then the
+//! binary lists, shows, retries and purges them.
+
+mod support;
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use costkatana_webhooks::inbox::{EntryState, RetryPolicy};
+use costkatana_webhooks::signing::sign;
+use costkatana_webhooks::testing::{iso8601, sample_event, Shape};
+use costkatana_webhooks::{EventType, HandlerError, Payload, Receiver, Scheme};
+use costkatana_webhooks_inbox::testing::PostgresServer;
+use costkatana_webhooks_inbox::{Inbox, InboxRecord};
+use predicates::prelude::*;
+use support::ckwebhook;
+use tokio::sync::Semaphore;
+
+const SECRET: &str = "whsec_inbox_cli";
+const TOKEN: &str = "secret-token";
+/// Sent in this order: two handled, one refused, one failing its only attempt.
+const EVENTS: [(&str, EntryState); 4] = [
+    ("evt_ok_1", EntryState::Done),
+    ("evt_refuse_1", EntryState::Dead),
+    ("evt_ok_2", EntryState::Done),
+    ("evt_fail_1", EntryState::Dead),
+];
+
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64
+}
+
+fn block_on<T>(future: impl Future<Output = T>) -> T {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(future)
+}
+
+/// `ckwebhook inbox --url <url>`, with no inbox URL in its environment.
+fn inbox_cli(url: &str) -> assert_cmd::Command {
+    let mut cmd = ckwebhook();
+    cmd.env_remove("INBOX_URL").args(["inbox", "--url", url]);
+    cmd
+}
+
+/// Runs `ckwebhook inbox --url <url> <args>`, expecting success; its stdout.
+fn run_ok(url: &str, args: &[&str]) -> String {
+    let out = inbox_cli(url).args(args).assert().success();
+    String::from_utf8(out.get_output().stdout.clone()).unwrap()
+}
+
+/// The line of `text` that mentions `needle` as a whole column.
+fn line_with<'a>(text: &'a str, needle: &str) -> &'a str {
+    text.lines()
+        .find(|line| line.split_whitespace().any(|cell| cell == needle))
+        .unwrap_or_else(|| panic!("no line with {needle} in:\n{text}"))
+}
+
+/// A SQLite inbox file in its own directory, deleted when dropped.
+struct SqliteFile(PathBuf);
+
+impl SqliteFile {
+    fn new(name: &str) -> SqliteFile {
+        let dir =
+            std::env::temp_dir().join(format!("ckwebhook-inbox-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        SqliteFile(dir)
+    }
+
+    fn url(&self) -> String {
+        format!("sqlite:{}", self.0.join("inbox.db").display())
+    }
+}
+
+impl Drop for SqliteFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A signed delivery of a cost alert with id `id`, with a bearer token.
+fn delivery(id: &str) -> (Vec<(String, String)>, bytes::Bytes) {
+    let body = sample_event(&EventType::CostAlert, Shape::Camel, id, now_ms()).into_bytes();
+    let mut headers = sign(Scheme::Current, SECRET, now_ms(), &body);
+    headers.push(("Authorization".into(), format!("Bearer {TOKEN}")));
+    (headers, body.into())
+}
+
+/// A receiver on `inbox` whose handler refuses `*refuse*` ids, fails
+/// `*fail*` ids (one attempt: a dead letter at once), waits for a permit
+/// from `gate` for `*hold*` ids, and handles the rest.
+fn receiver(inbox: &Inbox, gate: Arc<Semaphore>) -> Receiver {
+    Receiver::builder()
+        .secret(SECRET)
+        .inbox(inbox.clone())
+        .retry_policy(RetryPolicy::default().max_attempts(1))
+        .fallback(move |payload: Payload| {
+            let gate = gate.clone();
+            async move {
+                let id = payload.event_id().unwrap_or_default().to_owned();
+                if id.contains("refuse") {
+                    return Err(HandlerError::refuse("not for us"));
+                }
+                if id.contains("fail") {
+                    return Err(HandlerError::from("downstream answered 500"));
+                }
+                if id.contains("hold") {
+                    gate.acquire().await.unwrap().forget();
+                }
+                Ok(())
+            }
+        })
+        .build()
+        .unwrap()
+}
+
+/// Polls the inbox (every 10 ms, up to 20 s) until every event id has
+/// reached its state; returns the rows by event id.
+async fn wait_for(inbox: &Inbox, states: &[(&str, EntryState)]) -> HashMap<String, InboxRecord> {
+    for _ in 0..2000 {
+        let rows: HashMap<String, InboxRecord> = inbox
+            .list(None, 1000)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter_map(|row| Some((row.event_id.clone()?, row)))
+            .collect();
+        let reached = states
+            .iter()
+            .all(|(id, state)| rows.get(*id).map(|row| row.state) == Some(*state));
+        if reached {
+            return rows;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("the rows never reached {states:?}");
+}
+
+/// An inbox filled with [`EVENTS`], its receiver shut down.
+struct Filled {
+    rows: HashMap<String, InboxRecord>,
+    /// The signature hex of every delivery sent.
+    signatures: Vec<String>,
+}
+
+impl Filled {
+    fn id(&self, event_id: &str) -> String {
+        self.rows[event_id].id.to_string()
+    }
+}
+
+fn fill(url: &str) -> Filled {
+    block_on(async {
+        let inbox = Inbox::open(url).await.unwrap();
+        let receiver = receiver(&inbox, Arc::new(Semaphore::new(0)));
+        let mut signatures = Vec::new();
+        for (id, _) in EVENTS {
+            let (headers, body) = delivery(id);
+            let signature = headers.iter().find(|(n, _)| n == "X-Webhook-Signature");
+            signatures.push(signature.unwrap().1.clone());
+            let outcome = receiver.receive("POST", &headers, body).await;
+            assert_eq!(outcome.label(), "stored", "{id}");
+        }
+        let rows = wait_for(&inbox, &EVENTS).await;
+        assert_eq!(receiver.shutdown(Duration::from_secs(10)).await, 0);
+        assert!(signatures.iter().all(|s| s.len() == 64), "{signatures:?}");
+        Filled { rows, signatures }
+    })
+}
+
+// The behaviours, each on a freshly filled inbox of either backend.
+
+fn lists_counts_and_filters(url: &str) {
+    let filled = fill(url);
+    let all = run_ok(url, &["list"]);
+    let lines: Vec<&str> = all.lines().collect();
+    assert_eq!(lines[0], "pending 0  running 0  done 2  dead 2", "{all}");
+    assert!(
+        lines[1].starts_with("ID ") && lines[1].contains("LAST ERROR"),
+        "{all}"
+    );
+    assert_eq!(lines.len(), 2 + EVENTS.len(), "{all}");
+    // Newest first: the reverse of the sending order.
+    let listed: Vec<&str> = lines[2..]
+        .iter()
+        .map(|line| line.split_whitespace().next().unwrap())
+        .collect();
+    let expected: Vec<String> = EVENTS.iter().rev().map(|(id, _)| filled.id(id)).collect();
+    assert_eq!(listed, expected, "{all}");
+    for (event_id, state) in EVENTS {
+        let row = &filled.rows[event_id];
+        let cells: Vec<&str> = line_with(&all, event_id).split_whitespace().collect();
+        assert_eq!(
+            cells[..6],
+            [
+                row.id.to_string().as_str(),
+                state.as_str(),
+                "1",
+                "cost.alert",
+                event_id,
+                iso8601(row.received_at_ms).as_str(),
+            ]
+        );
+    }
+    assert!(
+        line_with(&all, "evt_refuse_1").ends_with("refused: not for us"),
+        "{all}"
+    );
+    assert!(
+        line_with(&all, "evt_fail_1").contains("downstream answered 500"),
+        "{all}"
+    );
+    assert!(!line_with(&all, "evt_ok_1").contains("refused"), "{all}");
+
+    // The URL from the environment; only dead rows.
+    let dead = ckwebhook()
+        .env("INBOX_URL", url)
+        .args(["inbox", "list", "--state", "dead"])
+        .assert()
+        .success();
+    let dead = String::from_utf8(dead.get_output().stdout.clone()).unwrap();
+    assert_eq!(dead.lines().count(), 4, "{dead}");
+    for id in ["evt_refuse_1", "evt_fail_1"] {
+        line_with(&dead, id);
+    }
+    assert!(!dead.contains("evt_ok_"), "{dead}");
+
+    assert!(run_ok(url, &["list", "--state", "pending"]).ends_with("\nno pending rows\n"));
+    let newest = run_ok(url, &["list", "--limit", "1"]);
+    assert_eq!(newest.lines().count(), 4, "{newest}");
+    line_with(&newest, "evt_fail_1");
+    assert!(
+        newest.ends_with("(3 older not shown: raise --limit)\n"),
+        "{newest}"
+    );
+}
+
+fn shows_a_row_with_credentials_redacted(url: &str) {
+    let filled = fill(url);
+    let row = &filled.rows["evt_refuse_1"];
+    let shown = run_ok(url, &["show", &filled.id("evt_refuse_1")]);
+    assert!(!shown.contains(TOKEN), "{shown}");
+    for signature in &filled.signatures {
+        assert!(!shown.contains(signature.as_str()), "{shown}");
+    }
+    for expected in [
+        format!("id          {}", row.id),
+        "state       dead".to_owned(),
+        "attempts    1".to_owned(),
+        "event type  cost.alert".to_owned(),
+        "event id    evt_refuse_1".to_owned(),
+        format!("dedupe key  {}", row.dedupe_key),
+        format!("received    {}", iso8601(row.received_at_ms)),
+        format!("settled     {}", iso8601(row.settled_at_ms.unwrap())),
+        "last error  refused: not for us".to_owned(),
+        "  authorization: [redacted]".to_owned(),
+        "  x-webhook-signature: [redacted]".to_owned(),
+        format!("body ({} bytes)", row.body.len()),
+    ] {
+        assert!(
+            shown.lines().any(|line| line == expected),
+            "{expected:?} in:\n{shown}"
+        );
+    }
+    let timestamp = line_with(&shown, "x-webhook-timestamp:");
+    assert!(
+        timestamp.trim_start().len() > "x-webhook-timestamp: ".len(),
+        "{shown}"
+    );
+    // The body, pretty-printed: the same JSON value as stored.
+    let body_at = shown.find("body (").unwrap();
+    let body_text = shown[body_at..].split_once('\n').unwrap().1;
+    assert!(body_text.starts_with("{\n  \""), "{shown}");
+    let printed: serde_json::Value = serde_json::from_str(body_text).unwrap();
+    let stored: serde_json::Value = serde_json::from_slice(&row.body).unwrap();
+    assert_eq!(printed, stored);
+}
+
+fn retries_one_row(url: &str) {
+    let filled = fill(url);
+    let id = filled.id("evt_fail_1");
+    let out = run_ok(url, &["retry", &id]);
+    assert_eq!(
+        out,
+        format!("row {id} queued again: was dead after 1 attempt(s), cost.alert evt_fail_1\n")
+    );
+    // No worker runs now: the row waits, its attempts from zero.
+    let shown = run_ok(url, &["show", &id]);
+    assert!(shown.lines().any(|l| l == "state       pending"), "{shown}");
+    assert!(shown.lines().any(|l| l == "attempts    0"), "{shown}");
+    let list = run_ok(url, &["list"]);
+    assert!(
+        list.starts_with("pending 1  running 0  done 2  dead 1  (oldest pending "),
+        "{list}"
+    );
+    // A done row can be replayed too.
+    let done = filled.id("evt_ok_1");
+    assert!(run_ok(url, &["retry", &done]).contains("was done after 1 attempt(s)"));
+}
+
+fn retries_every_dead_letter(url: &str) {
+    fill(url);
+    assert_eq!(
+        run_ok(url, &["retry", "--dead"]),
+        "2 dead letter(s) queued again\n"
+    );
+    let list = run_ok(url, &["list"]);
+    assert!(
+        list.starts_with("pending 2  running 0  done 2  dead 0"),
+        "{list}"
+    );
+    assert!(run_ok(url, &["list", "--state", "dead"]).ends_with("\nno dead rows\n"));
+    assert_eq!(
+        run_ok(url, &["retry", "--dead"]),
+        "0 dead letter(s) queued again\n"
+    );
+}
+
+fn purges_old_done_rows(url: &str) {
+    fill(url);
+    assert_eq!(
+        run_ok(url, &["purge", "--older-than", "1h"]),
+        "0 done row(s) settled more than 1h ago deleted\n"
+    );
+    assert!(run_ok(url, &["list"]).starts_with("pending 0  running 0  done 2  dead 2"));
+    // Both settled before this sleep, so both are older than 1 ms.
+    std::thread::sleep(Duration::from_millis(20));
+    assert_eq!(
+        run_ok(url, &["purge", "--older-than", "1ms"]),
+        "2 done row(s) settled more than 1ms ago deleted\n"
+    );
+    let list = run_ok(url, &["list"]);
+    assert!(
+        list.starts_with("pending 0  running 0  done 0  dead 2"),
+        "{list}"
+    );
+    assert!(!list.contains("evt_ok_"), "{list}");
+}
+
+fn unknown_ids_exit_1(url: &str) {
+    fill(url);
+    for command in ["show", "retry"] {
+        inbox_cli(url)
+            .args([command, "999999"])
+            .assert()
+            .code(1)
+            .stdout("")
+            .stderr("error: there is no inbox row with id 999999 (see `ckwebhook inbox list`)\n");
+    }
+}
+
+/// A running row cannot be retried; it can once its handler finishes.
+fn running_rows_are_not_retried(url: &str) {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let gate = Arc::new(Semaphore::new(0));
+    let (inbox, receiver, id) = runtime.block_on(async {
+        let inbox = Inbox::open(url).await.unwrap();
+        let receiver = receiver(&inbox, gate.clone());
+        let (headers, body) = delivery("evt_hold_1");
+        assert_eq!(
+            receiver.receive("POST", &headers, body).await.label(),
+            "stored"
+        );
+        let rows = wait_for(&inbox, &[("evt_hold_1", EntryState::Running)]).await;
+        (inbox, receiver, rows["evt_hold_1"].id.to_string())
+    });
+    // The handler waits on the gate while the binary runs.
+    inbox_cli(url)
+        .args(["retry", &id])
+        .assert()
+        .code(1)
+        .stderr(predicates::str::contains(format!("row {id} is running")));
+    gate.add_permits(1);
+    runtime.block_on(async {
+        wait_for(&inbox, &[("evt_hold_1", EntryState::Done)]).await;
+        receiver.shutdown(Duration::from_secs(10)).await;
+    });
+    assert!(run_ok(url, &["retry", &id]).contains("was done after 1 attempt(s)"));
+}
+
+#[test]
+fn sqlite_list_counts_and_filters() {
+    lists_counts_and_filters(&SqliteFile::new("list").url());
+}
+
+#[test]
+fn sqlite_show_redacts_credentials() {
+    shows_a_row_with_credentials_redacted(&SqliteFile::new("show").url());
+}
+
+#[test]
+fn sqlite_retry_one_row() {
+    retries_one_row(&SqliteFile::new("retry").url());
+}
+
+#[test]
+fn sqlite_retry_dead_letters() {
+    retries_every_dead_letter(&SqliteFile::new("retry-dead").url());
+}
+
+#[test]
+fn sqlite_purge_older_than() {
+    purges_old_done_rows(&SqliteFile::new("purge").url());
+}
+
+#[test]
+fn sqlite_unknown_id_exits_1() {
+    unknown_ids_exit_1(&SqliteFile::new("unknown").url());
+}
+
+#[test]
+fn sqlite_running_row_is_not_retried() {
+    running_rows_are_not_retried(&SqliteFile::new("running").url());
+}
+
+/// One behaviour, run on an inbox URL.
+type Check = fn(&str);
+
+#[test]
+fn postgres_list_show_retry_purge() {
+    let Some(server) = PostgresServer::start() else {
+        return;
+    };
+    let checks: [(&str, Check); 7] = [
+        ("list", lists_counts_and_filters),
+        ("show", shows_a_row_with_credentials_redacted),
+        ("retry", retries_one_row),
+        ("retry_dead", retries_every_dead_letter),
+        ("purge", purges_old_done_rows),
+        ("unknown", unknown_ids_exit_1),
+        ("running", running_rows_are_not_retried),
+    ];
+    for (name, check) in checks {
+        check(&server.create_database(name));
+    }
+}
+
+#[test]
+fn bad_urls_exit_2_and_unreachable_inboxes_exit_1() {
+    inbox_cli("mysql://db/inbox")
+        .arg("list")
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("sqlite:<path> or postgres://"));
+    inbox_cli("sqlite:inbox.db")
+        .args(["list", "--limit", "0"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("--limit"));
+    // A missing SQLite file is refused, not created empty.
+    let dir = SqliteFile::new("missing");
+    let path = dir.0.join("typo.db");
+    inbox_cli(&format!("sqlite:{}", path.display()))
+        .arg("list")
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("there is no inbox file at"));
+    assert!(!path.exists());
+    // Nothing listens on a port just released.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    inbox_cli(&format!(
+        "postgres://postgres:hunter2@127.0.0.1:{port}/inbox"
+    ))
+    .arg("list")
+    .assert()
+    .code(1)
+    .stdout("")
+    .stderr(
+        predicates::str::contains("could not connect")
+            .and(predicates::str::contains("hunter2").not()),
+    );
+}
