@@ -48,6 +48,9 @@ impl Example {
             .env_remove("COSTKATANA_WEBHOOK_SECRET")
             .env_remove("REDIS_URL")
             .env_remove("COSTKATANA_WEBHOOK_TOLERANCE_SECS")
+            .env_remove("INBOX_URL")
+            .env_remove("INBOX_RETRY_DELAY_MS")
+            .env_remove("INBOX_LEASE_SECS")
             .env("ADDR", &addr)
             .env("RUST_LOG", "info")
             .stdout(Stdio::piped())
@@ -323,6 +326,69 @@ fn refuses_to_start_when_redis_is_unreachable() {
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("REDIS_URL"), "{stderr}");
+}
+
+/// With `INBOX_URL` a delivery is stored before its 200, handled by a
+/// worker from the stored copy, and its copy is a duplicate; SIGTERM still
+/// ends the process cleanly (the main calls `receiver.shutdown`).
+#[tokio::test]
+async fn stores_deliveries_in_an_inbox_when_inbox_url_is_set() {
+    let dir = std::env::temp_dir().join(format!(
+        "ckw-binary-inbox-{}-{}",
+        std::process::id(),
+        now_ms()
+    ));
+    std::fs::create_dir_all(&dir).expect("a temp dir");
+    let url = format!("sqlite:{}", dir.join("inbox.db").display());
+    let example = Example::start_with(&[
+        ("COSTKATANA_WEBHOOK_SECRET", SECRET),
+        ("INBOX_URL", &url),
+        ("REDIS_URL", "redis://127.0.0.1:1/0"),
+    ]);
+    expect_line(&example.stderr, "REDIS_URL is set but not used");
+    let body = sample_event(&EventType::CostAlert, Shape::Camel, "evt_inbox", now_ms());
+    let (status, answer) = post_signed(example.url("/webhooks/costkatana"), &body).await;
+    assert_eq!(
+        (status, answer.as_str()),
+        (
+            200,
+            r#"{"event_id":"evt_inbox","received":true,"stored":true}"#
+        )
+    );
+    // Logged by the handler, which a worker runs from the stored copy.
+    expect_line(&example.stderr, "evt_inbox");
+    let (status, answer) = post_signed(example.url("/webhooks/costkatana"), &body).await;
+    assert_eq!(status, 200, "{answer}");
+    assert!(answer.contains(r#""duplicate":true"#), "{answer}");
+    example.sigterm();
+    example.assert_clean_exit();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn refuses_a_bad_inbox_url_or_retry_delay() {
+    for (name, value, bad) in [
+        ("INBOX_URL", "mysql://127.0.0.1/inbox", "INBOX_URL: "),
+        (
+            "INBOX_URL",
+            "sqlite:/nonexistent-dir/inbox.db",
+            "INBOX_URL: ",
+        ),
+        ("INBOX_RETRY_DELAY_MS", "fast", "INBOX_RETRY_DELAY_MS"),
+        ("INBOX_LEASE_SECS", "0", "INBOX_LEASE_SECS"),
+    ] {
+        let output = Command::new(super::BIN)
+            .env("COSTKATANA_WEBHOOK_SECRET", "whsec_x")
+            .env_remove("REDIS_URL")
+            .env("INBOX_URL", "sqlite:/nonexistent-dir/inbox.db")
+            .env(name, value)
+            .env("ADDR", "127.0.0.1:0")
+            .output()
+            .expect("the example runs");
+        assert!(!output.status.success(), "{name}={value} accepted");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains(bad), "{name}={value}: {stderr}");
+    }
 }
 
 #[test]

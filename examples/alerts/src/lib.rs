@@ -10,7 +10,9 @@
 //!
 //! A failed downstream call fails the handler: the delivery is answered
 //! 500 and the sender retries it. A handled event is remembered, so its
-//! retries and duplicates do not alert twice.
+//! retries and duplicates do not alert twice. In inbox mode (`INBOX_URL`,
+//! see `example-common`) the delivery is answered 200 once stored and the
+//! inbox retries the failed handler itself, with backoff.
 //!
 //! The handlers share one HTTP client and the configuration through
 //! [`Shared`](costkatana_webhooks::Shared): see [`routes`].

@@ -6,11 +6,20 @@
 //! `ADDR` (default `127.0.0.1:3000`), `COSTKATANA_WEBHOOK_TOLERANCE_SECS`
 //! (past tolerance, default 300), `REDIS_URL` (the Redis dedupe store when
 //! set, memory otherwise).
+//!
+//! Inbox mode: `INBOX_URL` (`sqlite:<path>` or `postgres://…`) stores every
+//! verified delivery in a durable inbox before answering 200 and runs the
+//! handlers from there, with retries; the inbox is then the dedupe store and
+//! `REDIS_URL` is not used. With it, `INBOX_RETRY_DELAY_MS` (whole ms, the
+//! delay after a first failed attempt, doubling; default 1000) and
+//! `INBOX_LEASE_SECS` (whole seconds a running row is leased, after which a
+//! crashed worker's row is taken again; default 60).
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use costkatana_webhooks::dedupe::{DedupeStore, MemoryStore};
+use costkatana_webhooks::inbox::RetryPolicy;
 use costkatana_webhooks::{
     Category, Delivery, Event, HandlerResult, Payload, Receiver, ReceiverBuilder, Secret,
 };
@@ -33,6 +42,12 @@ pub struct Config {
     pub past_tolerance: Duration,
     /// The Redis URL, when deliveries are deduplicated across replicas.
     pub redis_url: Option<String>,
+    /// The inbox URL (`sqlite:<path>` or `postgres://…`): inbox mode when set.
+    pub inbox_url: Option<String>,
+    /// The inbox's delay after a first failed attempt (default 1 s).
+    pub inbox_retry_delay: Option<Duration>,
+    /// How long the inbox leases a running row (default 60 s).
+    pub inbox_lease: Option<Duration>,
 }
 
 impl Config {
@@ -40,7 +55,7 @@ impl Config {
     ///
     /// # Errors
     ///
-    /// A malformed secret list or tolerance.
+    /// A malformed secret list, tolerance, inbox retry delay or lease.
     pub fn from_env() -> Result<Config, String> {
         let secrets = match std::env::var("COSTKATANA_WEBHOOK_SECRET") {
             Ok(list) => {
@@ -64,30 +79,72 @@ impl Config {
             addr: std::env::var("ADDR").unwrap_or_else(|_| "127.0.0.1:3000".to_owned()),
             secrets,
             past_tolerance,
-            redis_url: std::env::var("REDIS_URL")
-                .ok()
-                .filter(|url| !url.is_empty()),
+            redis_url: non_empty_var("REDIS_URL"),
+            inbox_url: non_empty_var("INBOX_URL"),
+            inbox_retry_delay: whole_number("INBOX_RETRY_DELAY_MS", "milliseconds")?
+                .map(Duration::from_millis),
+            inbox_lease: match whole_number("INBOX_LEASE_SECS", "seconds")? {
+                Some(0) => return Err("INBOX_LEASE_SECS must be at least 1".to_owned()),
+                secs => secs.map(Duration::from_secs),
+            },
         })
     }
 
-    /// The receiver builder: the configured secrets, tolerance and store,
-    /// with no handlers yet.
+    /// The receiver builder: the configured secrets, tolerance and store
+    /// (or inbox), with no handlers yet. With an inbox, build it inside the
+    /// Tokio runtime (its workers start there) and call
+    /// [`Receiver::shutdown`] on exit.
     ///
     /// # Errors
     ///
-    /// A Redis server that cannot be reached.
+    /// A Redis server or an inbox that cannot be reached or opened.
     pub async fn receiver_builder(&self) -> Result<ReceiverBuilder, String> {
-        Ok(Receiver::builder()
+        let builder = Receiver::builder()
             .secrets(self.secrets.iter().cloned())
-            .past_tolerance(self.past_tolerance)
-            .store(self.store().await?))
+            .past_tolerance(self.past_tolerance);
+        let Some(url) = &self.inbox_url else {
+            if self.inbox_retry_delay.is_some() || self.inbox_lease.is_some() {
+                tracing::warn!(
+                    "INBOX_RETRY_DELAY_MS and INBOX_LEASE_SECS apply to inbox mode only; \
+                     INBOX_URL is not set, so they are not used"
+                );
+            }
+            return Ok(builder.store(self.store().await?));
+        };
+        if self.redis_url.is_some() {
+            tracing::warn!(
+                "REDIS_URL is set but not used: in inbox mode (INBOX_URL) the inbox is the \
+                 dedupe store"
+            );
+        }
+        let inbox = costkatana_webhooks_inbox::Inbox::open(url)
+            .await
+            .map_err(|e| format!("INBOX_URL: {e}"))?;
+        tracing::info!(
+            backend = if url.starts_with("sqlite:") {
+                "sqlite"
+            } else {
+                "postgres"
+            },
+            "inbox mode: deliveries are stored before the 200, handlers run from the inbox"
+        );
+        let mut policy = RetryPolicy::default();
+        if let Some(delay) = self.inbox_retry_delay {
+            policy = policy.first_delay(delay);
+        }
+        let mut builder = builder.inbox(inbox).retry_policy(policy);
+        if let Some(lease) = self.inbox_lease {
+            builder = builder.lease(lease);
+        }
+        Ok(builder)
     }
 
     /// The receiver: [`Config::receiver_builder`] with [`log_events`].
     ///
     /// # Errors
     ///
-    /// An invalid configuration, or a Redis server that cannot be reached.
+    /// An invalid configuration, or a Redis server or an inbox that cannot
+    /// be reached or opened.
     pub async fn receiver(&self) -> Result<Receiver, String> {
         log_events(self.receiver_builder().await?)
             .build()
@@ -198,6 +255,23 @@ pub fn shutdown_signal() -> impl std::future::Future<Output = ()> {
         #[cfg(not(unix))]
         let _ = tokio::signal::ctrl_c().await;
         tracing::info!("shutting down: finishing in-flight deliveries");
+    }
+}
+
+/// The variable `name`, unless unset or empty.
+fn non_empty_var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|value| !value.is_empty())
+}
+
+/// The variable `name` as a whole number of `unit`, unless unset or empty.
+fn whole_number(name: &str, unit: &str) -> Result<Option<u64>, String> {
+    match non_empty_var(name) {
+        None => Ok(None),
+        Some(value) => value
+            .trim()
+            .parse()
+            .map(Some)
+            .map_err(|_| format!("{name} must be a whole number of {unit}, not {value:?}")),
     }
 }
 
