@@ -348,5 +348,5 @@ fn add_count(stats: &mut InboxStats, state: &str, count: i64, oldest_ms: Option<
 fn now_ms() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| sqlite::millis(d))
+        .map_or(0, sqlite::millis)
 }

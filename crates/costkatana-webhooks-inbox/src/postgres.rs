@@ -172,7 +172,7 @@ impl Postgres {
         settlement: Settlement,
         now_ms: i64,
     ) -> Result<Completion, InboxError> {
-        let p = SettleParams::new(settlement, now_ms);
+        let p = SettleParams::new(job, settlement, now_ms);
         let client = self.client().await?;
         let changed = client
             .execute(
@@ -180,7 +180,7 @@ impl Postgres {
                 &[
                     &p.state,
                     &p.run_after,
-                    &p.attempts_back,
+                    &p.attempts,
                     &p.settled_at,
                     &p.last_error,
                     &job.id,

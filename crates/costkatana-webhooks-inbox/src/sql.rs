@@ -57,11 +57,14 @@ pub(crate) fn take(lock: &str) -> String {
     )
 }
 
-/// Settles a row only while the caller's lease holds.
+/// Settles a row only while it is still the caller's lease (the token
+/// changes when another worker takes it). The token stays on the row, so
+/// the same settlement written again (its first reply was lost to a
+/// dropped connection) matches again instead of reading as a takeover.
 pub(crate) const SETTLE: &str = "UPDATE costkatana_webhook_inbox SET
-        state = $1, run_after = COALESCE($2, run_after), attempts = attempts - $3,
-        settled_at = $4, last_error = $5, lease_token = NULL, lease_until = NULL
-    WHERE id = $6 AND state = 'running' AND lease_token = $7";
+        state = $1, run_after = COALESCE($2, run_after), attempts = $3,
+        settled_at = $4, last_error = $5, lease_until = NULL
+    WHERE id = $6 AND lease_token = $7";
 
 pub(crate) const PURGE_DONE: &str =
     "DELETE FROM costkatana_webhook_inbox WHERE state = 'done' AND settled_at < $1";
@@ -93,44 +96,45 @@ pub(crate) const RETRY_DEAD: &str = "UPDATE costkatana_webhook_inbox SET
         state = 'pending', run_after = $1, attempts = 0, settled_at = NULL
     WHERE state = 'dead'";
 
-/// The columns a settlement writes: state, run_after, attempts given
-/// back, settled_at, last_error.
+/// The columns a settlement writes: state, run_after, attempts (absolute,
+/// so writing it twice changes nothing), settled_at, last_error.
 pub(crate) struct SettleParams {
     pub(crate) state: &'static str,
     pub(crate) run_after: Option<i64>,
-    pub(crate) attempts_back: i64,
+    pub(crate) attempts: i64,
     pub(crate) settled_at: Option<i64>,
     pub(crate) last_error: Option<String>,
 }
 
 impl SettleParams {
-    pub(crate) fn new(settlement: Settlement, now_ms: i64) -> Self {
+    pub(crate) fn new(job: &Job, settlement: Settlement, now_ms: i64) -> Self {
+        let attempts = i64::from(job.attempt);
         match settlement {
             Settlement::Done => SettleParams {
                 state: "done",
                 run_after: None,
-                attempts_back: 0,
+                attempts,
                 settled_at: Some(now_ms),
                 last_error: None,
             },
             Settlement::Retry { at_ms, error } => SettleParams {
                 state: "pending",
                 run_after: Some(at_ms),
-                attempts_back: 0,
+                attempts,
                 settled_at: None,
                 last_error: Some(error),
             },
             Settlement::Dead { error } => SettleParams {
                 state: "dead",
                 run_after: None,
-                attempts_back: 0,
+                attempts,
                 settled_at: Some(now_ms),
                 last_error: Some(error),
             },
             Settlement::Release => SettleParams {
                 state: "pending",
                 run_after: Some(now_ms),
-                attempts_back: 1,
+                attempts: attempts - 1,
                 settled_at: None,
                 last_error: None,
             },

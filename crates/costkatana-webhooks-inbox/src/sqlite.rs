@@ -162,7 +162,7 @@ impl Sqlite {
         settlement: Settlement,
         now_ms: i64,
     ) -> Result<Completion, InboxError> {
-        let p = SettleParams::new(settlement, now_ms);
+        let p = SettleParams::new(job, settlement, now_ms);
         let (id, token) = (job.id, job.token.to_hex());
         self.call("settle a row", move |conn| {
             let changed = conn
@@ -170,7 +170,7 @@ impl Sqlite {
                 .execute(params![
                     p.state,
                     p.run_after,
-                    p.attempts_back,
+                    p.attempts,
                     p.settled_at,
                     p.last_error,
                     id,

@@ -4,7 +4,6 @@
 mod suite;
 
 use std::collections::HashSet;
-use std::sync::OnceLock;
 use std::time::Duration;
 
 use costkatana_webhooks::inbox::InboxStore;
@@ -12,26 +11,24 @@ use costkatana_webhooks_inbox::testing::PostgresServer;
 use costkatana_webhooks_inbox::Inbox;
 use suite::support::{now_ms, Request};
 
-/// One server for the whole binary; each test gets its own database.
-fn server() -> Option<&'static PostgresServer> {
-    static SERVER: OnceLock<Option<PostgresServer>> = OnceLock::new();
-    SERVER.get_or_init(PostgresServer::start).as_ref()
+/// A server of the test's own (dropped, so stopped, when the test ends)
+/// and a database on it.
+fn database() -> Option<(PostgresServer, String)> {
+    let server = PostgresServer::start()?;
+    let url = server.create_database("inbox");
+    Some((server, url))
 }
 
-async fn database(name: &str) -> Option<String> {
-    Some(server()?.create_database(name))
-}
-
-async fn open(name: &str) -> Option<(Inbox, ())> {
-    let url = database(name).await?;
-    Some((Inbox::open(&url).await.unwrap(), ()))
+async fn open(_name: &str) -> Option<(Inbox, PostgresServer)> {
+    let (server, url) = database()?;
+    Some((Inbox::open(&url).await.unwrap(), server))
 }
 
 inbox_suite!(open);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn replicas_leasing_at_once_never_share_a_row() {
-    let Some(url) = database("replicas_leasing").await else {
+    let Some((_server, url)) = database() else {
         return;
     };
     let replicas = [

@@ -325,6 +325,45 @@ pub async fn an_ended_lease_is_taken_over_and_the_old_worker_cannot_settle(inbox
     gate.add_permits(10);
 }
 
+pub async fn a_settlement_written_twice_is_recorded_twice_and_changes_nothing(inbox: Inbox) {
+    let receiver = counting(&inbox, &Runs::default());
+    receiver.shutdown(Duration::ZERO).await;
+    assert_eq!(
+        Request::event("evt_twice").send(&receiver).await.label(),
+        "stored"
+    );
+    let job = inbox
+        .take(now_ms(), Duration::from_secs(60), 1)
+        .await
+        .unwrap()
+        .remove(0);
+    // A lost reply: the worker writes the same settlement again.
+    for _ in 0..2 {
+        let written = inbox
+            .settle(&job, Settlement::Release, now_ms())
+            .await
+            .unwrap();
+        assert_eq!(written, Completion::Recorded);
+    }
+    let record = inbox.get(job.id).await.unwrap().unwrap();
+    assert_eq!((record.state, record.attempts), (EntryState::Pending, 0));
+    let job = inbox
+        .take(now_ms(), Duration::from_secs(60), 1)
+        .await
+        .unwrap()
+        .remove(0);
+    assert_eq!(job.attempt, 1);
+    for _ in 0..2 {
+        let written = inbox
+            .settle(&job, Settlement::Done, now_ms())
+            .await
+            .unwrap();
+        assert_eq!(written, Completion::Recorded);
+    }
+    let record = inbox.get(job.id).await.unwrap().unwrap();
+    assert_eq!((record.state, record.attempts), (EntryState::Done, 1));
+}
+
 pub async fn done_rows_are_purged_after_their_age_and_the_key_is_new_again(inbox: Inbox) {
     let runs = Runs::default();
     let receiver = counting(&inbox, &runs);
@@ -418,6 +457,7 @@ macro_rules! inbox_suite {
             a_refusal_dead_letters_at_once,
             shutdown_gives_running_rows_back_for_the_next_process,
             an_ended_lease_is_taken_over_and_the_old_worker_cannot_settle,
+            a_settlement_written_twice_is_recorded_twice_and_changes_nothing,
             done_rows_are_purged_after_their_age_and_the_key_is_new_again,
             stats_count_rows_per_state,
             many_deliveries_at_once_are_each_stored_and_handled_once,

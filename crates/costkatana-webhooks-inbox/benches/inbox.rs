@@ -1,0 +1,229 @@
+//! Acknowledged, durable deliveries per second and the time to acknowledge,
+//! in one run, for every backend beside the in-memory inline receiver (no
+//! durability: the ceiling the inbox is measured against).
+//!
+//! `CONCURRENCY` senders (default 64) post distinct signed deliveries for
+//! `BENCH_SECONDS` (default 3) per contender and round; `ROUNDS` (default 3) rounds
+//! rotate the order, and the ratios are taken within each round. Workers run
+//! the (empty) handlers from the inbox meanwhile, as in production, so the
+//! figures include taking and settling every row.
+//!
+//! ```text
+//! cargo bench -p costkatana-webhooks-inbox --bench inbox
+//! BENCH_SECONDS=10 ROUNDS=5 CONCURRENCY=128 cargo bench -p costkatana-webhooks-inbox --bench inbox
+//! ```
+//!
+//! Postgres runs on a server the bench starts (default settings: fsync and
+//! synchronous_commit on); it is skipped, said so, when Postgres is missing.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use bytes::Bytes;
+use costkatana_webhooks::signing::sign;
+use costkatana_webhooks::testing::{sample_event, Shape};
+use costkatana_webhooks::{EventType, Payload, Receiver, ReceiverBuilder, Scheme};
+use costkatana_webhooks_inbox::testing::PostgresServer;
+use costkatana_webhooks_inbox::{Durability, Inbox};
+
+const SECRET: &str = "whsec_inbox_bench";
+
+fn env(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Contender {
+    MemoryInline,
+    SqliteProcessCrash,
+    SqlitePowerLoss,
+    Postgres,
+}
+
+impl Contender {
+    fn name(self) -> &'static str {
+        match self {
+            Contender::MemoryInline => "memory, inline (not durable)",
+            Contender::SqliteProcessCrash => "SQLite, process-crash durable",
+            Contender::SqlitePowerLoss => "SQLite, power-loss durable",
+            Contender::Postgres => "Postgres (fsync on)",
+        }
+    }
+}
+
+struct Figures {
+    per_second: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+    failed: u64,
+}
+
+fn builder() -> ReceiverBuilder {
+    Receiver::builder()
+        .secret(SECRET)
+        .fallback(|_: Payload| async { Ok(()) })
+}
+
+async fn receiver(
+    contender: Contender,
+    dir: &PathBuf,
+    round: usize,
+    pg: Option<&PostgresServer>,
+) -> Option<Receiver> {
+    let inbox = match contender {
+        Contender::MemoryInline => return Some(builder().build().unwrap()),
+        Contender::SqliteProcessCrash | Contender::SqlitePowerLoss => {
+            let durability = if contender == Contender::SqlitePowerLoss {
+                Durability::PowerLoss
+            } else {
+                Durability::ProcessCrash
+            };
+            let path = dir.join(format!("{contender:?}-{round}.db"));
+            Inbox::sqlite(&path, durability).await.unwrap()
+        }
+        Contender::Postgres => {
+            let url = pg?.create_database(&format!("bench_{round}"));
+            Inbox::open(&url).await.unwrap()
+        }
+    };
+    Some(builder().inbox(inbox).inbox_workers(16).build().unwrap())
+}
+
+async fn measure(receiver: Receiver, seconds: u64, concurrency: u64, tag: &str) -> Figures {
+    // Senders watch the clock themselves: the inline receiver never yields,
+    // so a timer might not fire while they run.
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let failed = Arc::new(AtomicU64::new(0));
+    let mut senders = Vec::new();
+    for sender in 0..concurrency {
+        let (receiver, failed) = (receiver.clone(), failed.clone());
+        let tag = tag.to_owned();
+        senders.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            let mut n = 0u64;
+            while Instant::now() < deadline {
+                let id = format!("{tag}-{sender}-{n}");
+                n += 1;
+                let body = Bytes::from(sample_event(
+                    &EventType::CostAlert,
+                    Shape::Camel,
+                    &id,
+                    now_ms(),
+                ));
+                let headers = sign(Scheme::Current, SECRET, now_ms(), &body);
+                let started = Instant::now();
+                let outcome = receiver.receive("POST", &headers, body).await;
+                latencies.push(started.elapsed());
+                if outcome.answer().status != 200 || outcome.label() == "duplicate" {
+                    failed.fetch_add(1, Ordering::Relaxed);
+                }
+                tokio::task::yield_now().await;
+            }
+            latencies
+        }));
+    }
+    let started = Instant::now();
+    let mut all = Vec::new();
+    for sender in senders {
+        all.extend(sender.await.unwrap());
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    receiver.shutdown(Duration::from_secs(30)).await;
+    all.sort();
+    let at =
+        |q: f64| all[((all.len() as f64 * q) as usize).min(all.len() - 1)].as_secs_f64() * 1000.0;
+    Figures {
+        per_second: all.len() as f64 / elapsed,
+        p50_ms: at(0.50),
+        p99_ms: at(0.99),
+        failed: failed.load(Ordering::Relaxed),
+    }
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
+fn main() {
+    let seconds = env("BENCH_SECONDS", 3);
+    let rounds = env("ROUNDS", 3) as usize;
+    let concurrency = env("CONCURRENCY", 64);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let dir = std::env::temp_dir().join(format!("ckw-inbox-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let pg = PostgresServer::start();
+    if pg.is_none() {
+        println!("Postgres is not installed: its row is skipped");
+    }
+    let contenders = [
+        Contender::MemoryInline,
+        Contender::SqliteProcessCrash,
+        Contender::SqlitePowerLoss,
+        Contender::Postgres,
+    ];
+    println!(
+        "{seconds} s per contender and round, {rounds} rounds, {concurrency} concurrent senders\n"
+    );
+    let mut results: Vec<Vec<Figures>> = contenders.iter().map(|_| Vec::new()).collect();
+    for round in 0..rounds {
+        for k in 0..contenders.len() {
+            let i = (k + round) % contenders.len();
+            let contender = contenders[i];
+            let figures = runtime.block_on(async {
+                let receiver = receiver(contender, &dir, round, pg.as_ref()).await?;
+                Some(measure(receiver, seconds, concurrency, &format!("r{round}")).await)
+            });
+            if let Some(figures) = figures {
+                println!(
+                    "round {round}: {:<32} {:>9.0}/s  p50 {:>7.3} ms  p99 {:>7.3} ms  not 200: {}",
+                    contender.name(),
+                    figures.per_second,
+                    figures.p50_ms,
+                    figures.p99_ms,
+                    figures.failed
+                );
+                results[i].push(figures);
+            }
+        }
+    }
+    println!("\nmedians over rounds; ratio = deliveries/s against the in-memory inline receiver, taken within each round:\n");
+    println!("| contender | deliveries/s | p50 ack | p99 ack | ratio to memory |");
+    println!("|---|---:|---:|---:|---:|");
+    for (i, contender) in contenders.iter().enumerate() {
+        let rows = &results[i];
+        if rows.is_empty() {
+            continue;
+        }
+        let ratios: Vec<f64> = rows
+            .iter()
+            .zip(&results[0])
+            .map(|(row, base)| row.per_second / base.per_second)
+            .collect();
+        println!(
+            "| {} | {:.0} | {:.3} ms | {:.3} ms | {:.3} |",
+            contender.name(),
+            median(rows.iter().map(|r| r.per_second).collect()),
+            median(rows.iter().map(|r| r.p50_ms).collect()),
+            median(rows.iter().map(|r| r.p99_ms).collect()),
+            median(ratios),
+        );
+    }
+    drop(pg);
+    let _ = std::fs::remove_dir_all(&dir);
+}
