@@ -16,7 +16,7 @@
 //! Postgres runs on a server the bench starts (default settings: fsync and
 //! synchronous_commit on); it is skipped, said so, when Postgres is missing.
 
-use std::path::PathBuf;
+use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -78,7 +78,7 @@ fn builder() -> ReceiverBuilder {
 
 async fn receiver(
     contender: Contender,
-    dir: &PathBuf,
+    dir: &Path,
     round: usize,
     pg: Option<&PostgresServer>,
 ) -> Option<Receiver> {
