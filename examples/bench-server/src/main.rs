@@ -6,8 +6,10 @@
 //!   /webhooks/costkatana` runs a handler behind the full receiver (verify,
 //!   parse, in-memory dedupe, route, settle, metrics); `POST
 //!   /diagnostic/no-store` is that receiver with a store that remembers
-//!   nothing, to tell the store's cost from the rest. `GET /metrics` counts
-//!   outcomes, so the script can tell fresh deliveries from duplicates.
+//!   nothing, to tell the store's cost from the rest (not in inbox mode).
+//!   `GET /metrics` counts outcomes, so the script can tell fresh
+//!   deliveries from duplicates. With `INBOX_URL` the receiver runs in
+//!   inbox mode (`scripts/bench-inbox.sh`).
 //! - `example-bench-server generate <count> <file> [<id prefix>]` writes
 //!   `count` deliveries of 1 KiB, each with its own event id (`<id
 //!   prefix><n>`, default prefix `evt_bench_`), signed now with

@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use costkatana_webhooks::{Category, Event, HandlerResult, Payload, ReceiverBuilder};
 use costkatana_webhooks_axum::{serve, WebhookEndpoint};
-use example_common::{init_observability, shutdown_signal, Config, WEBHOOK_PATH};
+use example_common::{init_observability, shutdown_signal, Config, SHUTDOWN_GRACE, WEBHOOK_PATH};
 
 use crate::null_store::NullStore;
 
@@ -66,19 +66,22 @@ pub(crate) async fn run() -> Result<(), String> {
     let receiver = routes(config.receiver_builder().await?)
         .build()
         .map_err(|e| e.to_string())?;
-    // Diagnostic: the same receiver with a store that remembers nothing.
-    let without_store = routes(config.receiver_builder().await?.store(NullStore))
-        .build()
-        .map_err(|e| e.to_string())?;
-    let app = axum::Router::new()
+    let mut app = axum::Router::new()
         .route("/bare", post(bare))
         .route("/naive", post(naive))
-        .route_service(WEBHOOK_PATH, WebhookEndpoint::new(receiver))
-        .route_service("/diagnostic/no-store", WebhookEndpoint::new(without_store))
+        .route_service(WEBHOOK_PATH, WebhookEndpoint::new(receiver.clone()))
         .route(
             "/metrics",
             get(move || std::future::ready(metrics.render())),
         );
+    // Diagnostic: the same receiver with a store that remembers nothing
+    // (an inbox is its own store, so not in inbox mode).
+    if config.inbox_url.is_none() {
+        let without_store = routes(config.receiver_builder().await?.store(NullStore))
+            .build()
+            .map_err(|e| e.to_string())?;
+        app = app.route_service("/diagnostic/no-store", WebhookEndpoint::new(without_store));
+    }
     let listener = tokio::net::TcpListener::bind(&config.addr)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", config.addr))?;
@@ -88,5 +91,7 @@ pub(crate) async fn run() -> Result<(), String> {
     serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await
-        .map_err(|e| e.to_string())
+        .map_err(|e| e.to_string())?;
+    receiver.shutdown(SHUTDOWN_GRACE).await;
+    Ok(())
 }

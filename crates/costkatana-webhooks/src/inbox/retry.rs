@@ -48,7 +48,8 @@ impl RetryPolicy {
     /// # use std::time::Duration;
     /// # use costkatana_webhooks::inbox::RetryPolicy;
     /// let policy = RetryPolicy::default().first_delay(Duration::from_millis(50));
-    /// assert_eq!(policy.first_delay(), Duration::from_millis(50));
+    /// // The first retry waits 25..=50 ms.
+    /// assert!(policy.delay_after(1).unwrap() <= Duration::from_millis(50));
     /// ```
     #[must_use]
     pub fn first_delay(mut self, delay: Duration) -> Self {
