@@ -62,6 +62,17 @@ async fn state_of(inbox: &Inbox, event_id: &str) -> Option<EntryState> {
         .map(|r| r.state)
 }
 
+/// Waits up to 20 s for `event_id`'s row to reach `state`.
+async fn until_state(inbox: &Inbox, event_id: &str, state: EntryState) {
+    for _ in 0..2000 {
+        if state_of(inbox, event_id).await == Some(state) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("{event_id} never became {state}");
+}
+
 pub async fn acknowledged_only_once_stored_then_handled(inbox: Inbox) {
     let runs = Runs::default();
     let receiver = counting(&inbox, &runs);
@@ -70,8 +81,7 @@ pub async fn acknowledged_only_once_stored_then_handled(inbox: Inbox) {
     assert_eq!(outcome.answer().status, 200);
     assert!(outcome.answer().body.contains(r#""stored":true"#));
     eventually("the handler ran", || runs.of("evt_one") == 1).await;
-    let done = state_of(&inbox, "evt_one").await;
-    assert_eq!(done, Some(EntryState::Done));
+    until_state(&inbox, "evt_one", EntryState::Done).await;
 }
 
 pub async fn the_stored_row_keeps_body_headers_key_and_arrival(inbox: Inbox) {
@@ -140,13 +150,7 @@ pub async fn duplicates_are_200_while_pending_running_and_done(inbox: Inbox) {
     assert_eq!(running_copy.label(), "duplicate");
     assert_eq!(running_copy.answer().status, 200);
     gate.add_permits(1);
-    let inbox_done = inbox.clone();
-    for _ in 0..500 {
-        if state_of(&inbox_done, "evt_dup").await == Some(EntryState::Done) {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    until_state(&inbox, "evt_dup", EntryState::Done).await;
     assert_eq!(state_of(&inbox, "evt_dup").await, Some(EntryState::Done));
     assert_eq!(request.send(&receiver).await.label(), "duplicate");
     tokio::time::sleep(Duration::from_millis(100)).await;
@@ -161,12 +165,7 @@ pub async fn failures_retry_with_backoff_until_done(inbox: Inbox) {
         "stored"
     );
     eventually("three runs", || runs.of("fail-2-evt") == 3).await;
-    for _ in 0..500 {
-        if state_of(&inbox, "fail-2-evt").await == Some(EntryState::Done) {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    until_state(&inbox, "fail-2-evt", EntryState::Done).await;
     let record = inbox.list(None, 10).await.unwrap().remove(0);
     assert_eq!(record.state, EntryState::Done);
     assert_eq!(record.attempts, 3);
@@ -182,12 +181,7 @@ pub async fn the_last_failure_dead_letters_and_retry_dead_brings_it_back(inbox: 
         "stored"
     );
     eventually("three runs", || runs.of("fail-4-evt") == 3).await;
-    for _ in 0..500 {
-        if state_of(&inbox, "fail-4-evt").await == Some(EntryState::Dead) {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    until_state(&inbox, "fail-4-evt", EntryState::Dead).await;
     let dead = inbox.list(Some(EntryState::Dead), 10).await.unwrap();
     assert_eq!(dead.len(), 1);
     assert!(
@@ -208,12 +202,7 @@ pub async fn the_last_failure_dead_letters_and_retry_dead_brings_it_back(inbox: 
     );
     assert_eq!(inbox.retry_dead().await.unwrap(), 1);
     eventually("run again after retry_dead", || runs.of("fail-4-evt") == 4).await;
-    for _ in 0..500 {
-        if state_of(&inbox, "fail-4-evt").await == Some(EntryState::Done) {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    until_state(&inbox, "fail-4-evt", EntryState::Done).await;
     assert_eq!(state_of(&inbox, "fail-4-evt").await, Some(EntryState::Done));
 }
 
@@ -224,12 +213,7 @@ pub async fn a_refusal_dead_letters_at_once(inbox: Inbox) {
         Request::event("refuse-evt").send(&receiver).await.label(),
         "stored"
     );
-    for _ in 0..500 {
-        if state_of(&inbox, "refuse-evt").await == Some(EntryState::Dead) {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    until_state(&inbox, "refuse-evt", EntryState::Dead).await;
     let record = inbox.list(None, 10).await.unwrap().remove(0);
     assert_eq!(record.state, EntryState::Dead);
     assert_eq!(record.attempts, 1);
@@ -370,12 +354,7 @@ pub async fn done_rows_are_purged_after_their_age_and_the_key_is_new_again(inbox
     let request = Request::event("evt_purged");
     request.send(&receiver).await;
     eventually("handled", || runs.of("evt_purged") == 1).await;
-    for _ in 0..500 {
-        if state_of(&inbox, "evt_purged").await == Some(EntryState::Done) {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    until_state(&inbox, "evt_purged", EntryState::Done).await;
     assert_eq!(
         inbox.purge_done(Duration::from_secs(3600)).await.unwrap(),
         0,
