@@ -58,16 +58,14 @@ start_postgres() {
   echo "postgres did not start; see $WORK/pg.log" >&2
   return 1
 }
-pg_db=0
-inbox_url() { # contender -> INBOX_URL ("" for none)
+inbox_url() { # contender round -> INBOX_URL ("" for none)
   case $1 in
     memory|bare) echo "" ;;
     sqlite) echo "sqlite:$WORK/inbox-$RANDOM$RANDOM.db" ;;
     sqlite-power) echo "sqlite:$WORK/inbox-$RANDOM$RANDOM.db?durability=power-loss" ;;
     postgres)
-      pg_db=$((pg_db + 1))
-      "$PG_BIN/psql" -q -h 127.0.0.1 -p "$PG_PORT" -U postgres -c "CREATE DATABASE bench_$pg_db"
-      echo "postgres://postgres@127.0.0.1:$PG_PORT/bench_$pg_db" ;;
+      "$PG_BIN/psql" -q -h 127.0.0.1 -p "$PG_PORT" -U postgres -c "CREATE DATABASE bench_$2" >&2
+      echo "postgres://postgres@127.0.0.1:$PG_PORT/bench_$2" ;;
   esac
 }
 
@@ -111,7 +109,7 @@ for ((round = 0; round < ROUNDS; round++)); do
   n=${#contenders[@]}
   for ((k = 0; k < n; k++)); do
     c=${contenders[$(((k + round) % n))]}
-    start_server "$(inbox_url "$c")"
+    start_server "$(inbox_url "$c" "$round")"
     path=/webhooks/costkatana; [[ $c == bare ]] && path=/bare
     result=$(load "$path")
     stop_server

@@ -331,13 +331,10 @@ impl InboxStore for Inbox {
 }
 
 /// Adds one `GROUP BY state` row to `stats`.
-fn add_count(stats: &mut InboxStats, state: &str, count: i64, oldest_ms: Option<i64>) {
+fn add_count(stats: &mut InboxStats, state: &str, count: i64) {
     let count = u64::try_from(count).unwrap_or(0);
     match EntryState::parse(state) {
-        Some(EntryState::Pending) => {
-            stats.pending = count;
-            stats.oldest_pending_ms = oldest_ms;
-        }
+        Some(EntryState::Pending) => stats.pending = count,
         Some(EntryState::Running) => stats.running = count,
         Some(EntryState::Done) => stats.done = count,
         Some(EntryState::Dead) => stats.dead = count,

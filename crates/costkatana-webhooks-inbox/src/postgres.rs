@@ -143,14 +143,20 @@ impl Postgres {
         let token = ClaimToken::random();
         let lease_until = now_ms.saturating_add(millis(lease));
         let client = self.client().await?;
-        let take = sql::take("FOR UPDATE SKIP LOCKED");
-        let rows = client
-            .query(
-                &take,
-                &[&token.to_hex(), &lease_until, &now_ms, &(limit as i64)],
-            )
-            .await
-            .map_err(|err| self.failed("lease due rows", err))?;
+        let hex = token.to_hex();
+        let mut rows = Vec::new();
+        for due in [false, true] {
+            let left = limit.saturating_sub(rows.len());
+            if left == 0 {
+                break;
+            }
+            let take = sql::take(due, "FOR UPDATE SKIP LOCKED");
+            let taken = client
+                .query(&take, &[&hex, &lease_until, &now_ms, &(left as i64)])
+                .await
+                .map_err(|err| self.failed("lease due rows", err))?;
+            rows.extend(taken);
+        }
         rows.into_iter()
             .map(|row| {
                 sql::job(
@@ -206,14 +212,19 @@ impl Postgres {
 
     pub(crate) async fn stats(&self) -> Result<InboxStats, InboxError> {
         let client = self.client().await?;
-        let rows = client
-            .query(sql::STATS, &[])
+        let counts = client
+            .query(sql::COUNTS, &[])
             .await
             .map_err(|err| self.failed("count rows", err))?;
         let mut stats = InboxStats::default();
-        for row in rows {
-            crate::add_count(&mut stats, row.get(0), row.get(1), row.get(2));
+        for row in counts {
+            crate::add_count(&mut stats, row.get(0), row.get(1));
         }
+        stats.oldest_pending_ms = client
+            .query_one(sql::OLDEST_PENDING, &[])
+            .await
+            .map_err(|err| self.failed("find the oldest pending row", err))?
+            .get(0);
         Ok(stats)
     }
 

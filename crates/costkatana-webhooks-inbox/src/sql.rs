@@ -30,7 +30,8 @@ pub(crate) fn schema(id_column: &str, blob: &str) -> String {
             last_error TEXT
         );
         CREATE INDEX IF NOT EXISTS {TABLE}_due ON {TABLE} (state, run_after);
-        CREATE INDEX IF NOT EXISTS {TABLE}_lease ON {TABLE} (state, lease_until);"
+        CREATE INDEX IF NOT EXISTS {TABLE}_lease ON {TABLE} (state, lease_until);
+        CREATE INDEX IF NOT EXISTS {TABLE}_settled ON {TABLE} (state, settled_at);"
     )
 }
 
@@ -42,17 +43,21 @@ pub(crate) const INSERT: &str = "INSERT INTO costkatana_webhook_inbox
 pub(crate) const STATE_OF_KEY: &str =
     "SELECT state FROM costkatana_webhook_inbox WHERE dedupe_key = $1";
 
-/// Leases due rows; `{lock}` is Postgres's `FOR UPDATE SKIP LOCKED` (SQLite
-/// has one writer, so nothing to skip).
-pub(crate) fn take(lock: &str) -> String {
+/// Leases rows whose lease ended (their worker stopped or crashed), or,
+/// with `due`, pending rows due by `$3`, oldest first. Two statements,
+/// since one with an `OR` of both would sort every due row per call
+/// instead of walking its index; `{lock}` is Postgres's `FOR UPDATE SKIP
+/// LOCKED` (SQLite has one writer, so nothing to skip).
+pub(crate) fn take(due: bool, lock: &str) -> String {
+    let rows = if due {
+        "state = 'pending' AND run_after <= $3 ORDER BY run_after"
+    } else {
+        "state = 'running' AND lease_until <= $3"
+    };
     format!(
         "UPDATE {TABLE} SET state = 'running', attempts = attempts + 1,
             lease_token = $1, lease_until = $2
-         WHERE id IN (
-            SELECT id FROM {TABLE}
-            WHERE (state = 'pending' AND run_after <= $3)
-               OR (state = 'running' AND lease_until <= $3)
-            ORDER BY run_after LIMIT $4 {lock})
+         WHERE id IN (SELECT id FROM {TABLE} WHERE {rows} LIMIT $4 {lock})
          RETURNING id, attempts, dedupe_key, headers, body, received_at"
     )
 }
@@ -69,8 +74,13 @@ pub(crate) const SETTLE: &str = "UPDATE costkatana_webhook_inbox SET
 pub(crate) const PURGE_DONE: &str =
     "DELETE FROM costkatana_webhook_inbox WHERE state = 'done' AND settled_at < $1";
 
-pub(crate) const STATS: &str =
-    "SELECT state, COUNT(*), MIN(received_at) FROM costkatana_webhook_inbox GROUP BY state";
+/// Rows per state, from an index alone (no row is read).
+pub(crate) const COUNTS: &str =
+    "SELECT state, COUNT(*) FROM costkatana_webhook_inbox GROUP BY state";
+
+/// The oldest pending arrival; reads only pending rows.
+pub(crate) const OLDEST_PENDING: &str =
+    "SELECT MIN(received_at) FROM costkatana_webhook_inbox WHERE state = 'pending'";
 
 const COLUMNS: &str = "id, state, attempts, dedupe_key, event_id, event_type, headers, body,
     received_at, run_after, settled_at, last_error";

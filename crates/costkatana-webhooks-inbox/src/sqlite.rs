@@ -15,6 +15,8 @@ use crate::{Durability, InboxError, InboxRecord};
 
 /// The most operations one transaction commits.
 const MAX_BATCH: usize = 512;
+/// SQLite's page cache, in KiB (a negative `cache_size` is KiB).
+const CACHE_KIB: i64 = -64 * 1024;
 /// How long a statement waits for another process's lock (the CLI, say).
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -132,21 +134,31 @@ impl Sqlite {
         let lease_until = now_ms.saturating_add(millis(lease));
         let rows = self
             .call("lease due rows", move |conn| {
-                let mut take = conn.prepare_cached(&numbered(&sql::take("")))?;
-                let rows = take.query_map(
-                    params![token.to_hex(), lease_until, now_ms, limit as i64],
-                    |row| {
-                        Ok((
-                            row.get::<_, i64>(0)?,
-                            row.get::<_, i64>(1)?,
-                            row.get::<_, String>(2)?,
-                            row.get::<_, String>(3)?,
-                            row.get::<_, Vec<u8>>(4)?,
-                            row.get::<_, i64>(5)?,
-                        ))
-                    },
-                )?;
-                rows.collect::<rusqlite::Result<Vec<_>>>()
+                let mut rows = Vec::new();
+                for due in [false, true] {
+                    let left = limit.saturating_sub(rows.len());
+                    if left == 0 {
+                        break;
+                    }
+                    let mut take = conn.prepare_cached(&numbered(&sql::take(due, "")))?;
+                    let taken = take.query_map(
+                        params![token.to_hex(), lease_until, now_ms, left as i64],
+                        |row| {
+                            Ok((
+                                row.get::<_, i64>(0)?,
+                                row.get::<_, i64>(1)?,
+                                row.get::<_, String>(2)?,
+                                row.get::<_, String>(3)?,
+                                row.get::<_, Vec<u8>>(4)?,
+                                row.get::<_, i64>(5)?,
+                            ))
+                        },
+                    )?;
+                    for row in taken {
+                        rows.push(row?);
+                    }
+                }
+                Ok(rows)
             })
             .await?;
         rows.into_iter()
@@ -198,12 +210,15 @@ impl Sqlite {
     pub(crate) async fn stats(&self) -> Result<InboxStats, InboxError> {
         self.call("count rows", |conn| {
             let mut stats = InboxStats::default();
-            let mut query = conn.prepare_cached(&numbered(sql::STATS))?;
+            let mut query = conn.prepare_cached(&numbered(sql::COUNTS))?;
             let mut rows = query.query([])?;
             while let Some(row) = rows.next()? {
                 let state: String = row.get(0)?;
-                crate::add_count(&mut stats, &state, row.get(1)?, row.get(2)?);
+                crate::add_count(&mut stats, &state, row.get(1)?);
             }
+            stats.oldest_pending_ms = conn
+                .prepare_cached(&numbered(sql::OLDEST_PENDING))?
+                .query_row([], |row| row.get(0))?;
             Ok(stats)
         })
         .await
@@ -274,6 +289,10 @@ fn connect(path: &Path, durability: Durability) -> Result<Connection, InboxError
     };
     conn.pragma_update(None, "synchronous", synchronous)
         .map_err(|e| failed("set synchronous", e))?;
+    // Recent rows and the indexes stay in memory instead of being read back
+    // from the operating system by every statement (the default is 2 MiB).
+    conn.pragma_update(None, "cache_size", CACHE_KIB)
+        .map_err(|e| failed("set the cache size", e))?;
     conn.execute_batch(&sql::schema("INTEGER PRIMARY KEY AUTOINCREMENT", "BLOB"))
         .map_err(|e| failed("create the inbox table", e))?;
     Ok(conn)
