@@ -28,6 +28,7 @@ SERVER=$TARGET/release/example-bench-server
 SECRET=whsec_bench_$$
 
 command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install -y wrk)" >&2; exit 1; }
+command -v curl >/dev/null || { echo "curl is not installed" >&2; exit 1; }
 server_cpu=() client_cpu=()
 if [[ $PIN == 1 ]]; then server_cpu=(taskset -c 0) client_cpu=(taskset -c 1); fi
 WORK=$(mktemp -d)
@@ -82,6 +83,15 @@ start_server() { # INBOX_URL
 }
 stop_server() { kill -TERM "$pid"; wait "$pid" || true; pid=; }
 
+# Handler runs that succeeded so far: the inbox workers' done attempts, or
+# the inline receiver's processed requests.
+handled() {
+  curl -s "http://127.0.0.1:$PORT/metrics" | awk '
+    /inbox_attempts_total\{result="done"\}/ { n = $2 }
+    /requests_total\{outcome="processed"\}/ { p = $2 }
+    END { printf "%d\n", n > 0 ? n : p }'
+}
+
 # wrk on a path; prints "requests/s p50_ms p99_ms".
 load() {
   local out
@@ -112,6 +122,8 @@ for ((round = 0; round < ROUNDS; round++)); do
     start_server "$(inbox_url "$c" "$round")"
     path=/webhooks/costkatana; [[ $c == bare ]] && path=/bare
     result=$(load "$path")
+    if [[ $c == bare ]]; then done_n=0; else done_n=$(handled); fi
+    result="$result $(awk -v n="$done_n" -v d="$DURATION" 'BEGIN { printf "%.0f", n / d }')"
     stop_server
     rm -f "$WORK"/inbox-*
     rows[$c,$round]=$result
@@ -133,14 +145,16 @@ echo
 if [[ $PIN == 1 ]]; then cores="server on CPU 0, wrk on CPU 1"; else cores="$(nproc) cores shared by wrk and the server"; fi
 echo "wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s, $ROUNDS rounds, 1 KiB bodies, 127.0.0.1, $cores; medians over rounds, ratios within each round"
 echo
-echo "| contender | acknowledged/s | p50 ack | p99 ack | ratio to bare |"
-echo "|---|---:|---:|---:|---:|"
+echo "| contender | acknowledged/s | handled/s | p50 ack | p99 ack | ratio to bare |"
+echo "|---|---:|---:|---:|---:|---:|"
 for c in "${contenders[@]}"; do
   rps=$(for ((r = 0; r < ROUNDS; r++)); do echo "${rows[$c,$r]}" | cut -d' ' -f1; done | median)
+  handled=$(for ((r = 0; r < ROUNDS; r++)); do echo "${rows[$c,$r]}" | cut -d' ' -f4; done | median)
   p50=$(for ((r = 0; r < ROUNDS; r++)); do echo "${rows[$c,$r]}" | cut -d' ' -f2; done | median)
   p99=$(for ((r = 0; r < ROUNDS; r++)); do echo "${rows[$c,$r]}" | cut -d' ' -f3; done | median)
   ratio=$(for ((r = 0; r < ROUNDS; r++)); do
     awk -v a="$(echo "${rows[$c,$r]}" | cut -d' ' -f1)" -v b="$(echo "${rows[bare,$r]}" | cut -d' ' -f1)" 'BEGIN { print a / b }'
   done | median)
-  printf '| %s | %.0f | %s ms | %s ms | %.3f |\n' "$(label "$c")" "$rps" "$p50" "$p99" "$ratio"
+  [[ $c == bare ]] && handled="-"
+  printf '| %s | %.0f | %s | %s ms | %s ms | %.3f |\n' "$(label "$c")" "$rps" "$handled" "$p50" "$p99" "$ratio"
 done

@@ -326,7 +326,8 @@ impl ReceiverBuilder {
         self
     }
 
-    /// How many handlers inbox mode runs at once (default 8).
+    /// How many handlers inbox mode runs at once (default 32: handlers
+    /// mostly wait on the network, and each holds only a lease).
     ///
     /// ```
     /// # use costkatana_webhooks::Receiver;

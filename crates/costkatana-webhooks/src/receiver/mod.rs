@@ -58,7 +58,7 @@ pub const DEFAULT_DEDUPE_TTL: Duration = Duration::from_secs(24 * 3600);
 pub const DEFAULT_LEASE: Duration = Duration::from_secs(60);
 
 /// How many handlers inbox mode runs at once unless told otherwise.
-pub const DEFAULT_INBOX_WORKERS: usize = 8;
+pub const DEFAULT_INBOX_WORKERS: usize = 32;
 
 /// Request counter, labelled by `outcome`.
 pub const REQUESTS_TOTAL: &str = "costkatana_webhook_requests_total";
