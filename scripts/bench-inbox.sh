@@ -89,7 +89,7 @@ handled() {
   curl -s "http://127.0.0.1:$PORT/metrics" | awk '
     /inbox_attempts_total\{result="done"\}/ { n = $2 }
     /requests_total\{outcome="processed"\}/ { p = $2 }
-    END { printf "%d\n", n > 0 ? n : p }'
+    END { printf "%d\n", (n > 0 ? n : p) }'
 }
 
 # wrk on a path; prints "requests/s p50_ms p99_ms".
