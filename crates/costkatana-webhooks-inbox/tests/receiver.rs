@@ -321,3 +321,40 @@ async fn a_durability_option_is_accepted_and_the_file_is_in_wal_mode() {
         "WAL mode in the database header"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stored_row_is_checked_by_signature_only_not_by_its_age_again() {
+    let (inbox, _dir) = sqlite("age").await;
+    // Checked at the last millisecond of the 300 s window and stored a
+    // millisecond later, an hour ago: its timestamp was judged on arrival,
+    // so neither its arrival time nor the hour it waited count against it.
+    let body = bytes::Bytes::from(costkatana_webhooks::testing::sample_event(
+        &costkatana_webhooks::EventType::CostAlert,
+        costkatana_webhooks::testing::Shape::Camel,
+        "evt_old_signature",
+        now_ms(),
+    ));
+    let signed_at = now_ms() - 3_600_000;
+    let headers = costkatana_webhooks::signing::sign(
+        costkatana_webhooks::Scheme::Current,
+        SECRET,
+        signed_at,
+        &body,
+    );
+    let entry = costkatana_webhooks::inbox::NewEntry {
+        dedupe_key: "7:testing:event:evt_old_signature".into(),
+        event_id: Some("evt_old_signature".into()),
+        event_type: Some("cost.alert".into()),
+        headers: headers
+            .iter()
+            .map(|(n, v)| (n.to_ascii_lowercase(), v.clone()))
+            .collect(),
+        body,
+        received_at_ms: signed_at + 300_001,
+    };
+    inbox.enqueue(entry).await.unwrap();
+    let runs = Arc::new(AtomicUsize::new(0));
+    let _receiver = builder(&inbox).fallback(counting(&runs)).build().unwrap();
+    until_state(&inbox, EntryState::Done).await;
+    assert_eq!(runs.load(Ordering::SeqCst), 1);
+}

@@ -167,6 +167,16 @@ impl Verifier {
         self.verify_signed(&signed, body, now_ms)
     }
 
+    /// Verifies a stored request again: the signature only, since its
+    /// timestamp was judged when it arrived (judging it again now, or at a
+    /// recorded arrival a moment after the check, could refuse it).
+    pub(crate) fn reverify(&self, headers: &impl Headers, body: Bytes) -> Result<Verified, Error> {
+        let signed = SignedHeaders::parse(headers, self.inner.scheme)?;
+        // At its own timestamp, a request is inside any window.
+        let at = signed.timestamp_ms;
+        self.verify_signed(&signed, body, at)
+    }
+
     /// The verdict on a request before its body is read: the method, the
     /// signature headers, and the declared length. Returns the parsed
     /// headers and the declared length.

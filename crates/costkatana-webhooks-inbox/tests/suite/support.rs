@@ -1,5 +1,7 @@
 //! Signed deliveries and counting handlers for the inbox suites.
 
+#![allow(dead_code, unreachable_pub)]
+
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};

@@ -248,10 +248,7 @@ async fn run_handler(inner: &Inner, mode: &InboxMode, job: &Job) -> Settlement {
                 .to_owned(),
         };
     }
-    // Verified at the time it arrived: its timestamp was judged then.
-    let verified = inner
-        .verifier
-        .verify_at(&job.headers, job.body.clone(), job.received_at_ms);
+    let verified = inner.verifier.reverify(&job.headers, job.body.clone());
     let mut verified = match verified {
         Ok(verified) => verified,
         Err(err) => {
