@@ -103,7 +103,11 @@ async fn zero_workers_are_refused() {
         .fallback(|_: Payload| async { Ok(()) })
         .build()
         .unwrap_err();
-    assert!(err.to_string().contains("at least one worker"), "{err}");
+    assert!(
+        err.to_string()
+            .starts_with("inbox_workers must be between 1 and"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -357,4 +361,101 @@ async fn a_stored_row_is_checked_by_signature_only_not_by_its_age_again() {
     let _receiver = builder(&inbox).fallback(counting(&runs)).build().unwrap();
     until_state(&inbox, EntryState::Done).await;
     assert_eq!(runs.load(Ordering::SeqCst), 1);
+}
+
+/// The attempt spans a subscriber saw: name, then the `result` recorded.
+#[derive(Clone, Default)]
+struct Spans(Arc<std::sync::Mutex<Vec<(String, Option<String>)>>>);
+
+impl<S> tracing_subscriber::Layer<S> for Spans
+where
+    S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
+{
+    fn on_new_span(
+        &self,
+        attrs: &tracing::span::Attributes<'_>,
+        _: &tracing::span::Id,
+        _: tracing_subscriber::layer::Context<'_, S>,
+    ) {
+        self.0
+            .lock()
+            .unwrap()
+            .push((attrs.metadata().name().to_owned(), None));
+    }
+
+    fn on_record(
+        &self,
+        _: &tracing::span::Id,
+        values: &tracing::span::Record<'_>,
+        _: tracing_subscriber::layer::Context<'_, S>,
+    ) {
+        struct Result(Option<String>);
+        impl tracing::field::Visit for Result {
+            fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+                if field.name() == "result" {
+                    self.0 = Some(format!("{value:?}").trim_matches('"').to_owned());
+                }
+            }
+        }
+        let mut result = Result(None);
+        values.record(&mut result);
+        if let Some(result) = result.0 {
+            let mut spans = self.0.lock().unwrap();
+            if let Some(last) = spans
+                .iter_mut()
+                .rev()
+                .find(|(name, r)| name == "costkatana_webhook_attempt" && r.is_none())
+            {
+                last.1 = Some(result);
+            }
+        }
+    }
+}
+
+#[test]
+fn every_attempt_has_its_span_with_its_result() {
+    use tracing_subscriber::layer::SubscriberExt;
+    let spans = Spans::default();
+    let subscriber = tracing_subscriber::registry().with(spans.clone());
+    tracing::subscriber::with_default(subscriber, || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(async {
+                let (inbox, _dir) = sqlite("spans").await;
+                let runs = Arc::new(AtomicUsize::new(0));
+                let counted = runs.clone();
+                let receiver = builder(&inbox)
+                    .fallback(move |_: Payload| {
+                        let counted = counted.clone();
+                        async move {
+                            match counted.fetch_add(1, Ordering::SeqCst) {
+                                0 => Err(costkatana_webhooks::HandlerError::from("first fails")),
+                                _ => Ok(()),
+                            }
+                        }
+                    })
+                    .build()
+                    .unwrap();
+                assert_eq!(
+                    Request::event("evt_spans").send(&receiver).await.label(),
+                    "stored"
+                );
+                until_state(&inbox, EntryState::Done).await;
+                receiver.shutdown(Duration::from_secs(5)).await;
+            });
+    });
+    let attempts: Vec<Option<String>> = spans
+        .0
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|(name, _)| name == "costkatana_webhook_attempt")
+        .map(|(_, result)| result.clone())
+        .collect();
+    assert_eq!(
+        attempts,
+        [Some("retry".to_owned()), Some("done".to_owned())]
+    );
 }

@@ -17,8 +17,8 @@ use costkatana_webhooks_inbox::testing::PostgresServer;
 use costkatana_webhooks_inbox::Inbox;
 use support::{budget_event, client, copy_inbox, poll, Alerts, Delivery, Reply, Slack, TempDir};
 
-/// The inbox's workers per process (the receiver's default).
-const WORKERS: usize = 8;
+/// The receiver's inbox workers (the examples keep the default).
+const WORKERS: usize = costkatana_webhooks::receiver::DEFAULT_INBOX_WORKERS;
 
 async fn stats(url: &str) -> InboxStats {
     let inbox = Inbox::open(url).await.expect("the inbox opens");
@@ -63,7 +63,7 @@ async fn kill_9_with_events_pending_then_a_restart_sends_each_message_once() {
         let env: Vec<(&str, &str)> = env.iter().map(|(n, v)| (*n, v.as_str())).collect();
         Alerts::start(&env)
     };
-    let events = ids("evt_pending", 40);
+    let events = ids("evt_pending", WORKERS + 32);
     let deliveries: Vec<Delivery> = events
         .iter()
         .map(|id| Delivery::new(budget_event(id, 0)))

@@ -58,9 +58,10 @@ impl InboxMode {
         workers: usize,
     ) -> Result<Self, ConfigError> {
         if workers == 0 || workers > Semaphore::MAX_PERMITS {
-            return Err(ConfigError::new(
-                "the inbox needs at least one worker (inbox_workers)",
-            ));
+            return Err(ConfigError::new(format!(
+                "inbox_workers must be between 1 and {}, not {workers}",
+                Semaphore::MAX_PERMITS
+            )));
         }
         Ok(InboxMode {
             store,
@@ -90,7 +91,7 @@ impl InboxMode {
     pub(crate) async fn accept(
         &self,
         payload: &Payload,
-        delivery: Delivery,
+        delivery: &Delivery,
         request: &impl Headers,
         captured: &[&'static str],
         now_ms: i64,

@@ -191,7 +191,7 @@ impl Receiver {
                     let now_ms = inner.verifier.clock().now_ms();
                     let captured = &inner.captured_headers;
                     inbox
-                        .accept(&payload, delivery, headers, captured, now_ms)
+                        .accept(&payload, &delivery, headers, captured, now_ms)
                         .await
                 }
                 (Ok((payload, delivery)), None) => {
