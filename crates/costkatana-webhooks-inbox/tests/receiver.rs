@@ -363,9 +363,12 @@ async fn a_stored_row_is_checked_by_signature_only_not_by_its_age_again() {
     assert_eq!(runs.load(Ordering::SeqCst), 1);
 }
 
-/// The attempt spans a subscriber saw: name, then the `result` recorded.
+/// A span's name and the `result` recorded on it, if any.
+type SeenSpan = (String, Option<String>);
+
+/// The spans a subscriber saw, in order.
 #[derive(Clone, Default)]
-struct Spans(Arc<std::sync::Mutex<Vec<(String, Option<String>)>>>);
+struct Spans(Arc<std::sync::Mutex<Vec<SeenSpan>>>);
 
 impl<S> tracing_subscriber::Layer<S> for Spans
 where
