@@ -321,6 +321,10 @@ impl InboxStore for Inbox {
         )
     }
 
+    fn renew<'a>(&'a self, job: &'a Job, until_ms: i64) -> StoreFuture<'a, Completion> {
+        Box::pin(async move { Ok(on_backend!(self, b => b.renew(job, until_ms).await)?) })
+    }
+
     fn purge_done(&self, before_ms: i64) -> StoreFuture<'_, u64> {
         Box::pin(async move { Ok(on_backend!(self, b => b.purge_done(before_ms).await)?) })
     }

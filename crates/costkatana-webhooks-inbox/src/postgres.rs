@@ -14,7 +14,7 @@ use tokio::sync::{mpsc, oneshot, Mutex};
 use tokio_postgres::NoTls;
 
 use crate::sql::{self, SettleParams};
-use crate::sqlite::{millis, parse_state};
+use crate::sqlite::{completion, millis, parse_state};
 use crate::{InboxError, InboxRecord};
 
 /// Connections per process.
@@ -195,11 +195,16 @@ impl Postgres {
             )
             .await
             .map_err(|err| self.failed("settle a row", err))?;
-        Ok(if changed == 1 {
-            Completion::Recorded
-        } else {
-            Completion::Overtaken
-        })
+        Ok(completion(changed as usize))
+    }
+
+    pub(crate) async fn renew(&self, job: &Job, until_ms: i64) -> Result<Completion, InboxError> {
+        let client = self.client().await?;
+        let changed = client
+            .execute(sql::RENEW, &[&until_ms, &job.id, &job.token.to_hex()])
+            .await
+            .map_err(|err| self.failed("renew a lease", err))?;
+        Ok(completion(changed as usize))
     }
 
     pub(crate) async fn purge_done(&self, before_ms: i64) -> Result<u64, InboxError> {

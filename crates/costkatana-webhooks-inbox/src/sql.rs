@@ -71,6 +71,10 @@ pub(crate) const SETTLE: &str = "UPDATE costkatana_webhook_inbox SET
         settled_at = $4, last_error = $5, lease_until = NULL
     WHERE id = $6 AND lease_token = $7";
 
+/// Extends a running row's lease while it is still the caller's.
+pub(crate) const RENEW: &str = "UPDATE costkatana_webhook_inbox SET lease_until = $1
+    WHERE id = $2 AND lease_token = $3 AND state = 'running'";
+
 pub(crate) const PURGE_DONE: &str =
     "DELETE FROM costkatana_webhook_inbox WHERE state = 'done' AND settled_at < $1";
 

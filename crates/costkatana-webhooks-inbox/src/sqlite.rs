@@ -188,11 +188,18 @@ impl Sqlite {
                     id,
                     token
                 ])?;
-            Ok(if changed == 1 {
-                Completion::Recorded
-            } else {
-                Completion::Overtaken
-            })
+            Ok(completion(changed))
+        })
+        .await
+    }
+
+    pub(crate) async fn renew(&self, job: &Job, until_ms: i64) -> Result<Completion, InboxError> {
+        let (id, token) = (job.id, job.token.to_hex());
+        self.call("renew a lease", move |conn| {
+            let changed = conn
+                .prepare_cached(&numbered(sql::RENEW))?
+                .execute(params![until_ms, id, token])?;
+            Ok(completion(changed))
         })
         .await
     }
@@ -357,6 +364,15 @@ fn record(row: &rusqlite::Row<'_>) -> rusqlite::Result<InboxRecord> {
         settled_at_ms: row.get(10)?,
         last_error: row.get(11)?,
     })
+}
+
+/// One row changed: the caller's lease held; none: another worker's now.
+pub(crate) fn completion(changed: usize) -> Completion {
+    if changed == 1 {
+        Completion::Recorded
+    } else {
+        Completion::Overtaken
+    }
 }
 
 /// The shared statements' `$n` placeholders as SQLite's `?n` (SQLite reads

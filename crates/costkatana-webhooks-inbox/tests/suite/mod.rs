@@ -348,6 +348,35 @@ pub async fn a_settlement_written_twice_is_recorded_twice_and_changes_nothing(in
     assert_eq!((record.state, record.attempts), (EntryState::Done, 1));
 }
 
+pub async fn a_handler_slower_than_its_lease_keeps_its_row(inbox: Inbox) {
+    let runs = Runs::default();
+    let slow = |runs: Runs| {
+        builder(&inbox)
+            .lease(Duration::from_millis(300))
+            .fallback(move |payload: costkatana_webhooks::Payload| {
+                let runs = runs.clone();
+                async move {
+                    runs.record(payload.event_id().unwrap_or_default());
+                    tokio::time::sleep(Duration::from_millis(1500)).await;
+                    Ok(())
+                }
+            })
+            .build()
+            .unwrap()
+    };
+    // Two receivers on one inbox: the idle one would take the row over
+    // if the lease were not renewed while the handler runs.
+    let (first, _second) = (slow(runs.clone()), slow(runs.clone()));
+    assert_eq!(
+        Request::event("evt_slow").send(&first).await.label(),
+        "stored"
+    );
+    until_state(&inbox, "evt_slow", EntryState::Done).await;
+    assert_eq!(runs.of("evt_slow"), 1);
+    let record = inbox.list(None, 1).await.unwrap().remove(0);
+    assert_eq!(record.attempts, 1);
+}
+
 pub async fn done_rows_are_purged_after_their_age_and_the_key_is_new_again(inbox: Inbox) {
     let runs = Runs::default();
     let receiver = counting(&inbox, &runs);
@@ -437,6 +466,7 @@ macro_rules! inbox_suite {
             shutdown_gives_running_rows_back_for_the_next_process,
             an_ended_lease_is_taken_over_and_the_old_worker_cannot_settle,
             a_settlement_written_twice_is_recorded_twice_and_changes_nothing,
+            a_handler_slower_than_its_lease_keeps_its_row,
             done_rows_are_purged_after_their_age_and_the_key_is_new_again,
             stats_count_rows_per_state,
             many_deliveries_at_once_are_each_stored_and_handled_once,

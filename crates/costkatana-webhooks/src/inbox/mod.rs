@@ -272,6 +272,10 @@ pub trait InboxStore: Send + Sync + 'static {
         now_ms: i64,
     ) -> StoreFuture<'a, Completion>;
 
+    /// Extends a running row's lease to `until_ms`, if the lease is still
+    /// `job.token`'s; [`Completion::Overtaken`] when another worker took it.
+    fn renew<'a>(&'a self, job: &'a Job, until_ms: i64) -> StoreFuture<'a, Completion>;
+
     /// Deletes done rows settled before `before_ms`; returns how many.
     fn purge_done(&self, before_ms: i64) -> StoreFuture<'_, u64>;
 
@@ -295,6 +299,10 @@ impl<S: InboxStore + ?Sized> InboxStore for std::sync::Arc<S> {
         now_ms: i64,
     ) -> StoreFuture<'a, Completion> {
         (**self).settle(job, settlement, now_ms)
+    }
+
+    fn renew<'a>(&'a self, job: &'a Job, until_ms: i64) -> StoreFuture<'a, Completion> {
+        (**self).renew(job, until_ms)
     }
 
     fn purge_done(&self, before_ms: i64) -> StoreFuture<'_, u64> {

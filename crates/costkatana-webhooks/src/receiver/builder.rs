@@ -299,7 +299,8 @@ impl ReceiverBuilder {
     /// dead (inline mode answers 503 `in_progress` while a copy runs). Done
     /// rows are kept for the dedupe TTL, then purged. Handlers keep their
     /// API; the [`lease`](Self::lease) bounds how long a crashed worker's
-    /// row waits before another worker takes it.
+    /// row waits before another worker takes it (a running handler renews
+    /// it every third of its length, however slow the handler is).
     ///
     /// Workers start on the Tokio runtime `build` is called in; call
     /// [`Receiver::shutdown`] on exit so running handlers finish or give

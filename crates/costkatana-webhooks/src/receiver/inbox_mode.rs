@@ -282,6 +282,7 @@ async fn run_handler(inner: &Inner, mode: &InboxMode, job: &Job) -> Settlement {
     let result = tokio::select! {
         result = handler => result,
         _ = aborted => return Settlement::Release,
+        never = keep_leased(inner, mode, job) => match never {},
     };
     metrics::histogram!(HANDLER_SECONDS).record(started.elapsed().as_secs_f64());
     match result {
@@ -302,6 +303,29 @@ async fn run_handler(inner: &Inner, mode: &InboxMode, job: &Job) -> Settlement {
                 ),
             },
         },
+    }
+}
+
+/// Renews the row's lease every third of it while its handler runs, so a
+/// slow handler keeps its row and only a stopped or crashed worker's row
+/// is taken over when its lease ends.
+async fn keep_leased(inner: &Inner, mode: &InboxMode, job: &Job) -> std::convert::Infallible {
+    let every = inner.lease / 3;
+    loop {
+        tokio::time::sleep(every).await;
+        let until_ms = inner
+            .verifier
+            .clock()
+            .now_ms()
+            .saturating_add(i64::try_from(inner.lease.as_millis()).unwrap_or(i64::MAX / 2));
+        match mode.store.renew(job, until_ms).await {
+            Ok(Completion::Recorded) => {}
+            Ok(_) => tracing::warn!(
+                "the row's lease ended before it could be renewed and another worker took it: \
+                 the event may run twice"
+            ),
+            Err(err) => tracing::warn!(error = %err, "could not renew the row's lease"),
+        }
     }
 }
 
