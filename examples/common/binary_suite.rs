@@ -445,6 +445,27 @@ fn cuts_connections_with_unfinished_headers_and_keeps_serving() {
     );
 }
 
+/// The server's open descriptors once its count holds still for 300 ms
+/// (within 10 s): a server still starting (actix opens its workers' after
+/// it prints its address) would fail to start them under the lowered
+/// limit and exit, instead of showing its accept back-off.
+fn settled_descriptor_count(pid: &str) -> usize {
+    let count = || {
+        std::fs::read_dir(format!("/proc/{pid}/fd"))
+            .expect("the child's descriptors")
+            .count()
+    };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let (mut last, mut steady) = (count(), 0);
+    while steady < 3 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100)); // polling the child's descriptors
+        let now = count();
+        steady = if now == last { steady + 1 } else { 0 };
+        last = now;
+    }
+    last
+}
+
 /// Out of file descriptors (the limit lowered under the running server,
 /// with `prlimit`), the server pauses accepting instead of spinning, and
 /// serves again once descriptors are back.
@@ -452,9 +473,7 @@ fn cuts_connections_with_unfinished_headers_and_keeps_serving() {
 fn backs_off_when_out_of_file_descriptors() {
     let example = Example::start();
     let pid = example.child.id().to_string();
-    let in_use = std::fs::read_dir(format!("/proc/{pid}/fd"))
-        .expect("the child's descriptors")
-        .count();
+    let in_use = settled_descriptor_count(&pid);
     let prlimit = |args: &[&str]| {
         let output = Command::new("prlimit")
             .args(["--pid", &pid])
