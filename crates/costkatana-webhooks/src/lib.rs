@@ -4,7 +4,9 @@
 //!
 //! This crate knows no web framework and needs no async runtime to verify.
 //! The adapter crates (`costkatana-webhooks-axum`, `-actix`, `-tower`) plug
-//! it into a server.
+//! it into a server; [`Receiver`] adds dedupe and routing, and its inbox
+//! mode ([`inbox`], backends in `costkatana-webhooks-inbox`) acknowledges
+//! only what it stored durably.
 //!
 //! ```
 //! use costkatana_webhooks::{EventType, Payload, Verifier};
