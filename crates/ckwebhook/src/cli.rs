@@ -244,8 +244,14 @@ pub(crate) struct VerifyArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct InboxArgs {
-    /// The inbox: sqlite:<path> or postgres://user:password@host:port/database
-    #[arg(long, value_name = "URL", env = "INBOX_URL", hide_env_values = true)]
+    // Help set as an attribute: `<path>` in a doc comment reads as HTML to rustdoc.
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "INBOX_URL",
+        hide_env_values = true,
+        help = "The inbox: sqlite:<path> or postgres://user:password@host:port/database"
+    )]
     pub(crate) url: String,
     #[command(subcommand)]
     pub(crate) command: InboxCommand,
