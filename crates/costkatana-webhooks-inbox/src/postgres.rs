@@ -3,7 +3,7 @@
 //! no worker waits on another's lock; deliveries that arrive together are
 //! stored in one transaction (group commit).
 
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
 use costkatana_webhooks::dedupe::{ClaimToken, Completion};
@@ -13,10 +13,12 @@ use futures_util::future::try_join_all;
 use tokio::sync::{mpsc, oneshot, Mutex};
 use tokio_postgres::NoTls;
 
-use crate::sql::{self, SettleParams};
+use crate::sql::{self, SettleParams, Statements};
 use crate::sqlite::{completion, millis, parse_state};
 use crate::{InboxError, InboxRecord};
 
+/// The statements, in Postgres's dialect.
+static SQL: LazyLock<Statements> = LazyLock::new(Statements::postgres);
 /// Connections per process.
 const POOL_SIZE: usize = 16;
 /// How long to wait for a connection before answering 503.
@@ -80,7 +82,7 @@ impl Postgres {
         tx.execute("SELECT pg_advisory_xact_lock($1)", &[&SCHEMA_LOCK])
             .await
             .map_err(|err| InboxError::caused_by(failed("lock the schema"), err))?;
-        tx.batch_execute(&sql::schema("BIGSERIAL PRIMARY KEY", "BYTEA"))
+        tx.batch_execute(&SQL.schema)
             .await
             .map_err(|err| InboxError::caused_by(failed("create the inbox table"), err))?;
         tx.commit()
@@ -122,6 +124,20 @@ impl Postgres {
             .map_err(|err| self.failed("connect", err))
     }
 
+    /// `statement`, prepared once per connection (the workers' statements
+    /// run for every delivery; preparing each time is a round trip more).
+    async fn prepared(
+        &self,
+        client: &deadpool_postgres::Object,
+        statement: &str,
+        what: &str,
+    ) -> Result<tokio_postgres::Statement, InboxError> {
+        client
+            .prepare_cached(statement)
+            .await
+            .map_err(|err| self.failed(what, err))
+    }
+
     pub(crate) async fn enqueue(&self, entry: NewEntry) -> Result<Enqueued, InboxError> {
         let (reply, answer) = oneshot::channel();
         self.batches
@@ -150,7 +166,9 @@ impl Postgres {
             if left == 0 {
                 break;
             }
-            let take = sql::take(due, "FOR UPDATE SKIP LOCKED");
+            let take = self
+                .prepared(&client, SQL.take(due), "lease due rows")
+                .await?;
             let taken = client
                 .query(&take, &[&hex, &lease_until, &now_ms, &(left as i64)])
                 .await
@@ -180,9 +198,10 @@ impl Postgres {
     ) -> Result<Completion, InboxError> {
         let p = SettleParams::new(job, settlement, now_ms);
         let client = self.client().await?;
+        let settle = self.prepared(&client, &SQL.settle, "settle a row").await?;
         let changed = client
             .execute(
-                sql::SETTLE,
+                &settle,
                 &[
                     &p.state,
                     &p.run_after,
@@ -200,8 +219,9 @@ impl Postgres {
 
     pub(crate) async fn renew(&self, job: &Job, until_ms: i64) -> Result<Completion, InboxError> {
         let client = self.client().await?;
+        let renew = self.prepared(&client, &SQL.renew, "renew a lease").await?;
         let changed = client
-            .execute(sql::RENEW, &[&until_ms, &job.id, &job.token.to_hex()])
+            .execute(&renew, &[&until_ms, &job.id, &job.token.to_hex()])
             .await
             .map_err(|err| self.failed("renew a lease", err))?;
         Ok(completion(changed as usize))
@@ -210,7 +230,7 @@ impl Postgres {
     pub(crate) async fn purge_done(&self, before_ms: i64) -> Result<u64, InboxError> {
         let client = self.client().await?;
         client
-            .execute(sql::PURGE_DONE, &[&before_ms])
+            .execute(&SQL.purge_done, &[&before_ms])
             .await
             .map_err(|err| self.failed("purge done rows", err))
     }
@@ -218,7 +238,7 @@ impl Postgres {
     pub(crate) async fn stats(&self) -> Result<InboxStats, InboxError> {
         let client = self.client().await?;
         let counts = client
-            .query(sql::COUNTS, &[])
+            .query(&SQL.counts, &[])
             .await
             .map_err(|err| self.failed("count rows", err))?;
         let mut stats = InboxStats::default();
@@ -226,7 +246,7 @@ impl Postgres {
             crate::add_count(&mut stats, row.get(0), row.get(1));
         }
         stats.oldest_pending_ms = client
-            .query_one(sql::OLDEST_PENDING, &[])
+            .query_one(&SQL.oldest_pending, &[])
             .await
             .map_err(|err| self.failed("find the oldest pending row", err))?
             .get(0);
@@ -241,7 +261,7 @@ impl Postgres {
         let client = self.client().await?;
         let rows = client
             .query(
-                &sql::list(),
+                &SQL.list,
                 &[&state.map(EntryState::as_str), &(limit as i64)],
             )
             .await
@@ -252,7 +272,7 @@ impl Postgres {
     pub(crate) async fn get(&self, id: i64) -> Result<Option<InboxRecord>, InboxError> {
         let client = self.client().await?;
         let row = client
-            .query_opt(&sql::get(), &[&id])
+            .query_opt(&SQL.get, &[&id])
             .await
             .map_err(|err| self.failed("read a row", err))?;
         Ok(row.as_ref().map(record))
@@ -261,7 +281,7 @@ impl Postgres {
     pub(crate) async fn retry(&self, id: i64, now_ms: i64) -> Result<bool, InboxError> {
         let client = self.client().await?;
         let changed = client
-            .execute(sql::RETRY_ONE, &[&now_ms, &id])
+            .execute(&SQL.retry_one, &[&now_ms, &id])
             .await
             .map_err(|err| self.failed("retry a row", err))?;
         Ok(changed == 1)
@@ -270,7 +290,7 @@ impl Postgres {
     pub(crate) async fn retry_dead(&self, now_ms: i64) -> Result<u64, InboxError> {
         let client = self.client().await?;
         client
-            .execute(sql::RETRY_DEAD, &[&now_ms])
+            .execute(&SQL.retry_dead, &[&now_ms])
             .await
             .map_err(|err| self.failed("retry dead rows", err))
     }
@@ -321,7 +341,7 @@ async fn store(
 ) -> Result<Vec<Enqueued>, Box<dyn std::error::Error + Send + Sync>> {
     let mut client = pool.get().await?;
     let tx = client.transaction().await?;
-    let insert = tx.prepare_cached(sql::INSERT).await?;
+    let insert = tx.prepare_cached(&SQL.insert).await?;
     let headers: Vec<String> = entries
         .iter()
         .map(|e| sql::headers_json(&e.headers))
@@ -346,7 +366,7 @@ async fn store(
         }
     }))
     .await?;
-    let state_of = tx.prepare_cached(sql::STATE_OF_KEY).await?;
+    let state_of = tx.prepare_cached(&SQL.state_of_key).await?;
     let results = try_join_all(entries.iter().zip(inserted).map(|(entry, inserted)| {
         let state_of = &state_of;
         let tx = &tx;

@@ -1,5 +1,6 @@
-//! The statements, written once with `$n` placeholders (SQLite reads them
-//! as `?n`), and what both backends share about rows.
+//! The statements, written once with `$n` placeholders and turned into each
+//! backend's dialect once ([`Statements`]), and what both backends share
+//! about rows.
 
 use bytes::Bytes;
 use costkatana_webhooks::dedupe::ClaimToken;
@@ -8,10 +9,10 @@ use costkatana_webhooks::inbox::{Job, Settlement};
 use crate::InboxError;
 
 /// The table's name, in both backends.
-pub(crate) const TABLE: &str = "costkatana_webhook_inbox";
+const TABLE: &str = "costkatana_webhook_inbox";
 
 /// The table, with the DDL types that differ per backend filled in.
-pub(crate) fn schema(id_column: &str, blob: &str) -> String {
+fn schema(id_column: &str, blob: &str) -> String {
     format!(
         "CREATE TABLE IF NOT EXISTS {TABLE} (
             id {id_column},
@@ -35,20 +36,19 @@ pub(crate) fn schema(id_column: &str, blob: &str) -> String {
     )
 }
 
-pub(crate) const INSERT: &str = "INSERT INTO costkatana_webhook_inbox
+const INSERT: &str = "INSERT INTO costkatana_webhook_inbox
     (dedupe_key, event_id, event_type, headers, body, received_at, state, run_after)
     VALUES ($1, $2, $3, $4, $5, $6, 'pending', $6)
     ON CONFLICT (dedupe_key) DO NOTHING";
 
-pub(crate) const STATE_OF_KEY: &str =
-    "SELECT state FROM costkatana_webhook_inbox WHERE dedupe_key = $1";
+const STATE_OF_KEY: &str = "SELECT state FROM costkatana_webhook_inbox WHERE dedupe_key = $1";
 
 /// Leases rows whose lease ended (their worker stopped or crashed), or,
 /// with `due`, pending rows due by `$3`, oldest first. Two statements,
 /// since one with an `OR` of both would sort every due row per call
 /// instead of walking its index; `{lock}` is Postgres's `FOR UPDATE SKIP
 /// LOCKED` (SQLite has one writer, so nothing to skip).
-pub(crate) fn take(due: bool, lock: &str) -> String {
+fn take(due: bool, lock: &str) -> String {
     let rows = if due {
         "state = 'pending' AND run_after <= $3 ORDER BY run_after"
     } else {
@@ -66,49 +66,110 @@ pub(crate) fn take(due: bool, lock: &str) -> String {
 /// changes when another worker takes it). The token stays on the row, so
 /// the same settlement written again (its first reply was lost to a
 /// dropped connection) matches again instead of reading as a takeover.
-pub(crate) const SETTLE: &str = "UPDATE costkatana_webhook_inbox SET
+const SETTLE: &str = "UPDATE costkatana_webhook_inbox SET
         state = $1, run_after = COALESCE($2, run_after), attempts = $3,
         settled_at = $4, last_error = $5, lease_until = NULL
     WHERE id = $6 AND lease_token = $7";
 
 /// Extends a running row's lease while it is still the caller's.
-pub(crate) const RENEW: &str = "UPDATE costkatana_webhook_inbox SET lease_until = $1
+const RENEW: &str = "UPDATE costkatana_webhook_inbox SET lease_until = $1
     WHERE id = $2 AND lease_token = $3 AND state = 'running'";
 
-pub(crate) const PURGE_DONE: &str =
+const PURGE_DONE: &str =
     "DELETE FROM costkatana_webhook_inbox WHERE state = 'done' AND settled_at < $1";
 
 /// Rows per state, from an index alone (no row is read).
-pub(crate) const COUNTS: &str =
-    "SELECT state, COUNT(*) FROM costkatana_webhook_inbox GROUP BY state";
+const COUNTS: &str = "SELECT state, COUNT(*) FROM costkatana_webhook_inbox GROUP BY state";
 
 /// The oldest pending arrival; reads only pending rows.
-pub(crate) const OLDEST_PENDING: &str =
+const OLDEST_PENDING: &str =
     "SELECT MIN(received_at) FROM costkatana_webhook_inbox WHERE state = 'pending'";
 
 const COLUMNS: &str = "id, state, attempts, dedupe_key, event_id, event_type, headers, body,
     received_at, run_after, settled_at, last_error";
 
 /// Newest first; `$1` is a state or NULL for all, `$2` the limit.
-pub(crate) fn list() -> String {
+fn list() -> String {
     format!(
         "SELECT {COLUMNS} FROM {TABLE} WHERE (CAST($1 AS TEXT) IS NULL OR state = $1) ORDER BY id DESC LIMIT $2"
     )
 }
 
-pub(crate) fn get() -> String {
+fn get() -> String {
     format!("SELECT {COLUMNS} FROM {TABLE} WHERE id = $1")
 }
 
 /// Back to pending now, attempts from zero; never a running row (its
 /// worker may still settle it).
-pub(crate) const RETRY_ONE: &str = "UPDATE costkatana_webhook_inbox SET
+const RETRY_ONE: &str = "UPDATE costkatana_webhook_inbox SET
         state = 'pending', run_after = $1, attempts = 0, settled_at = NULL
     WHERE id = $2 AND state <> 'running'";
 
-pub(crate) const RETRY_DEAD: &str = "UPDATE costkatana_webhook_inbox SET
+const RETRY_DEAD: &str = "UPDATE costkatana_webhook_inbox SET
         state = 'pending', run_after = $1, attempts = 0, settled_at = NULL
     WHERE state = 'dead'";
+
+/// Every statement in one backend's dialect, made once per process.
+pub(crate) struct Statements {
+    pub(crate) schema: String,
+    pub(crate) insert: String,
+    pub(crate) state_of_key: String,
+    pub(crate) take_expired: String,
+    pub(crate) take_due: String,
+    pub(crate) settle: String,
+    pub(crate) renew: String,
+    pub(crate) purge_done: String,
+    pub(crate) counts: String,
+    pub(crate) oldest_pending: String,
+    pub(crate) list: String,
+    pub(crate) get: String,
+    pub(crate) retry_one: String,
+    pub(crate) retry_dead: String,
+}
+
+impl Statements {
+    /// SQLite's: `?n` placeholders (SQLite reads `$1` as a name, numbered
+    /// by first appearance), and no row locks (one writer).
+    pub(crate) fn sqlite() -> Self {
+        let schema = schema("INTEGER PRIMARY KEY AUTOINCREMENT", "BLOB");
+        Statements::new(schema, "", |statement| statement.replace('$', "?"))
+    }
+
+    /// Postgres's: leases skip rows another worker has locked.
+    pub(crate) fn postgres() -> Self {
+        let schema = schema("BIGSERIAL PRIMARY KEY", "BYTEA");
+        Statements::new(schema, "FOR UPDATE SKIP LOCKED", str::to_owned)
+    }
+
+    fn new(schema: String, lock: &str, dialect: fn(&str) -> String) -> Self {
+        Statements {
+            schema,
+            insert: dialect(INSERT),
+            state_of_key: dialect(STATE_OF_KEY),
+            take_expired: dialect(&take(false, lock)),
+            take_due: dialect(&take(true, lock)),
+            settle: dialect(SETTLE),
+            renew: dialect(RENEW),
+            purge_done: dialect(PURGE_DONE),
+            counts: dialect(COUNTS),
+            oldest_pending: dialect(OLDEST_PENDING),
+            list: dialect(&list()),
+            get: dialect(&get()),
+            retry_one: dialect(RETRY_ONE),
+            retry_dead: dialect(RETRY_DEAD),
+        }
+    }
+
+    /// The lease statement for rows whose lease ended, or, with `due`, for
+    /// pending rows that are due.
+    pub(crate) fn take(&self, due: bool) -> &str {
+        if due {
+            &self.take_due
+        } else {
+            &self.take_expired
+        }
+    }
+}
 
 /// The columns a settlement writes: state, run_after, attempts (absolute,
 /// so writing it twice changes nothing), settled_at, last_error.

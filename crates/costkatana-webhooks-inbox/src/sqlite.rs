@@ -2,7 +2,7 @@
 //! that commits whatever is queued as one transaction (group commit).
 
 use std::path::{Path, PathBuf};
-use std::sync::mpsc;
+use std::sync::{mpsc, LazyLock};
 use std::time::Duration;
 
 use costkatana_webhooks::dedupe::{ClaimToken, Completion};
@@ -10,9 +10,11 @@ use costkatana_webhooks::inbox::{Enqueued, EntryState, InboxStats, Job, NewEntry
 use rusqlite::{params, Connection, OptionalExtension};
 use tokio::sync::oneshot;
 
-use crate::sql::{self, SettleParams};
+use crate::sql::{self, SettleParams, Statements};
 use crate::{Durability, InboxError, InboxRecord};
 
+/// The statements, in SQLite's dialect.
+static SQL: LazyLock<Statements> = LazyLock::new(Statements::sqlite);
 /// The most operations one transaction commits.
 const MAX_BATCH: usize = 512;
 /// SQLite's page cache, in KiB (a negative `cache_size` is KiB).
@@ -103,21 +105,19 @@ impl Sqlite {
 
     pub(crate) async fn enqueue(&self, entry: NewEntry) -> Result<Enqueued, InboxError> {
         self.call("store the delivery", move |conn| {
-            let inserted = conn
-                .prepare_cached(&numbered(sql::INSERT))?
-                .execute(params![
-                    entry.dedupe_key,
-                    entry.event_id,
-                    entry.event_type,
-                    sql::headers_json(&entry.headers),
-                    entry.body.as_ref(),
-                    entry.received_at_ms,
-                ])?;
+            let inserted = conn.prepare_cached(&SQL.insert)?.execute(params![
+                entry.dedupe_key,
+                entry.event_id,
+                entry.event_type,
+                sql::headers_json(&entry.headers),
+                entry.body.as_ref(),
+                entry.received_at_ms,
+            ])?;
             if inserted == 1 {
                 return Ok(Enqueued::Stored);
             }
             let state: String = conn
-                .prepare_cached(&numbered(sql::STATE_OF_KEY))?
+                .prepare_cached(&SQL.state_of_key)?
                 .query_row([&entry.dedupe_key], |row| row.get(0))?;
             Ok(Enqueued::Duplicate(parse_state(&state)))
         })
@@ -140,7 +140,7 @@ impl Sqlite {
                     if left == 0 {
                         break;
                     }
-                    let mut take = conn.prepare_cached(&numbered(&sql::take(due, "")))?;
+                    let mut take = conn.prepare_cached(SQL.take(due))?;
                     let taken = take.query_map(
                         params![token.to_hex(), lease_until, now_ms, left as i64],
                         |row| {
@@ -177,17 +177,15 @@ impl Sqlite {
         let p = SettleParams::new(job, settlement, now_ms);
         let (id, token) = (job.id, job.token.to_hex());
         self.call("settle a row", move |conn| {
-            let changed = conn
-                .prepare_cached(&numbered(sql::SETTLE))?
-                .execute(params![
-                    p.state,
-                    p.run_after,
-                    p.attempts,
-                    p.settled_at,
-                    p.last_error,
-                    id,
-                    token
-                ])?;
+            let changed = conn.prepare_cached(&SQL.settle)?.execute(params![
+                p.state,
+                p.run_after,
+                p.attempts,
+                p.settled_at,
+                p.last_error,
+                id,
+                token
+            ])?;
             Ok(completion(changed))
         })
         .await
@@ -197,7 +195,7 @@ impl Sqlite {
         let (id, token) = (job.id, job.token.to_hex());
         self.call("renew a lease", move |conn| {
             let changed = conn
-                .prepare_cached(&numbered(sql::RENEW))?
+                .prepare_cached(&SQL.renew)?
                 .execute(params![until_ms, id, token])?;
             Ok(completion(changed))
         })
@@ -206,9 +204,7 @@ impl Sqlite {
 
     pub(crate) async fn purge_done(&self, before_ms: i64) -> Result<u64, InboxError> {
         self.call("purge done rows", move |conn| {
-            let purged = conn
-                .prepare_cached(&numbered(sql::PURGE_DONE))?
-                .execute([before_ms])?;
+            let purged = conn.prepare_cached(&SQL.purge_done)?.execute([before_ms])?;
             Ok(purged as u64)
         })
         .await
@@ -217,14 +213,14 @@ impl Sqlite {
     pub(crate) async fn stats(&self) -> Result<InboxStats, InboxError> {
         self.call("count rows", |conn| {
             let mut stats = InboxStats::default();
-            let mut query = conn.prepare_cached(&numbered(sql::COUNTS))?;
+            let mut query = conn.prepare_cached(&SQL.counts)?;
             let mut rows = query.query([])?;
             while let Some(row) = rows.next()? {
                 let state: String = row.get(0)?;
                 crate::add_count(&mut stats, &state, row.get(1)?);
             }
             stats.oldest_pending_ms = conn
-                .prepare_cached(&numbered(sql::OLDEST_PENDING))?
+                .prepare_cached(&SQL.oldest_pending)?
                 .query_row([], |row| row.get(0))?;
             Ok(stats)
         })
@@ -237,7 +233,7 @@ impl Sqlite {
         limit: usize,
     ) -> Result<Vec<InboxRecord>, InboxError> {
         self.call("list rows", move |conn| {
-            let mut query = conn.prepare_cached(&numbered(&sql::list()))?;
+            let mut query = conn.prepare_cached(&SQL.list)?;
             let rows =
                 query.query_map(params![state.map(EntryState::as_str), limit as i64], record)?;
             rows.collect()
@@ -247,7 +243,7 @@ impl Sqlite {
 
     pub(crate) async fn get(&self, id: i64) -> Result<Option<InboxRecord>, InboxError> {
         self.call("read a row", move |conn| {
-            conn.prepare_cached(&numbered(&sql::get()))?
+            conn.prepare_cached(&SQL.get)?
                 .query_row([id], record)
                 .optional()
         })
@@ -257,7 +253,7 @@ impl Sqlite {
     pub(crate) async fn retry(&self, id: i64, now_ms: i64) -> Result<bool, InboxError> {
         self.call("retry a row", move |conn| {
             Ok(conn
-                .prepare_cached(&numbered(sql::RETRY_ONE))?
+                .prepare_cached(&SQL.retry_one)?
                 .execute(params![now_ms, id])?
                 == 1)
         })
@@ -266,9 +262,7 @@ impl Sqlite {
 
     pub(crate) async fn retry_dead(&self, now_ms: i64) -> Result<u64, InboxError> {
         self.call("retry dead rows", move |conn| {
-            Ok(conn
-                .prepare_cached(&numbered(sql::RETRY_DEAD))?
-                .execute([now_ms])? as u64)
+            Ok(conn.prepare_cached(&SQL.retry_dead)?.execute([now_ms])? as u64)
         })
         .await
     }
@@ -300,7 +294,7 @@ fn connect(path: &Path, durability: Durability) -> Result<Connection, InboxError
     // from the operating system by every statement (the default is 2 MiB).
     conn.pragma_update(None, "cache_size", CACHE_KIB)
         .map_err(|e| failed("set the cache size", e))?;
-    conn.execute_batch(&sql::schema("INTEGER PRIMARY KEY AUTOINCREMENT", "BLOB"))
+    conn.execute_batch(&SQL.schema)
         .map_err(|e| failed("create the inbox table", e))?;
     Ok(conn)
 }
@@ -373,12 +367,6 @@ pub(crate) fn completion(changed: usize) -> Completion {
     } else {
         Completion::Overtaken
     }
-}
-
-/// The shared statements' `$n` placeholders as SQLite's `?n` (SQLite reads
-/// `$1` as a name, numbered by first appearance).
-fn numbered(statement: &str) -> String {
-    statement.replace('$', "?")
 }
 
 /// A state read back from the table; the table only ever holds the four.
