@@ -198,8 +198,13 @@ async fn take_loop(receiver: Weak<Inner>, mode: Arc<InboxMode>) {
 
 /// Runs one leased row on its own task, holding a worker slot.
 async fn start_attempt(inner: &Arc<Inner>, mode: &Arc<InboxMode>, job: Job) {
-    let Ok(slot) = Arc::clone(&mode.slots).try_acquire_owned() else {
-        // Only this loop takes slots, so one is free; give the row back if not.
+    // Shut down while the rows were being leased: give them back unrun. (Only
+    // this loop takes slots, so one is free; the row goes back if not.)
+    let running = *mode.phase.borrow() == Phase::Running;
+    let slot = running
+        .then(|| Arc::clone(&mode.slots).try_acquire_owned().ok())
+        .flatten();
+    let Some(slot) = slot else {
         settle_until_lease_ends(inner, mode, &job, Settlement::Release).await;
         return;
     };
