@@ -36,8 +36,7 @@ async fn replicas_leasing_at_once_never_share_a_row() {
         Inbox::open(&url).await.unwrap(),
         Inbox::open(&url).await.unwrap(),
     ];
-    let receiver = suite::counting(&replicas[0], &Default::default());
-    receiver.shutdown(Duration::ZERO).await; // its workers stay out of it
+    let receiver = suite::stopped(&replicas[0]).await; // its workers stay out of it
     for i in 0..300 {
         let outcome = Request::event(&format!("evt_{i}")).send(&receiver).await;
         assert_eq!(outcome.label(), "stored");

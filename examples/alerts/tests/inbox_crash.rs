@@ -20,6 +20,16 @@ use support::{budget_event, client, copy_inbox, poll, Alerts, Delivery, Reply, S
 /// The receiver's inbox workers (the examples keep the default).
 const WORKERS: usize = costkatana_webhooks::receiver::DEFAULT_INBOX_WORKERS;
 
+/// The receiver on the SQLite inbox at `url` with a 2 s lease, posting to
+/// Slack lane `lane`.
+fn on_sqlite(url: &str, slack: &Slack, lane: &str) -> Alerts {
+    Alerts::start(&[
+        ("INBOX_URL", url),
+        ("INBOX_LEASE_SECS", "2"),
+        ("SLACK_WEBHOOK_URL", &slack.url(lane)),
+    ])
+}
+
 async fn stats(url: &str) -> InboxStats {
     let inbox = Inbox::open(url).await.expect("the inbox opens");
     inbox.stats().await.expect("stats")
@@ -52,24 +62,13 @@ async fn kill_9_with_events_pending_then_a_restart_sends_each_message_once() {
     .await;
     let dir = TempDir::new("crash-pending");
     let url = dir.sqlite_url();
-    let env = |lane: &str| {
-        vec![
-            ("INBOX_URL", url.clone()),
-            ("INBOX_LEASE_SECS", "2".to_owned()),
-            ("SLACK_WEBHOOK_URL", slack.url(lane)),
-        ]
-    };
-    let start = |env: Vec<(&'static str, String)>| {
-        let env: Vec<(&str, &str)> = env.iter().map(|(n, v)| (*n, v.as_str())).collect();
-        Alerts::start(&env)
-    };
     let events = ids("evt_pending", WORKERS + 32);
     let deliveries: Vec<Delivery> = events
         .iter()
         .map(|id| Delivery::new(budget_event(id, 0)))
         .collect();
 
-    let mut first = start(env("first"));
+    let mut first = on_sqlite(&url, &slack, "first");
     store_all(&first, &deliveries).await;
     slack
         .wait_until("every worker of the first process mid-request", |hits| {
@@ -87,7 +86,7 @@ async fn kill_9_with_events_pending_then_a_restart_sends_each_message_once() {
     first.kill_9();
     drop(first);
 
-    let second = start(env("second"));
+    let second = on_sqlite(&url, &slack, "second");
     slack.wait_all_accepted(&events).await;
     second.stop();
 
@@ -117,17 +116,6 @@ async fn kill_9_mid_handler_runs_that_event_again_and_no_other() {
     .await;
     let dir = TempDir::new("crash-mid-handler");
     let url = dir.sqlite_url();
-    let env = |lane: &str| {
-        vec![
-            ("INBOX_URL", url.clone()),
-            ("INBOX_LEASE_SECS", "2".to_owned()),
-            ("SLACK_WEBHOOK_URL", slack.url(lane)),
-        ]
-    };
-    let start = |env: Vec<(&'static str, String)>| {
-        let env: Vec<(&str, &str)> = env.iter().map(|(n, v)| (*n, v.as_str())).collect();
-        Alerts::start(&env)
-    };
     let others = ids("evt_mid_other", 9);
     let mut all = vec![HELD.to_owned()];
     all.extend(others.iter().cloned());
@@ -136,7 +124,7 @@ async fn kill_9_mid_handler_runs_that_event_again_and_no_other() {
         .map(|id| Delivery::new(budget_event(id, 0)))
         .collect();
 
-    let mut first = start(env("first"));
+    let mut first = on_sqlite(&url, &slack, "first");
     store_all(&first, &deliveries).await;
     slack
         .wait_until("the held request and the others accepted", |hits| {
@@ -154,7 +142,7 @@ async fn kill_9_mid_handler_runs_that_event_again_and_no_other() {
     first.kill_9();
     drop(first);
 
-    let second = start(env("second"));
+    let second = on_sqlite(&url, &slack, "second");
     slack
         .wait_until("the held event sent again and accepted", |hits| {
             hits.iter()

@@ -55,6 +55,14 @@ pub fn counting(inbox: &Inbox, runs: &Runs) -> Receiver {
         .unwrap()
 }
 
+/// A receiver that stores deliveries but whose workers are stopped, so the
+/// test drives the store by hand.
+pub async fn stopped(inbox: &Inbox) -> Receiver {
+    let receiver = counting(inbox, &Runs::default());
+    receiver.shutdown(Duration::ZERO).await;
+    receiver
+}
+
 async fn state_of(inbox: &Inbox, event_id: &str) -> Option<EntryState> {
     let rows = inbox.list(None, 1000).await.unwrap();
     rows.into_iter()
@@ -85,18 +93,7 @@ pub async fn acknowledged_only_once_stored_then_handled(inbox: Inbox) {
 }
 
 pub async fn the_stored_row_keeps_body_headers_key_and_arrival(inbox: Inbox) {
-    let gate = Arc::new(Semaphore::new(0));
-    let held = gate.clone();
-    let receiver = builder(&inbox)
-        .fallback(move |_: costkatana_webhooks::Payload| {
-            let held = held.clone();
-            async move {
-                held.acquire().await.unwrap().forget();
-                Ok(())
-            }
-        })
-        .build()
-        .unwrap();
+    let receiver = stopped(&inbox).await;
     let request = Request::event("evt_kept");
     let before = now_ms();
     assert_eq!(request.send(&receiver).await.label(), "stored");
@@ -122,8 +119,6 @@ pub async fn the_stored_row_keeps_body_headers_key_and_arrival(inbox: Inbox) {
         (record.body.clone(), record.headers.clone())
     );
     assert!(!format!("{record:?}").contains("inbox-suite-token"));
-    gate.add_permits(1);
-    receiver.shutdown(Duration::from_secs(5)).await;
 }
 
 pub async fn duplicates_are_200_while_pending_running_and_done(inbox: Inbox) {
@@ -257,20 +252,7 @@ pub async fn shutdown_gives_running_rows_back_for_the_next_process(inbox: Inbox)
 }
 
 pub async fn an_ended_lease_is_taken_over_and_the_old_worker_cannot_settle(inbox: Inbox) {
-    let gate = Arc::new(Semaphore::new(0));
-    let held = gate.clone();
-    // Workers that never finish, only so the row is stored by a receiver.
-    let receiver = builder(&inbox)
-        .fallback(move |_: costkatana_webhooks::Payload| {
-            let held = held.clone();
-            async move {
-                held.acquire().await.unwrap().forget();
-                Ok(())
-            }
-        })
-        .build()
-        .unwrap();
-    receiver.shutdown(Duration::ZERO).await; // no workers: drive the store by hand
+    let receiver = stopped(&inbox).await;
     assert_eq!(
         Request::event("evt_lease").send(&receiver).await.label(),
         "stored"
@@ -306,12 +288,10 @@ pub async fn an_ended_lease_is_taken_over_and_the_old_worker_cannot_settle(inbox
         .await
         .unwrap();
     assert_eq!(owner, Completion::Recorded);
-    gate.add_permits(10);
 }
 
 pub async fn a_settlement_written_twice_is_recorded_twice_and_changes_nothing(inbox: Inbox) {
-    let receiver = counting(&inbox, &Runs::default());
-    receiver.shutdown(Duration::ZERO).await;
+    let receiver = stopped(&inbox).await;
     assert_eq!(
         Request::event("evt_twice").send(&receiver).await.label(),
         "stored"
@@ -397,9 +377,7 @@ pub async fn done_rows_are_purged_after_their_age_and_the_key_is_new_again(inbox
 }
 
 pub async fn stats_count_rows_per_state(inbox: Inbox) {
-    let runs = Runs::default();
-    let receiver = counting(&inbox, &runs);
-    receiver.shutdown(Duration::ZERO).await;
+    let receiver = stopped(&inbox).await;
     let before = now_ms();
     for id in ["a", "b", "c"] {
         assert_eq!(Request::event(id).send(&receiver).await.label(), "stored");
