@@ -16,7 +16,7 @@ use costkatana_webhooks::signing::sign;
 use costkatana_webhooks::testing::{iso8601, sample_event, Shape};
 use costkatana_webhooks::{EventType, HandlerError, Payload, Receiver, Scheme};
 use costkatana_webhooks_inbox::testing::PostgresServer;
-use costkatana_webhooks_inbox::{Inbox, InboxRecord};
+use costkatana_webhooks_inbox::{Entry, Inbox};
 use predicates::prelude::*;
 use support::ckwebhook;
 use tokio::sync::Semaphore;
@@ -128,9 +128,9 @@ fn receiver(inbox: &Inbox, gate: Arc<Semaphore>) -> Receiver {
 
 /// Polls the inbox (every 10 ms, up to 20 s) until every event id has
 /// reached its state; returns the rows by event id.
-async fn wait_for(inbox: &Inbox, states: &[(&str, EntryState)]) -> HashMap<String, InboxRecord> {
+async fn wait_for(inbox: &Inbox, states: &[(&str, EntryState)]) -> HashMap<String, Entry> {
     for _ in 0..2000 {
-        let rows: HashMap<String, InboxRecord> = inbox
+        let rows: HashMap<String, Entry> = inbox
             .list(None, 1000)
             .await
             .unwrap()
@@ -150,7 +150,7 @@ async fn wait_for(inbox: &Inbox, states: &[(&str, EntryState)]) -> HashMap<Strin
 
 /// An inbox filled with [`EVENTS`], its receiver shut down.
 struct Filled {
-    rows: HashMap<String, InboxRecord>,
+    rows: HashMap<String, Entry>,
     /// The signature hex of every delivery sent.
     signatures: Vec<String>,
 }

@@ -57,6 +57,6 @@ impl std::error::Error for InboxError {
 
 impl From<InboxError> for StoreError {
     fn from(err: InboxError) -> Self {
-        StoreError::new(err.to_string()).caused_by(err)
+        StoreError::inbox(err.to_string()).caused_by(err)
     }
 }

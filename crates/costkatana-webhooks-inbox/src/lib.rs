@@ -38,22 +38,24 @@
 
 mod error;
 mod postgres;
-mod record;
 mod sql;
 mod sqlite;
 #[cfg(feature = "testing")]
 pub mod testing;
 
+/// The inbox's vocabulary, from the core's seam, for code that uses this
+/// crate alone.
+pub use costkatana_webhooks::inbox::{
+    Entry, EntryQuery, EntryState, EntrySummary, InboxStats, RetryPolicy,
+};
 pub use error::InboxError;
-pub use record::InboxRecord;
 
 use std::path::Path;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use costkatana_webhooks::clock::millis;
 use costkatana_webhooks::dedupe::{Completion, StoreFuture};
-use costkatana_webhooks::inbox::{
-    Enqueued, EntryState, InboxStats, InboxStore, Job, NewEntry, Settlement,
-};
+use costkatana_webhooks::inbox::{Enqueued, InboxStore, LeasedEntry, NewEntry, Settlement};
 
 /// What a committed SQLite write survives (Postgres follows the server's
 /// `synchronous_commit`, on by default: power loss).
@@ -229,7 +231,7 @@ impl Inbox {
         &self,
         state: Option<EntryState>,
         limit: usize,
-    ) -> Result<Vec<InboxRecord>, InboxError> {
+    ) -> Result<Vec<Entry>, InboxError> {
         on_backend!(self, b => b.list(state, limit).await)
     }
 
@@ -246,7 +248,7 @@ impl Inbox {
     /// }
     /// # Ok(()) }
     /// ```
-    pub async fn get(&self, id: i64) -> Result<Option<InboxRecord>, InboxError> {
+    pub async fn get(&self, id: i64) -> Result<Option<Entry>, InboxError> {
         on_backend!(self, b => b.get(id).await)
     }
 
@@ -296,7 +298,7 @@ impl Inbox {
     /// # Ok(()) }
     /// ```
     pub async fn purge_done(&self, older_than: Duration) -> Result<u64, InboxError> {
-        let before_ms = now_ms().saturating_sub(sqlite::millis(older_than));
+        let before_ms = now_ms().saturating_sub(millis(older_than));
         on_backend!(self, b => b.purge_done(before_ms).await)
     }
 }
@@ -306,13 +308,18 @@ impl InboxStore for Inbox {
         Box::pin(async move { Ok(on_backend!(self, b => b.enqueue(entry).await)?) })
     }
 
-    fn take(&self, now_ms: i64, lease: Duration, limit: usize) -> StoreFuture<'_, Vec<Job>> {
+    fn take(
+        &self,
+        now_ms: i64,
+        lease: Duration,
+        limit: usize,
+    ) -> StoreFuture<'_, Vec<LeasedEntry>> {
         Box::pin(async move { Ok(on_backend!(self, b => b.take(now_ms, lease, limit).await)?) })
     }
 
     fn settle<'a>(
         &'a self,
-        job: &'a Job,
+        job: &'a LeasedEntry,
         settlement: Settlement,
         now_ms: i64,
     ) -> StoreFuture<'a, Completion> {
@@ -321,7 +328,7 @@ impl InboxStore for Inbox {
         )
     }
 
-    fn renew<'a>(&'a self, job: &'a Job, until_ms: i64) -> StoreFuture<'a, Completion> {
+    fn renew<'a>(&'a self, job: &'a LeasedEntry, until_ms: i64) -> StoreFuture<'a, Completion> {
         Box::pin(async move { Ok(on_backend!(self, b => b.renew(job, until_ms).await)?) })
     }
 
@@ -349,5 +356,5 @@ fn add_count(stats: &mut InboxStats, state: &str, count: i64) {
 fn now_ms() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
-        .map_or(0, sqlite::millis)
+        .map_or(0, millis)
 }

@@ -6,16 +6,19 @@
 use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
+use costkatana_webhooks::clock::millis;
 use costkatana_webhooks::dedupe::{ClaimToken, Completion};
-use costkatana_webhooks::inbox::{Enqueued, EntryState, InboxStats, Job, NewEntry, Settlement};
+use costkatana_webhooks::inbox::{
+    Enqueued, Entry, EntryState, InboxStats, LeasedEntry, NewEntry, Settlement,
+};
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use futures_util::future::try_join_all;
 use tokio::sync::{mpsc, oneshot, Mutex};
 use tokio_postgres::NoTls;
 
 use crate::sql::{self, SettleParams, Statements};
-use crate::sqlite::{completion, millis, parse_state};
-use crate::{InboxError, InboxRecord};
+use crate::sqlite::{completion, parse_state};
+use crate::InboxError;
 
 /// The statements, in Postgres's dialect.
 static SQL: LazyLock<Statements> = LazyLock::new(Statements::postgres);
@@ -155,7 +158,7 @@ impl Postgres {
         now_ms: i64,
         lease: Duration,
         limit: usize,
-    ) -> Result<Vec<Job>, InboxError> {
+    ) -> Result<Vec<LeasedEntry>, InboxError> {
         let token = ClaimToken::random();
         let lease_until = now_ms.saturating_add(millis(lease));
         let client = self.client().await?;
@@ -192,7 +195,7 @@ impl Postgres {
 
     pub(crate) async fn settle(
         &self,
-        job: &Job,
+        job: &LeasedEntry,
         settlement: Settlement,
         now_ms: i64,
     ) -> Result<Completion, InboxError> {
@@ -217,7 +220,11 @@ impl Postgres {
         Ok(completion(changed as usize))
     }
 
-    pub(crate) async fn renew(&self, job: &Job, until_ms: i64) -> Result<Completion, InboxError> {
+    pub(crate) async fn renew(
+        &self,
+        job: &LeasedEntry,
+        until_ms: i64,
+    ) -> Result<Completion, InboxError> {
         let client = self.client().await?;
         let renew = self.prepared(&client, &SQL.renew, "renew a lease").await?;
         let changed = client
@@ -257,7 +264,7 @@ impl Postgres {
         &self,
         state: Option<EntryState>,
         limit: usize,
-    ) -> Result<Vec<InboxRecord>, InboxError> {
+    ) -> Result<Vec<Entry>, InboxError> {
         let client = self.client().await?;
         let rows = client
             .query(
@@ -269,7 +276,7 @@ impl Postgres {
         Ok(rows.iter().map(record).collect())
     }
 
-    pub(crate) async fn get(&self, id: i64) -> Result<Option<InboxRecord>, InboxError> {
+    pub(crate) async fn get(&self, id: i64) -> Result<Option<Entry>, InboxError> {
         let client = self.client().await?;
         let row = client
             .query_opt(&SQL.get, &[&id])
@@ -383,8 +390,8 @@ async fn store(
     Ok(results)
 }
 
-fn record(row: &tokio_postgres::Row) -> InboxRecord {
-    InboxRecord {
+fn record(row: &tokio_postgres::Row) -> Entry {
+    Entry {
         id: row.get(0),
         state: parse_state(row.get(1)),
         attempts: u32::try_from(row.get::<_, i64>(2)).unwrap_or(u32::MAX),

@@ -4,7 +4,7 @@
 
 use bytes::Bytes;
 use costkatana_webhooks::dedupe::ClaimToken;
-use costkatana_webhooks::inbox::{Job, Settlement};
+use costkatana_webhooks::inbox::{LeasedEntry, Settlement};
 
 use crate::InboxError;
 
@@ -182,7 +182,7 @@ pub(crate) struct SettleParams {
 }
 
 impl SettleParams {
-    pub(crate) fn new(job: &Job, settlement: Settlement, now_ms: i64) -> Self {
+    pub(crate) fn new(job: &LeasedEntry, settlement: Settlement, now_ms: i64) -> Self {
         let attempts = i64::from(job.attempt);
         match settlement {
             Settlement::Done => SettleParams {
@@ -226,8 +226,8 @@ pub(crate) fn job(
     headers: &str,
     body: Vec<u8>,
     received_at_ms: i64,
-) -> Result<Job, InboxError> {
-    Ok(Job {
+) -> Result<LeasedEntry, InboxError> {
+    Ok(LeasedEntry {
         id,
         token,
         attempt: u32::try_from(attempts).unwrap_or(u32::MAX),

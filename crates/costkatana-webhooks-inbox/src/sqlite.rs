@@ -5,13 +5,16 @@ use std::path::{Path, PathBuf};
 use std::sync::{mpsc, LazyLock};
 use std::time::Duration;
 
+use costkatana_webhooks::clock::millis;
 use costkatana_webhooks::dedupe::{ClaimToken, Completion};
-use costkatana_webhooks::inbox::{Enqueued, EntryState, InboxStats, Job, NewEntry, Settlement};
+use costkatana_webhooks::inbox::{
+    Enqueued, Entry, EntryState, InboxStats, LeasedEntry, NewEntry, Settlement,
+};
 use rusqlite::{params, Connection, OptionalExtension};
 use tokio::sync::oneshot;
 
 use crate::sql::{self, SettleParams, Statements};
-use crate::{Durability, InboxError, InboxRecord};
+use crate::{Durability, InboxError};
 
 /// The statements, in SQLite's dialect.
 static SQL: LazyLock<Statements> = LazyLock::new(Statements::sqlite);
@@ -129,7 +132,7 @@ impl Sqlite {
         now_ms: i64,
         lease: Duration,
         limit: usize,
-    ) -> Result<Vec<Job>, InboxError> {
+    ) -> Result<Vec<LeasedEntry>, InboxError> {
         let token = ClaimToken::random();
         let lease_until = now_ms.saturating_add(millis(lease));
         let rows = self
@@ -170,7 +173,7 @@ impl Sqlite {
 
     pub(crate) async fn settle(
         &self,
-        job: &Job,
+        job: &LeasedEntry,
         settlement: Settlement,
         now_ms: i64,
     ) -> Result<Completion, InboxError> {
@@ -191,7 +194,11 @@ impl Sqlite {
         .await
     }
 
-    pub(crate) async fn renew(&self, job: &Job, until_ms: i64) -> Result<Completion, InboxError> {
+    pub(crate) async fn renew(
+        &self,
+        job: &LeasedEntry,
+        until_ms: i64,
+    ) -> Result<Completion, InboxError> {
         let (id, token) = (job.id, job.token.to_hex());
         self.call("renew a lease", move |conn| {
             let changed = conn
@@ -231,7 +238,7 @@ impl Sqlite {
         &self,
         state: Option<EntryState>,
         limit: usize,
-    ) -> Result<Vec<InboxRecord>, InboxError> {
+    ) -> Result<Vec<Entry>, InboxError> {
         self.call("list rows", move |conn| {
             let mut query = conn.prepare_cached(&SQL.list)?;
             let rows =
@@ -241,7 +248,7 @@ impl Sqlite {
         .await
     }
 
-    pub(crate) async fn get(&self, id: i64) -> Result<Option<InboxRecord>, InboxError> {
+    pub(crate) async fn get(&self, id: i64) -> Result<Option<Entry>, InboxError> {
         self.call("read a row", move |conn| {
             conn.prepare_cached(&SQL.get)?
                 .query_row([id], record)
@@ -342,9 +349,9 @@ fn serve(conn: Connection, queue: &mpsc::Receiver<Op>) {
     }
 }
 
-fn record(row: &rusqlite::Row<'_>) -> rusqlite::Result<InboxRecord> {
+fn record(row: &rusqlite::Row<'_>) -> rusqlite::Result<Entry> {
     let headers: String = row.get(6)?;
-    Ok(InboxRecord {
+    Ok(Entry {
         id: row.get(0)?,
         state: parse_state(&row.get::<_, String>(1)?),
         attempts: u32::try_from(row.get::<_, i64>(2)?).unwrap_or(u32::MAX),
@@ -372,8 +379,4 @@ pub(crate) fn completion(changed: usize) -> Completion {
 /// A state read back from the table; the table only ever holds the four.
 pub(crate) fn parse_state(name: &str) -> EntryState {
     EntryState::parse(name).unwrap_or(EntryState::Pending)
-}
-
-pub(crate) fn millis(duration: Duration) -> i64 {
-    i64::try_from(duration.as_millis()).unwrap_or(i64::MAX / 2)
 }

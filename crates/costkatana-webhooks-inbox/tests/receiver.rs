@@ -63,7 +63,7 @@ fn counting(
     }
 }
 
-async fn until_state(inbox: &Inbox, state: EntryState) -> costkatana_webhooks_inbox::InboxRecord {
+async fn until_state(inbox: &Inbox, state: EntryState) -> costkatana_webhooks::inbox::Entry {
     for _ in 0..2000 {
         if let Some(record) = inbox.list(Some(state), 1).await.unwrap().pop() {
             return record;

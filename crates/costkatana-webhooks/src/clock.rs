@@ -1,8 +1,25 @@
 //! The time source. Nothing else in the crate reads the system clock, so
-//! tests can inject time.
+//! tests can inject time; and the one conversion of a duration into the
+//! milliseconds that timestamps are counted in.
 
 use std::sync::atomic::{AtomicI64, Ordering};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// `duration` in whole milliseconds, saturating at `i64::MAX`: how every
+/// crate of the project turns a [`Duration`] into the milliseconds its
+/// timestamps are counted in. Add it with `saturating_add`.
+///
+/// ```
+/// use std::time::Duration;
+/// use costkatana_webhooks::clock::millis;
+///
+/// assert_eq!(millis(Duration::from_secs(2)), 2_000);
+/// assert_eq!(millis(Duration::MAX), i64::MAX);
+/// assert_eq!(1_000_i64.saturating_add(millis(Duration::MAX)), i64::MAX);
+/// ```
+pub fn millis(duration: Duration) -> i64 {
+    i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
+}
 
 /// A source of the current time, in milliseconds since the Unix epoch.
 ///
@@ -30,8 +47,8 @@ pub struct SystemClock;
 impl Clock for SystemClock {
     fn now_ms(&self) -> i64 {
         match SystemTime::now().duration_since(UNIX_EPOCH) {
-            Ok(elapsed) => i64::try_from(elapsed.as_millis()).unwrap_or(i64::MAX),
-            Err(before) => -i64::try_from(before.duration().as_millis()).unwrap_or(i64::MAX),
+            Ok(elapsed) => millis(elapsed),
+            Err(before) => -millis(before.duration()),
         }
     }
 }

@@ -69,3 +69,28 @@ impl Headers for http::HeaderMap {
         value.map(http::HeaderValue::as_bytes)
     }
 }
+
+/// Header names (lowercase) whose values are credentials or signatures.
+const SENSITIVE: [&str; 6] = [
+    "authorization",
+    "proxy-authorization",
+    "cookie",
+    "x-api-key",
+    "x-webhook-signature",
+    "x-costkatana-signature",
+];
+
+/// Whether the value of header `name` (any case) is a credential or a
+/// signature, which the project never logs or shows: everything that prints
+/// or stores headers for people to read asks this one list.
+///
+/// ```
+/// use costkatana_webhooks::is_sensitive_header;
+///
+/// assert!(is_sensitive_header("Authorization"));
+/// assert!(is_sensitive_header("x-webhook-signature"));
+/// assert!(!is_sensitive_header("x-webhook-timestamp"));
+/// ```
+pub fn is_sensitive_header(name: &str) -> bool {
+    SENSITIVE.iter().any(|s| s.eq_ignore_ascii_case(name))
+}

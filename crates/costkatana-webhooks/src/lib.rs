@@ -36,13 +36,14 @@
 //! # Features
 //!
 //! - `http`: [`Headers`] for `http::HeaderMap` (http 1.x).
-//! - `testing`: [`testing`] sample events of every type, for your tests
-//!   (signing them is [`signing`], always available).
+//! - `testing`: helpers for your tests (sample events are [`samples`],
+//!   signing them is [`signing`], both always available).
 
 #![cfg_attr(docsrs, feature(doc_auto_cfg))]
 
+mod backoff;
 mod body_limits;
-mod clock;
+pub mod clock;
 pub mod dedupe;
 mod error;
 mod event;
@@ -52,6 +53,7 @@ mod intake;
 mod mac;
 mod outcome;
 pub mod receiver;
+pub mod samples;
 mod scheme;
 mod secret;
 mod signed_headers;
@@ -62,6 +64,7 @@ mod verifier;
 #[cfg(feature = "testing")]
 pub mod testing;
 
+pub use backoff::Backoff;
 pub use body_limits::{DEFAULT_BODY_TIMEOUT, DEFAULT_MAX_BODY};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{ConfigError, Error, ErrorKind};
@@ -69,7 +72,7 @@ pub use event::{
     Budget, Category, Cost, Event, EventData, EventType, Links, Metrics, Payload, Resource,
     Severity,
 };
-pub use headers::Headers;
+pub use headers::{is_sensitive_header, Headers};
 pub use intake::RequestBody;
 pub use outcome::{Answer, Outcome, RETRY_AFTER_SECS};
 pub use receiver::{

@@ -584,7 +584,10 @@ impl VerifierBuilder {
             ));
         }
         let window = if self.check_timestamps {
-            Some((millis(self.past, "past")?, millis(self.future, "future")?))
+            Some((
+                tolerance_ms(self.past, "past")?,
+                tolerance_ms(self.future, "future")?,
+            ))
         } else {
             None
         };
@@ -600,13 +603,14 @@ impl VerifierBuilder {
     }
 }
 
-fn millis(tolerance: Duration, which: &str) -> Result<i64, ConfigError> {
-    const CENTURY_MS: u128 = 100 * 366 * 24 * 3600 * 1000;
-    if tolerance.as_millis() > CENTURY_MS {
+fn tolerance_ms(tolerance: Duration, which: &str) -> Result<i64, ConfigError> {
+    const CENTURY_MS: i64 = 100 * 366 * 24 * 3600 * 1000;
+    let ms = crate::clock::millis(tolerance);
+    if ms > CENTURY_MS {
         return Err(ConfigError::new(format!(
             "the {which} tolerance is over 100 years; to turn the timestamp check off, call \
              dangerously_disable_timestamp_check()"
         )));
     }
-    Ok(i64::try_from(tolerance.as_millis()).unwrap_or(i64::MAX))
+    Ok(ms)
 }

@@ -1,6 +1,7 @@
 //! `ckwebhook inbox show`: one row in full, its credentials redacted.
 
-use costkatana_webhooks_inbox::{Inbox, InboxError, InboxRecord};
+use costkatana_webhooks::inbox::Entry;
+use costkatana_webhooks_inbox::{Inbox, InboxError};
 
 use super::text::{body, or_dash, printable};
 use crate::util::iso8601;
@@ -16,9 +17,9 @@ pub(super) async fn run(inbox: &Inbox, id: i64) -> Result<Exit, InboxError> {
     Ok(Exit::Success)
 }
 
-/// Every field, the headers as [`InboxRecord::redacted_headers`] shows
+/// Every field, the headers as [`Entry::redacted_headers`] shows
 /// them (never the raw values), then the body.
-fn describe(record: &InboxRecord) -> Vec<String> {
+fn describe(record: &Entry) -> Vec<String> {
     let fields = [
         ("id", record.id.to_string()),
         ("state", record.state.to_string()),
@@ -57,7 +58,7 @@ mod tests {
 
     #[test]
     fn shows_fields_and_redacts_credentials() {
-        let record = InboxRecord {
+        let record = Entry {
             id: 7,
             state: EntryState::Dead,
             attempts: 2,

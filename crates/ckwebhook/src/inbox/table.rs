@@ -1,7 +1,8 @@
 //! `ckwebhook inbox list`: the counts per state, then one line per row.
 
+use costkatana_webhooks::inbox::Entry;
 use costkatana_webhooks::inbox::{EntryState, InboxStats};
-use costkatana_webhooks_inbox::{Inbox, InboxError, InboxRecord};
+use costkatana_webhooks_inbox::{Inbox, InboxError};
 
 use super::text::{age, or_dash, printable};
 use crate::cli::InboxListArgs;
@@ -58,7 +59,7 @@ fn counts(stats: &InboxStats, now_ms: i64) -> String {
 }
 
 /// A heading line and one line per row, columns aligned.
-fn lines(rows: &[InboxRecord]) -> Vec<String> {
+fn lines(rows: &[Entry]) -> Vec<String> {
     let mut table = vec![HEADINGS.map(str::to_owned)];
     table.extend(rows.iter().map(|row| {
         [

@@ -232,7 +232,7 @@ impl Entries {
 }
 
 fn deadline(now_ms: i64, after: Duration) -> i64 {
-    now_ms.saturating_add(i64::try_from(after.as_millis()).unwrap_or(i64::MAX))
+    now_ms.saturating_add(crate::clock::millis(after))
 }
 
 impl std::fmt::Debug for MemoryStore {

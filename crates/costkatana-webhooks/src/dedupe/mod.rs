@@ -108,27 +108,55 @@ impl fmt::Debug for ClaimToken {
     }
 }
 
-/// The store could not be reached or answered nonsense. Answered as 503
-/// `store_unavailable`, so the sender retries.
+/// A dedupe store or an inbox could not be reached or answered nonsense.
+/// Answered as 503 `store_unavailable`, so the sender retries.
 ///
 /// ```
 /// use costkatana_webhooks::dedupe::StoreError;
 /// let err = StoreError::new("redis: connection refused");
-/// assert!(err.to_string().contains("connection refused"));
+/// assert_eq!(err.to_string(), "dedupe store unavailable: redis: connection refused");
+/// let err = StoreError::inbox("SQLite inbox inbox.db: could not store the delivery");
+/// assert_eq!(err.to_string(), "SQLite inbox inbox.db: could not store the delivery");
 /// ```
 #[derive(Debug, Clone)]
 pub struct StoreError {
     message: String,
+    inbox: bool,
     source: crate::error::Cause,
 }
 
 impl StoreError {
-    /// An error with a message (never include secrets or bodies).
+    /// A dedupe store's error with a message (never include secrets or
+    /// bodies), shown after `dedupe store unavailable: `.
     pub fn new(message: impl Into<String>) -> Self {
         StoreError {
             message: message.into(),
+            inbox: false,
             source: crate::error::Cause::default(),
         }
+    }
+
+    /// An inbox's error: its message, which names the inbox, shown alone.
+    ///
+    /// ```
+    /// use costkatana_webhooks::dedupe::StoreError;
+    /// assert!(StoreError::inbox("Postgres inbox postgres://db:5432/app: could not connect").is_inbox());
+    /// ```
+    pub fn inbox(message: impl Into<String>) -> Self {
+        StoreError {
+            inbox: true,
+            ..StoreError::new(message)
+        }
+    }
+
+    /// Whether this is an inbox's error rather than a dedupe store's.
+    ///
+    /// ```
+    /// use costkatana_webhooks::dedupe::StoreError;
+    /// assert!(!StoreError::new("redis: timed out").is_inbox());
+    /// ```
+    pub fn is_inbox(&self) -> bool {
+        self.inbox
     }
 
     /// The same error, caused by `source` (the store client's own error,
@@ -161,7 +189,11 @@ impl Eq for StoreError {}
 
 impl fmt::Display for StoreError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "dedupe store unavailable: {}", self.message)
+        if self.inbox {
+            f.write_str(&self.message)
+        } else {
+            write!(f, "dedupe store unavailable: {}", self.message)
+        }
     }
 }
 

@@ -4,11 +4,11 @@
 //! In inbox mode ([`ReceiverBuilder::inbox`](crate::ReceiverBuilder::inbox))
 //! the receiver answers 200 only after [`InboxStore::enqueue`] has committed,
 //! and 503 when it fails, so nothing is acknowledged that was not stored. The
-//! inbox is also the dedupe store: a key whose row exists (pending, running,
-//! done or dead) is a duplicate for as long as the row is kept.
+//! inbox is also the dedupe store: a key whose entry exists (pending, running,
+//! done or dead) is a duplicate for as long as the entry is kept.
 //!
-//! Workers take rows under a lease, re-verify the stored body with the
-//! stored headers, run the routed handler, and settle the row: done,
+//! Workers take entries under a lease, re-verify the stored body with the
+//! stored headers, run the routed handler, and settle the entry: done,
 //! retried later with exponential backoff and jitter, or dead-lettered after
 //! the last attempt (at once when the handler refuses). Ordering is not
 //! promised: a retried event runs after later ones.
@@ -26,8 +26,12 @@
 //! assert!(policy.delay_after(1).unwrap() <= Duration::from_millis(250));
 //! ```
 
+mod entry;
+mod query;
 mod retry;
 
+pub use entry::{Entry, EntrySummary};
+pub use query::{EntryQuery, MAX_LIST};
 pub use retry::RetryPolicy;
 
 use std::fmt;
@@ -37,17 +41,17 @@ use bytes::Bytes;
 
 use crate::dedupe::{ClaimToken, Completion, StoreError, StoreFuture};
 
-/// Gauge of rows per state, labelled `state`.
+/// Gauge of entries per state, labelled `state`.
 pub const INBOX_DEPTH: &str = "costkatana_webhook_inbox_depth";
-/// Gauge: age in seconds of the oldest pending row (0 when none).
+/// Gauge: age in seconds of the oldest pending entry (0 when none).
 pub const INBOX_OLDEST_PENDING_SECONDS: &str = "costkatana_webhook_inbox_oldest_pending_seconds";
 /// Counter of handler attempts from the inbox, labelled `result`
 /// (`done`, `retry`, `dead`, `released`).
 pub const INBOX_ATTEMPTS_TOTAL: &str = "costkatana_webhook_inbox_attempts_total";
-/// Counter of rows moved to the dead-letter state.
+/// Counter of entries moved to the dead-letter state.
 pub const INBOX_DEAD_LETTERS_TOTAL: &str = "costkatana_webhook_inbox_dead_letters_total";
 
-/// Where a row is in its life.
+/// Where an entry is in its life.
 ///
 /// ```
 /// use costkatana_webhooks::inbox::EntryState;
@@ -148,21 +152,21 @@ impl fmt::Debug for NewEntry {
 /// What [`InboxStore::enqueue`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Enqueued {
-    /// A new row, committed.
+    /// A new entry, committed.
     Stored,
-    /// A row with this key already exists, in this state.
+    /// An entry with this key already exists, in this state.
     Duplicate(EntryState),
 }
 
-/// A row leased to a worker.
+/// An entry leased to a worker, for one attempt.
 ///
 /// `Debug` leaves out header values and the body.
 #[derive(Clone)]
-pub struct Job {
-    /// The row's id.
+pub struct LeasedEntry {
+    /// The entry's id.
     pub id: i64,
     /// The lease's token: settling checks it, so a worker whose lease was
-    /// taken over cannot settle the row.
+    /// taken over cannot settle the entry.
     pub token: ClaimToken,
     /// This attempt's number, from 1.
     pub attempt: u32,
@@ -176,9 +180,9 @@ pub struct Job {
     pub received_at_ms: i64,
 }
 
-impl fmt::Debug for Job {
+impl fmt::Debug for LeasedEntry {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Job")
+        f.debug_struct("LeasedEntry")
             .field("id", &self.id)
             .field("attempt", &self.attempt)
             .field("body_len", &self.body.len())
@@ -187,7 +191,7 @@ impl fmt::Debug for Job {
     }
 }
 
-/// How a worker settles a leased row.
+/// How a worker settles a leased entry.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Settlement {
     /// The handler succeeded: done, kept for the dedupe TTL.
@@ -218,20 +222,20 @@ pub enum Settlement {
 /// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct InboxStats {
-    /// Pending rows.
+    /// Pending entries.
     pub pending: u64,
-    /// Running rows.
+    /// Running entries.
     pub running: u64,
-    /// Done rows not yet purged.
+    /// Done entries not yet purged.
     pub done: u64,
-    /// Dead-lettered rows.
+    /// Dead-lettered entries.
     pub dead: u64,
-    /// Arrival time of the oldest pending row, in ms since the epoch.
+    /// Arrival time of the oldest pending entry, in ms since the epoch.
     pub oldest_pending_ms: Option<i64>,
 }
 
 impl InboxStats {
-    /// The rows in `state`.
+    /// The entries in `state`.
     pub fn count(&self, state: EntryState) -> u64 {
         match state {
             EntryState::Pending => self.pending,
@@ -255,32 +259,46 @@ impl InboxStats {
 /// fn takes_any_inbox(_: &dyn InboxStore) {}
 /// ```
 pub trait InboxStore: Send + Sync + 'static {
-    /// Stores `entry` unless a row with its dedupe key exists.
+    /// Stores `entry` unless an entry with its dedupe key exists.
     fn enqueue(&self, entry: NewEntry) -> StoreFuture<'_, Enqueued>;
 
-    /// Leases up to `limit` rows that are due at `now_ms` (pending with a
+    /// Leases up to `limit` entries that are due at `now_ms` (pending with a
     /// due retry time, or running with an ended lease), counting an attempt
-    /// on each. Rows leased to another worker are skipped, never waited on.
-    fn take(&self, now_ms: i64, lease: Duration, limit: usize) -> StoreFuture<'_, Vec<Job>>;
+    /// on each. Entries leased to another worker are skipped, never waited
+    /// on.
+    fn take(&self, now_ms: i64, lease: Duration, limit: usize)
+        -> StoreFuture<'_, Vec<LeasedEntry>>;
 
-    /// Settles a leased row, if the lease is still `job.token`'s;
+    /// Settles a leased entry, if the lease is still `entry.token`'s;
     /// [`Completion::Overtaken`] when another worker took it over.
     fn settle<'a>(
         &'a self,
-        job: &'a Job,
+        entry: &'a LeasedEntry,
         settlement: Settlement,
         now_ms: i64,
     ) -> StoreFuture<'a, Completion>;
 
-    /// Extends a running row's lease to `until_ms`, if the lease is still
-    /// `job.token`'s; [`Completion::Overtaken`] when another worker took it.
-    fn renew<'a>(&'a self, job: &'a Job, until_ms: i64) -> StoreFuture<'a, Completion>;
+    /// Extends a running entry's lease to `until_ms`, if the lease is still
+    /// `entry.token`'s; [`Completion::Overtaken`] when another worker took
+    /// it.
+    fn renew<'a>(&'a self, entry: &'a LeasedEntry, until_ms: i64) -> StoreFuture<'a, Completion>;
 
-    /// Deletes done rows settled before `before_ms`; returns how many.
+    /// Deletes done entries settled before `before_ms`; returns how many.
     fn purge_done(&self, before_ms: i64) -> StoreFuture<'_, u64>;
 
-    /// Rows per state and the oldest pending arrival.
+    /// Entries per state and the oldest pending arrival.
     fn stats(&self) -> StoreFuture<'_, InboxStats>;
+
+    /// Whether this process leads `task` among every process sharing the
+    /// inbox, for maintenance that must run once per fleet (the purge,
+    /// catch-up). Asked before each run; the answer holds until the
+    /// process stops or loses its connection.
+    ///
+    /// The default, for an inbox only one process opens (SQLite): always.
+    fn lead(&self, task: &'static str) -> StoreFuture<'_, bool> {
+        let _ = task;
+        Box::pin(std::future::ready(Ok(true)))
+    }
 }
 
 impl<S: InboxStore + ?Sized> InboxStore for std::sync::Arc<S> {
@@ -288,21 +306,26 @@ impl<S: InboxStore + ?Sized> InboxStore for std::sync::Arc<S> {
         (**self).enqueue(entry)
     }
 
-    fn take(&self, now_ms: i64, lease: Duration, limit: usize) -> StoreFuture<'_, Vec<Job>> {
+    fn take(
+        &self,
+        now_ms: i64,
+        lease: Duration,
+        limit: usize,
+    ) -> StoreFuture<'_, Vec<LeasedEntry>> {
         (**self).take(now_ms, lease, limit)
     }
 
     fn settle<'a>(
         &'a self,
-        job: &'a Job,
+        entry: &'a LeasedEntry,
         settlement: Settlement,
         now_ms: i64,
     ) -> StoreFuture<'a, Completion> {
-        (**self).settle(job, settlement, now_ms)
+        (**self).settle(entry, settlement, now_ms)
     }
 
-    fn renew<'a>(&'a self, job: &'a Job, until_ms: i64) -> StoreFuture<'a, Completion> {
-        (**self).renew(job, until_ms)
+    fn renew<'a>(&'a self, entry: &'a LeasedEntry, until_ms: i64) -> StoreFuture<'a, Completion> {
+        (**self).renew(entry, until_ms)
     }
 
     fn purge_done(&self, before_ms: i64) -> StoreFuture<'_, u64> {
@@ -311,6 +334,10 @@ impl<S: InboxStore + ?Sized> InboxStore for std::sync::Arc<S> {
 
     fn stats(&self) -> StoreFuture<'_, InboxStats> {
         (**self).stats()
+    }
+
+    fn lead(&self, task: &'static str) -> StoreFuture<'_, bool> {
+        (**self).lead(task)
     }
 }
 

@@ -2,15 +2,18 @@
 
 use std::time::Duration;
 
-/// Exponential backoff with jitter, up to a number of attempts.
+use crate::Backoff;
+
+/// A [`Backoff`] between attempts, up to a number of attempts.
 ///
 /// Attempt `n` (from 1) that fails is retried after
-/// `first_delay * 2^(n-1)`, capped at `max_delay`, then jittered down by
-/// up to half (so replicas that failed together do not retry together).
-/// After `max_attempts` attempts the row is dead-lettered.
+/// `first_delay × 2^(n−1)`, capped at `max_delay`, then jittered down by up
+/// to half (so replicas that failed together do not retry together). After
+/// `max_attempts` attempts the row is dead-lettered.
 ///
-/// Defaults: 8 attempts, 1 s first delay, 10 min cap: about 4 minutes from
-/// the first failure to the dead letter.
+/// Defaults: 8 attempts, 1 s first delay, 10 min cap. The seven waits are
+/// nominally 1, 2, 4, 8, 16, 32 and 64 s: 127 s from the first failure to
+/// the dead letter, 64 s at the least once jittered.
 ///
 /// ```
 /// use std::time::Duration;
@@ -24,18 +27,16 @@ use std::time::Duration;
 /// assert!(delay >= Duration::from_millis(200) && delay <= Duration::from_millis(400));
 /// assert_eq!(policy.delay_after(5), None); // dead-lettered
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct RetryPolicy {
-    first_delay: Duration,
-    max_delay: Duration,
-    pub(crate) max_attempts: u32,
+    backoff: Backoff,
+    max_attempts: u32,
 }
 
 impl Default for RetryPolicy {
     fn default() -> Self {
         RetryPolicy {
-            first_delay: Duration::from_secs(1),
-            max_delay: Duration::from_secs(600),
+            backoff: Backoff::default(),
             max_attempts: 8,
         }
     }
@@ -53,7 +54,7 @@ impl RetryPolicy {
     /// ```
     #[must_use]
     pub fn first_delay(mut self, delay: Duration) -> Self {
-        self.first_delay = delay;
+        self.backoff = self.backoff.first_delay(delay);
         self
     }
 
@@ -67,7 +68,23 @@ impl RetryPolicy {
     /// ```
     #[must_use]
     pub fn max_delay(mut self, delay: Duration) -> Self {
-        self.max_delay = delay;
+        self.backoff = self.backoff.max_delay(delay);
+        self
+    }
+
+    /// The whole schedule between attempts, replacing `first_delay` and
+    /// `max_delay`.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use costkatana_webhooks::{Backoff, inbox::RetryPolicy};
+    /// let policy = RetryPolicy::default()
+    ///     .backoff(Backoff::new(Duration::from_secs(1)).multiplier(3.0).jitter(1.0, 1.0));
+    /// assert_eq!(policy.delay_after(3), Some(Duration::from_secs(9)));
+    /// ```
+    #[must_use]
+    pub fn backoff(mut self, backoff: Backoff) -> Self {
+        self.backoff = backoff;
         self
     }
 
@@ -85,6 +102,16 @@ impl RetryPolicy {
         self
     }
 
+    /// The number of attempts before the dead letter.
+    ///
+    /// ```
+    /// # use costkatana_webhooks::inbox::RetryPolicy;
+    /// assert_eq!(RetryPolicy::default().attempts(), 8);
+    /// ```
+    pub fn attempts(&self) -> u32 {
+        self.max_attempts
+    }
+
     /// How long to wait after failed attempt `attempt` (from 1), or `None`
     /// when it was the last.
     ///
@@ -94,25 +121,8 @@ impl RetryPolicy {
     /// assert!(RetryPolicy::default().delay_after(8).is_none());
     /// ```
     pub fn delay_after(&self, attempt: u32) -> Option<Duration> {
-        (attempt < self.max_attempts).then(|| self.jittered(attempt, random_fraction()))
+        (attempt < self.max_attempts).then(|| self.backoff.delay(attempt))
     }
-
-    /// The backoff for `attempt`, jittered by `fraction` in `0.0..=1.0`
-    /// (0 keeps the full delay, 1 halves it).
-    fn jittered(&self, attempt: u32, fraction: f64) -> Duration {
-        let doublings = attempt.saturating_sub(1).min(31);
-        let full = self
-            .first_delay
-            .saturating_mul(1 << doublings)
-            .min(self.max_delay);
-        full.mul_f64(1.0 - fraction.clamp(0.0, 1.0) / 2.0)
-    }
-}
-
-fn random_fraction() -> f64 {
-    // A lost random source only costs the jitter, never the retry.
-    let bits = getrandom::u64().unwrap_or(0);
-    (bits >> 11) as f64 / (1u64 << 53) as f64
 }
 
 #[cfg(test)]
@@ -126,17 +136,20 @@ mod tests {
             .max_delay(Duration::from_millis(700))
             .max_attempts(10);
         let unjittered: Vec<u128> = (1..=5)
-            .map(|n| policy.jittered(n, 0.0).as_millis())
+            .map(|n| policy.backoff.delay_at(n, 1.0).as_millis())
             .collect();
         assert_eq!(unjittered, [100, 200, 400, 700, 700]);
-        assert_eq!(policy.jittered(3, 1.0).as_millis(), 200);
-        assert_eq!(policy.jittered(3, 0.5).as_millis(), 300);
+        assert_eq!(policy.backoff.delay_at(3, 0.0).as_millis(), 200);
+        assert_eq!(policy.backoff.delay_at(3, 0.5).as_millis(), 300);
     }
 
     #[test]
     fn huge_attempt_numbers_saturate_instead_of_overflowing() {
         let policy = RetryPolicy::default().max_attempts(u32::MAX);
-        assert_eq!(policy.jittered(u32::MAX - 1, 0.0), Duration::from_secs(600));
+        assert_eq!(
+            policy.backoff.delay_at(u32::MAX - 1, 1.0),
+            Duration::from_secs(600)
+        );
     }
 
     #[test]
@@ -154,5 +167,14 @@ mod tests {
             let delay = policy.delay_after(2).unwrap();
             assert!(delay >= Duration::from_secs(1) && delay <= Duration::from_secs(2));
         }
+    }
+
+    #[test]
+    fn the_documented_total_holds() {
+        let policy = RetryPolicy::default();
+        let nominal: Duration = (1..policy.attempts())
+            .map(|n| policy.backoff.nominal(n))
+            .sum();
+        assert_eq!(nominal, Duration::from_secs(127));
     }
 }

@@ -9,8 +9,8 @@ use tracing::Instrument;
 use super::{catch_panic, Delivery, Inner, HANDLER_SECONDS, LEASE_OVERRUNS_TOTAL};
 use crate::dedupe::Completion;
 use crate::inbox::{
-    self, EntryState, InboxStore, Job, NewEntry, RetryPolicy, Settlement, INBOX_ATTEMPTS_TOTAL,
-    INBOX_DEAD_LETTERS_TOTAL, INBOX_DEPTH, INBOX_OLDEST_PENDING_SECONDS,
+    self, EntryState, InboxStore, LeasedEntry, NewEntry, RetryPolicy, Settlement,
+    INBOX_ATTEMPTS_TOTAL, INBOX_DEAD_LETTERS_TOTAL, INBOX_DEPTH, INBOX_OLDEST_PENDING_SECONDS,
 };
 use crate::scheme::names;
 use crate::{ConfigError, Headers, Outcome, Payload};
@@ -197,7 +197,7 @@ async fn take_loop(receiver: Weak<Inner>, mode: Arc<InboxMode>) {
 }
 
 /// Runs one leased row on its own task, holding a worker slot.
-async fn start_attempt(inner: &Arc<Inner>, mode: &Arc<InboxMode>, job: Job) {
+async fn start_attempt(inner: &Arc<Inner>, mode: &Arc<InboxMode>, job: LeasedEntry) {
     // Shut down while the rows were being leased: give them back unrun. (Only
     // this loop takes slots, so one is free; the row goes back if not.)
     let running = *mode.phase.borrow() == Phase::Running;
@@ -219,7 +219,12 @@ async fn start_attempt(inner: &Arc<Inner>, mode: &Arc<InboxMode>, job: Job) {
     tokio::spawn(attempt(Arc::clone(inner), Arc::clone(mode), job, slot).instrument(span));
 }
 
-async fn attempt(inner: Arc<Inner>, mode: Arc<InboxMode>, job: Job, slot: OwnedSemaphorePermit) {
+async fn attempt(
+    inner: Arc<Inner>,
+    mode: Arc<InboxMode>,
+    job: LeasedEntry,
+    slot: OwnedSemaphorePermit,
+) {
     let settlement = run_handler(&inner, &mode, &job).await;
     let result = match &settlement {
         Settlement::Done => "done",
@@ -247,8 +252,8 @@ async fn attempt(inner: Arc<Inner>, mode: Arc<InboxMode>, job: Job, slot: OwnedS
 
 /// Verifies the stored copy again, runs its handler, and says how to
 /// settle the row.
-async fn run_handler(inner: &Inner, mode: &InboxMode, job: &Job) -> Settlement {
-    if job.attempt > mode.policy.max_attempts {
+async fn run_handler(inner: &Inner, mode: &InboxMode, job: &LeasedEntry) -> Settlement {
+    if job.attempt > mode.policy.attempts() {
         return Settlement::Dead {
             error: "the last attempt never finished: its worker stopped or crashed mid-handler"
                 .to_owned(),
@@ -304,7 +309,8 @@ async fn run_handler(inner: &Inner, mode: &InboxMode, job: &Job) -> Settlement {
             None => Settlement::Dead {
                 error: format!(
                     "attempt {} of {} failed: {err}",
-                    job.attempt, mode.policy.max_attempts
+                    job.attempt,
+                    mode.policy.attempts()
                 ),
             },
         },
@@ -314,7 +320,11 @@ async fn run_handler(inner: &Inner, mode: &InboxMode, job: &Job) -> Settlement {
 /// Renews the row's lease every third of it while its handler runs, so a
 /// slow handler keeps its row and only a stopped or crashed worker's row
 /// is taken over when its lease ends.
-async fn keep_leased(inner: &Inner, mode: &InboxMode, job: &Job) -> std::convert::Infallible {
+async fn keep_leased(
+    inner: &Inner,
+    mode: &InboxMode,
+    job: &LeasedEntry,
+) -> std::convert::Infallible {
     let every = inner.lease / 3;
     loop {
         tokio::time::sleep(every).await;
@@ -340,7 +350,7 @@ async fn keep_leased(inner: &Inner, mode: &InboxMode, job: &Job) -> std::convert
 async fn settle_until_lease_ends(
     inner: &Inner,
     mode: &InboxMode,
-    job: &Job,
+    job: &LeasedEntry,
     settlement: Settlement,
 ) {
     let give_up = Instant::now() + inner.lease;
