@@ -100,9 +100,9 @@ fn delivery(id: &str) -> (Vec<(String, String)>, bytes::Bytes) {
 
 /// A receiver on `inbox` whose handler refuses `*refuse*` ids, fails
 /// `*fail*` ids (one attempt: a dead letter at once), waits for a permit
-/// from `gate` for `*hold*` ids, and handles the rest.
-fn receiver(inbox: &Inbox, gate: Arc<Semaphore>) -> Receiver {
-    Receiver::builder()
+/// from `gate` for `*hold*` ids, and handles the rest; started.
+async fn receiver(inbox: &Inbox, gate: Arc<Semaphore>) -> Receiver {
+    let receiver = Receiver::builder()
         .secret(SECRET)
         .inbox(inbox.clone())
         .retry_policy(RetryPolicy::default().max_attempts(1))
@@ -123,7 +123,9 @@ fn receiver(inbox: &Inbox, gate: Arc<Semaphore>) -> Receiver {
             }
         })
         .build()
-        .unwrap()
+        .unwrap();
+    receiver.start().await.unwrap();
+    receiver
 }
 
 /// Polls the inbox (every 10 ms, up to 20 s) until every event id has
@@ -164,7 +166,7 @@ impl Filled {
 fn fill(url: &str) -> Filled {
     block_on(async {
         let inbox = Inbox::open(url).await.unwrap();
-        let receiver = receiver(&inbox, Arc::new(Semaphore::new(0)));
+        let receiver = receiver(&inbox, Arc::new(Semaphore::new(0))).await;
         let mut signatures = Vec::new();
         for (id, _) in EVENTS {
             let (headers, body) = delivery(id);
@@ -371,7 +373,7 @@ fn running_rows_are_not_retried(url: &str) {
     let gate = Arc::new(Semaphore::new(0));
     let (inbox, receiver, id) = runtime.block_on(async {
         let inbox = Inbox::open(url).await.unwrap();
-        let receiver = receiver(&inbox, gate.clone());
+        let receiver = receiver(&inbox, gate.clone()).await;
         let (headers, body) = delivery("evt_hold_1");
         assert_eq!(
             receiver.receive("POST", &headers, body).await.label(),

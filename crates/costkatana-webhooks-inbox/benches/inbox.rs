@@ -101,6 +101,7 @@ async fn receiver(
         }
     };
     let receiver = builder().inbox(inbox.clone()).build().unwrap();
+    receiver.start().await.unwrap();
     Some((receiver, Some(inbox)))
 }
 

@@ -27,6 +27,7 @@
 //!     .on("budget.exceeded", on_budget)
 //!     .fallback(|_: Payload| async { Ok(()) })
 //!     .build()?;
+//! receiver.start().await?; // the workers
 //! // Serve `receiver` with an adapter; on exit:
 //! receiver.shutdown(std::time::Duration::from_secs(30)).await;
 //! # Ok(()) }

@@ -18,7 +18,7 @@ use costkatana_webhooks::{Payload, Receiver, ReceiverBuilder};
 use costkatana_webhooks_inbox::Inbox;
 use metrics_util::debugging::{DebugValue, DebuggingRecorder};
 use metrics_util::MetricKind;
-use support::{now_ms, Request, SECRET};
+use support::{now_ms, Request, Started, SECRET};
 
 struct TempDir(PathBuf);
 
@@ -111,15 +111,23 @@ async fn zero_workers_are_refused() {
 }
 
 #[test]
-fn building_outside_a_runtime_is_refused_with_why() {
+fn starting_outside_a_runtime_is_refused_with_why() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let (inbox, dir) = runtime.block_on(sqlite("no-runtime"));
-    let err = builder(&inbox)
+    let receiver = builder(&inbox)
         .fallback(|_: Payload| async { Ok(()) })
         .build()
-        .unwrap_err();
+        .expect("building has no side effects, so needs no runtime");
+    // Polled by something other than Tokio, `start` answers at once.
+    let mut start = std::pin::pin!(receiver.start());
+    let waker = std::task::Waker::noop();
+    let std::task::Poll::Ready(Err(err)) =
+        std::future::Future::poll(start.as_mut(), &mut std::task::Context::from_waker(waker))
+    else {
+        panic!("start outside a runtime must be refused at once");
+    };
     assert!(
-        err.to_string().contains("build the receiver inside one"),
+        err.to_string().contains("start the receiver inside one"),
         "{err}"
     );
     drop((inbox, dir));
@@ -129,8 +137,7 @@ fn building_outside_a_runtime_is_refused_with_why() {
 async fn a_row_that_no_longer_verifies_is_dead_lettered_unrun() {
     let (inbox, _dir) = sqlite("reverify").await;
     let runs = Arc::new(AtomicUsize::new(0));
-    let old = builder(&inbox).fallback(counting(&runs)).build().unwrap();
-    old.shutdown(Duration::ZERO).await;
+    let old = builder(&inbox).fallback(counting(&runs)).build().unwrap(); // never started
     assert_eq!(
         Request::event("evt_rotated").send(&old).await.label(),
         "stored"
@@ -141,7 +148,8 @@ async fn a_row_that_no_longer_verifies_is_dead_lettered_unrun() {
         .inbox(inbox.clone())
         .fallback(counting(&runs))
         .build()
-        .unwrap();
+        .started()
+        .await;
     let dead = until_state(&inbox, EntryState::Dead).await;
     assert!(
         dead.last_error
@@ -158,8 +166,7 @@ async fn a_row_that_no_longer_verifies_is_dead_lettered_unrun() {
 async fn a_row_whose_last_attempt_never_finished_is_dead_lettered_unrun() {
     let (inbox, _dir) = sqlite("crash-loop").await;
     let runs = Arc::new(AtomicUsize::new(0));
-    let stopped = builder(&inbox).fallback(counting(&runs)).build().unwrap();
-    stopped.shutdown(Duration::ZERO).await;
+    let stopped = builder(&inbox).fallback(counting(&runs)).build().unwrap(); // never started
     assert_eq!(
         Request::event("evt_crashes").send(&stopped).await.label(),
         "stored"
@@ -171,7 +178,11 @@ async fn a_row_whose_last_attempt_never_finished_is_dead_lettered_unrun() {
         assert_eq!(jobs[0].attempt, attempt);
         now += 10;
     }
-    let _next = builder(&inbox).fallback(counting(&runs)).build().unwrap();
+    let _next = builder(&inbox)
+        .fallback(counting(&runs))
+        .build()
+        .started()
+        .await;
     let dead = until_state(&inbox, EntryState::Dead).await;
     assert!(
         dead.last_error
@@ -204,7 +215,8 @@ async fn a_panicking_handler_is_retried_like_a_failure() {
             }
         })
         .build()
-        .unwrap();
+        .started()
+        .await;
     assert_eq!(
         Request::event("evt_panics").send(&_receiver).await.label(),
         "stored"
@@ -235,7 +247,8 @@ fn metrics_count_attempts_dead_letters_and_depth() {
                         }
                     })
                     .build()
-                    .unwrap();
+                    .started()
+                    .await;
                 for id in ["evt_ok", "evt_refused"] {
                     assert_eq!(Request::event(id).send(&receiver).await.label(), "stored");
                 }
@@ -358,7 +371,11 @@ async fn a_stored_row_is_checked_by_signature_only_not_by_its_age_again() {
     };
     inbox.enqueue(entry).await.unwrap();
     let runs = Arc::new(AtomicUsize::new(0));
-    let _receiver = builder(&inbox).fallback(counting(&runs)).build().unwrap();
+    let _receiver = builder(&inbox)
+        .fallback(counting(&runs))
+        .build()
+        .started()
+        .await;
     until_state(&inbox, EntryState::Done).await;
     assert_eq!(runs.load(Ordering::SeqCst), 1);
 }
@@ -440,7 +457,8 @@ fn every_attempt_has_its_span_with_its_result() {
                         }
                     })
                     .build()
-                    .unwrap();
+                    .started()
+                    .await;
                 assert_eq!(
                     Request::event("evt_spans").send(&receiver).await.label(),
                     "stored"

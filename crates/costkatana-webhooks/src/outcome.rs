@@ -24,8 +24,14 @@ pub const RETRY_AFTER_SECS: u32 = 5;
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Outcome {
-    /// Verified and handled (or, in ack-first mode, accepted for handling).
+    /// Verified and handled by its handler (inline mode).
     Processed {
+        /// The event id, when the body had one.
+        event_id: Option<String>,
+    },
+    /// Ack-first mode: verified, claimed, and queued for its handler, which
+    /// runs after the answer.
+    Queued {
         /// The event id, when the body had one.
         event_id: Option<String>,
     },
@@ -45,11 +51,18 @@ pub enum Outcome {
 }
 
 impl Outcome {
-    /// The metrics label and log word: `processed`, `stored`, `duplicate`,
-    /// or the error's reason code.
+    /// The metrics label and log word: `processed` (for a queued delivery
+    /// too, as the request counter has always counted it: match the variant
+    /// to tell them apart), `stored`, `duplicate`, or the error's reason
+    /// code.
+    ///
+    /// ```
+    /// use costkatana_webhooks::Outcome;
+    /// assert_eq!(Outcome::Queued { event_id: None }.label(), "processed");
+    /// ```
     pub fn label(&self) -> &'static str {
         match self {
-            Outcome::Processed { .. } => "processed",
+            Outcome::Processed { .. } | Outcome::Queued { .. } => "processed",
             Outcome::Stored { .. } => "stored",
             Outcome::Duplicate { .. } => "duplicate",
             Outcome::Failed(err) => err.code(),
@@ -71,7 +84,7 @@ impl Outcome {
     /// ```
     pub fn answer(&self) -> Answer {
         match self {
-            Outcome::Processed { event_id } => {
+            Outcome::Processed { event_id } | Outcome::Queued { event_id } => {
                 Answer::json(200, &json!({ "received": true, "event_id": event_id }))
             }
             Outcome::Stored { event_id } => Answer::json(

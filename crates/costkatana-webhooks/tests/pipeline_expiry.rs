@@ -40,10 +40,12 @@ async fn late_retries_within_the_tolerance_are_duplicates_then_fresh_after_the_t
     let handler_calls = calls.clone();
     let receiver = support::receiver_on(&clock)
         .dangerously_disable_timestamp_check()
-        .fallback(move |_: costkatana_webhooks::Payload, _| {
-            handler_calls.fetch_add(1, Ordering::SeqCst);
-            async { Ok(()) }
-        })
+        .fallback(
+            move |_: costkatana_webhooks::Payload, _: costkatana_webhooks::Delivery| {
+                handler_calls.fetch_add(1, Ordering::SeqCst);
+                async { Ok(()) }
+            },
+        )
         .dedupe_ttl(Duration::from_secs(3600))
         .build()
         .unwrap();

@@ -21,6 +21,7 @@ async fn main() -> Result<(), String> {
     let receiver = routes(config.receiver_builder().await?, alerts)?
         .build()
         .map_err(|e| e.to_string())?;
+    receiver.start().await.map_err(|e| e.to_string())?;
     let app = app(receiver.clone()).route(
         "/metrics",
         get(move || std::future::ready(metrics.render())),

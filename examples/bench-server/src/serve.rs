@@ -66,6 +66,7 @@ pub(crate) async fn run() -> Result<(), String> {
     let receiver = routes(config.receiver_builder().await?)
         .build()
         .map_err(|e| e.to_string())?;
+    receiver.start().await.map_err(|e| e.to_string())?;
     let mut app = axum::Router::new()
         .route("/bare", post(bare))
         .route("/naive", post(naive))

@@ -139,16 +139,19 @@ impl Config {
         Ok(builder)
     }
 
-    /// The receiver: [`Config::receiver_builder`] with [`log_events`].
+    /// The receiver, started: [`Config::receiver_builder`] with
+    /// [`log_events`].
     ///
     /// # Errors
     ///
-    /// An invalid configuration, or a Redis server or an inbox that cannot
-    /// be reached or opened.
+    /// An invalid configuration, a Redis server or an inbox that cannot be
+    /// reached or opened, or background work that refused to start.
     pub async fn receiver(&self) -> Result<Receiver, String> {
-        log_events(self.receiver_builder().await?)
+        let receiver = log_events(self.receiver_builder().await?)
             .build()
-            .map_err(|e| e.to_string())
+            .map_err(|e| e.to_string())?;
+        receiver.start().await.map_err(|e| e.to_string())?;
+        Ok(receiver)
     }
 
     async fn store(&self) -> Result<Arc<dyn DedupeStore>, String> {

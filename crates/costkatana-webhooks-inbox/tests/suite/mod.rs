@@ -13,7 +13,7 @@ use costkatana_webhooks::dedupe::Completion;
 use costkatana_webhooks::inbox::{EntryState, InboxStore, RetryPolicy, Settlement};
 use costkatana_webhooks::{Event, HandlerError, Outcome, Receiver, ReceiverBuilder};
 use costkatana_webhooks_inbox::Inbox;
-use support::{eventually, now_ms, Request, Runs, SECRET};
+use support::{eventually, now_ms, Request, Runs, Started, SECRET};
 use tokio::sync::Semaphore;
 
 /// Fast retries, so the suite does not wait out the default backoff.
@@ -32,35 +32,34 @@ pub fn builder(inbox: &Inbox) -> ReceiverBuilder {
 
 /// Handlers that count their runs; `fail-<n>-…` ids fail their first n
 /// runs, `refuse-…` ids are refused.
-pub fn counting(inbox: &Inbox, runs: &Runs) -> Receiver {
-    let runs = runs.clone();
-    builder(inbox)
-        .fallback(move |payload: costkatana_webhooks::Payload| {
-            let runs = runs.clone();
-            async move {
-                let id = payload.event_id().unwrap_or_default().to_owned();
-                let run = runs.record(&id);
-                if id.starts_with("refuse") {
-                    return Err(HandlerError::refuse("not for us"));
-                }
-                if let Some(n) = id.strip_prefix("fail-").and_then(|r| r.split('-').next()) {
-                    if run <= n.parse::<usize>().unwrap() {
-                        return Err(HandlerError::from("downstream answered 500"));
-                    }
-                }
-                Ok(())
-            }
-        })
-        .build()
-        .unwrap()
+pub async fn counting(inbox: &Inbox, runs: &Runs) -> Receiver {
+    counting_builder(inbox, runs).build().started().await
 }
 
-/// A receiver that stores deliveries but whose workers are stopped, so the
-/// test drives the store by hand.
+fn counting_builder(inbox: &Inbox, runs: &Runs) -> ReceiverBuilder {
+    let runs = runs.clone();
+    builder(inbox).fallback(move |payload: costkatana_webhooks::Payload| {
+        let runs = runs.clone();
+        async move {
+            let id = payload.event_id().unwrap_or_default().to_owned();
+            let run = runs.record(&id);
+            if id.starts_with("refuse") {
+                return Err(HandlerError::refuse("not for us"));
+            }
+            if let Some(n) = id.strip_prefix("fail-").and_then(|r| r.split('-').next()) {
+                if run <= n.parse::<usize>().unwrap() {
+                    return Err(HandlerError::from("downstream answered 500"));
+                }
+            }
+            Ok(())
+        }
+    })
+}
+
+/// A receiver that stores deliveries but is never started, so no worker
+/// runs and the test drives the store by hand.
 pub async fn stopped(inbox: &Inbox) -> Receiver {
-    let receiver = counting(inbox, &Runs::default());
-    receiver.shutdown(Duration::ZERO).await;
-    receiver
+    counting_builder(inbox, &Runs::default()).build().unwrap()
 }
 
 async fn state_of(inbox: &Inbox, event_id: &str) -> Option<EntryState> {
@@ -83,7 +82,7 @@ async fn until_state(inbox: &Inbox, event_id: &str, state: EntryState) {
 
 pub async fn acknowledged_only_once_stored_then_handled(inbox: Inbox) {
     let runs = Runs::default();
-    let receiver = counting(&inbox, &runs);
+    let receiver = counting(&inbox, &runs).await;
     let outcome = Request::event("evt_one").send(&receiver).await;
     assert_eq!(outcome.label(), "stored");
     assert_eq!(outcome.answer().status, 200);
@@ -136,7 +135,8 @@ pub async fn duplicates_are_200_while_pending_running_and_done(inbox: Inbox) {
         })
         .fallback(|_: costkatana_webhooks::Payload| async { Ok(()) })
         .build()
-        .unwrap();
+        .started()
+        .await;
     let request = Request::event("evt_dup");
     assert_eq!(request.send(&receiver).await.label(), "stored");
     eventually("the handler started", || runs.of("evt_dup") == 1).await;
@@ -154,7 +154,7 @@ pub async fn duplicates_are_200_while_pending_running_and_done(inbox: Inbox) {
 
 pub async fn failures_retry_with_backoff_until_done(inbox: Inbox) {
     let runs = Runs::default();
-    let receiver = counting(&inbox, &runs);
+    let receiver = counting(&inbox, &runs).await;
     assert_eq!(
         Request::event("fail-2-evt").send(&receiver).await.label(),
         "stored"
@@ -169,7 +169,7 @@ pub async fn failures_retry_with_backoff_until_done(inbox: Inbox) {
 
 pub async fn the_last_failure_dead_letters_and_retry_dead_brings_it_back(inbox: Inbox) {
     let runs = Runs::default();
-    let receiver = counting(&inbox, &runs);
+    let receiver = counting(&inbox, &runs).await;
     // Fails 4 times; the policy allows 3 attempts.
     assert_eq!(
         Request::event("fail-4-evt").send(&receiver).await.label(),
@@ -203,7 +203,7 @@ pub async fn the_last_failure_dead_letters_and_retry_dead_brings_it_back(inbox: 
 
 pub async fn a_refusal_dead_letters_at_once(inbox: Inbox) {
     let runs = Runs::default();
-    let receiver = counting(&inbox, &runs);
+    let receiver = counting(&inbox, &runs).await;
     assert_eq!(
         Request::event("refuse-evt").send(&receiver).await.label(),
         "stored"
@@ -232,7 +232,8 @@ pub async fn shutdown_gives_running_rows_back_for_the_next_process(inbox: Inbox)
             }
         })
         .build()
-        .unwrap();
+        .started()
+        .await;
     assert_eq!(
         Request::event("evt_stuck").send(&stuck).await.label(),
         "stored"
@@ -247,7 +248,7 @@ pub async fn shutdown_gives_running_rows_back_for_the_next_process(inbox: Inbox)
     assert_eq!(record.attempts, 0, "a released attempt is not counted");
     drop(stuck);
     let runs = Runs::default();
-    let _next = counting(&inbox, &runs);
+    let _next = counting(&inbox, &runs).await;
     eventually("the next receiver ran it", || runs.of("evt_stuck") == 1).await;
 }
 
@@ -342,11 +343,11 @@ pub async fn a_handler_slower_than_its_lease_keeps_its_row(inbox: Inbox) {
                 }
             })
             .build()
-            .unwrap()
     };
     // Two receivers on one inbox: the idle one would take the row over
     // if the lease were not renewed while the handler runs.
-    let (first, _second) = (slow(runs.clone()), slow(runs.clone()));
+    let first = slow(runs.clone()).started().await;
+    let _second = slow(runs.clone()).started().await;
     assert_eq!(
         Request::event("evt_slow").send(&first).await.label(),
         "stored"
@@ -359,7 +360,7 @@ pub async fn a_handler_slower_than_its_lease_keeps_its_row(inbox: Inbox) {
 
 pub async fn done_rows_are_purged_after_their_age_and_the_key_is_new_again(inbox: Inbox) {
     let runs = Runs::default();
-    let receiver = counting(&inbox, &runs);
+    let receiver = counting(&inbox, &runs).await;
     let request = Request::event("evt_purged");
     request.send(&receiver).await;
     eventually("handled", || runs.of("evt_purged") == 1).await;
@@ -409,7 +410,7 @@ pub async fn stats_count_rows_per_state(inbox: Inbox) {
 
 pub async fn many_deliveries_at_once_are_each_stored_and_handled_once(inbox: Inbox) {
     let runs = Runs::default();
-    let receiver = counting(&inbox, &runs);
+    let receiver = counting(&inbox, &runs).await;
     let requests: Vec<Request> = (0..200)
         .map(|i| Request::event(&format!("evt_{i}")))
         .collect();

@@ -77,3 +77,17 @@ pub async fn eventually(what: &str, mut done: impl FnMut() -> bool) {
     }
     panic!("never happened: {what}");
 }
+
+/// Builds a receiver and starts its workers, as a server does.
+pub trait Started {
+    /// The built receiver, started.
+    async fn started(self) -> Receiver;
+}
+
+impl Started for Result<Receiver, costkatana_webhooks::ConfigError> {
+    async fn started(self) -> Receiver {
+        let receiver = self.expect("the receiver builds");
+        receiver.start().await.expect("the receiver starts");
+        receiver
+    }
+}

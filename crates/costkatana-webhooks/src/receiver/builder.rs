@@ -4,8 +4,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::background::Background;
-use super::handler::{States, WebhookHandler};
-use super::inbox_mode::InboxMode;
+use super::extract::States;
+use super::handler::WebhookHandler;
+use super::inbox_mode::{self, InboxMode};
+use super::lifecycle::{BackgroundTask, Elector, Tasks};
+use super::mode::Engine;
 use super::routes::Routes;
 use super::{
     EventSelector, Inner, Namespace, Receiver, DEFAULT_DEDUPE_TTL, DEFAULT_INBOX_WORKERS,
@@ -14,6 +17,20 @@ use super::{
 use crate::dedupe::{DedupeStore, MemoryStore};
 use crate::inbox::{InboxStore, RetryPolicy};
 use crate::{Clock, ConfigError, Event, Payload, Scheme, Secret, VerifierBuilder};
+
+/// The mode chosen so far: one of three, never a combination.
+enum Choice {
+    /// Inline, on this store or a default `MemoryStore`.
+    Inline(Option<Arc<dyn DedupeStore>>),
+    /// Ack-first with this queue capacity, on this store or the default.
+    AckFirst(Option<Arc<dyn DedupeStore>>, usize),
+    /// Inbox mode on this inbox.
+    Inbox(Arc<dyn InboxStore>),
+}
+
+/// Why an inbox cannot be combined with the other two modes' settings.
+const INBOX_ALONE: &str = "an inbox is the receiver's dedupe store and runs handlers after the \
+    200 itself: use it without store(..) and ack_first(..)";
 
 /// Builds a [`Receiver`]: the secrets, the handlers, the store, the
 /// tolerances and the limits.
@@ -30,11 +47,14 @@ use crate::{Clock, ConfigError, Event, Payload, Scheme, Secret, VerifierBuilder}
 /// | dedupe TTL | 24 h, or the whole timestamp window (past + future tolerance) if longer |
 /// | lease | 60 s |
 /// | captured headers | `authorization`, `x-costkatana-event`, `x-costkatana-delivery-id` |
-/// | ack-first | off |
+/// | mode | [inline](crate::receiver::Mode::Inline); or [`ack_first`](Self::ack_first), or [`inbox`](Self::inbox) |
+/// | background tasks | none besides the inbox's own; add with [`background`](Self::background) |
 ///
 /// Mistakes (no secret, an unknown event type name, a type routed twice,
-/// no fallback, a handler taking a state that was never given) are all
-/// reported by [`ReceiverBuilder::build`], together.
+/// no fallback, a handler taking a state that was never given, two modes
+/// at once) are all reported by [`ReceiverBuilder::build`], together.
+/// Building has no side effects: [`Receiver::start`] starts the background
+/// work (inbox workers, maintenance, your tasks).
 ///
 /// ```
 /// use std::time::Duration;
@@ -65,17 +85,17 @@ use crate::{Clock, ConfigError, Event, Payload, Scheme, Secret, VerifierBuilder}
 #[must_use]
 pub struct ReceiverBuilder {
     verifier: VerifierBuilder,
-    store: Option<Arc<dyn DedupeStore>>,
     routes: Routes,
     states: States,
     namespace: Option<String>,
     dedupe_ttl: Option<Duration>,
     lease: Duration,
     captured_headers: Vec<&'static str>,
-    ack_first: Option<usize>,
-    inbox: Option<Arc<dyn InboxStore>>,
+    mode: Choice,
+    mode_mistake: bool,
     inbox_workers: usize,
     retry_policy: RetryPolicy,
+    tasks: Vec<Arc<dyn BackgroundTask>>,
 }
 
 impl std::fmt::Debug for ReceiverBuilder {
@@ -86,10 +106,13 @@ impl std::fmt::Debug for ReceiverBuilder {
             .field("namespace", &self.namespace)
             .field("dedupe_ttl", &self.dedupe_ttl)
             .field("lease", &self.lease)
-            .field("ack_first", &self.ack_first)
-            .field("inbox", &self.inbox.is_some())
+            .field("mode", &self.mode.mode())
             .field("inbox_workers", &self.inbox_workers)
             .field("retry_policy", &self.retry_policy)
+            .field(
+                "tasks",
+                &self.tasks.iter().map(|t| t.name()).collect::<Vec<_>>(),
+            )
             .finish_non_exhaustive()
     }
 }
@@ -98,7 +121,6 @@ impl ReceiverBuilder {
     pub(super) fn new() -> Self {
         ReceiverBuilder {
             verifier: VerifierBuilder::default(),
-            store: None,
             routes: Routes::default(),
             states: States::default(),
             namespace: None,
@@ -109,10 +131,11 @@ impl ReceiverBuilder {
                 "x-costkatana-event",
                 "x-costkatana-delivery-id",
             ],
-            ack_first: None,
-            inbox: None,
+            mode: Choice::Inline(None),
+            mode_mistake: false,
             inbox_workers: DEFAULT_INBOX_WORKERS,
             retry_policy: RetryPolicy::default(),
+            tasks: Vec::new(),
         }
     }
 
@@ -215,9 +238,19 @@ impl ReceiverBuilder {
         self
     }
 
-    /// The dedupe store (default: a new [`MemoryStore`]).
+    /// The dedupe store of inline or ack-first mode (default: a new
+    /// [`MemoryStore`]). An inbox is its own store: not combined with
+    /// [`inbox`](Self::inbox).
     pub fn store(mut self, store: impl DedupeStore) -> Self {
-        self.store = Some(Arc::new(store));
+        let store: Arc<dyn DedupeStore> = Arc::new(store);
+        self.mode = match self.mode {
+            Choice::Inline(_) => Choice::Inline(Some(store)),
+            Choice::AckFirst(_, capacity) => Choice::AckFirst(Some(store), capacity),
+            inbox @ Choice::Inbox(_) => {
+                self.mode_mistake = true;
+                inbox
+            }
+        };
         self
     }
 
@@ -285,7 +318,13 @@ impl ReceiverBuilder {
     /// received outside any runtime is answered 503, never 200 for work that
     /// cannot run); call [`Receiver::shutdown`] to drain on exit.
     pub fn ack_first(mut self, capacity: usize) -> Self {
-        self.ack_first = Some(capacity);
+        self.mode = match self.mode {
+            Choice::Inline(store) | Choice::AckFirst(store, _) => Choice::AckFirst(store, capacity),
+            inbox @ Choice::Inbox(_) => {
+                self.mode_mistake = true;
+                inbox
+            }
+        };
         self
     }
 
@@ -302,10 +341,10 @@ impl ReceiverBuilder {
     /// row waits before another worker takes it (a running handler renews
     /// it every third of its length, however slow the handler is).
     ///
-    /// Workers start on the Tokio runtime `build` is called in; call
-    /// [`Receiver::shutdown`] on exit so running handlers finish or give
-    /// their rows back. Not combined with [`store`](Self::store) or
-    /// [`ack_first`](Self::ack_first).
+    /// Workers start with [`Receiver::start`], on the Tokio runtime it is
+    /// called in; call [`Receiver::shutdown`] on exit so running handlers
+    /// finish or give their entries back. Not combined with
+    /// [`store`](Self::store) or [`ack_first`](Self::ack_first).
     ///
     /// ```
     /// use costkatana_webhooks::inbox::{InboxStore, RetryPolicy};
@@ -323,7 +362,14 @@ impl ReceiverBuilder {
     /// }
     /// ```
     pub fn inbox(mut self, inbox: impl InboxStore) -> Self {
-        self.inbox = Some(Arc::new(inbox));
+        let inbox: Arc<dyn InboxStore> = Arc::new(inbox);
+        self.mode = match self.mode {
+            Choice::Inline(None) | Choice::Inbox(_) => Choice::Inbox(inbox),
+            other => {
+                self.mode_mistake = true;
+                other
+            }
+        };
         self
     }
 
@@ -353,7 +399,38 @@ impl ReceiverBuilder {
         self
     }
 
-    /// Builds the receiver.
+    /// Runs `task` between [`Receiver::start`] and [`Receiver::shutdown`]:
+    /// periodic work such as recovering missed events. See
+    /// [`BackgroundTask`] for when it runs and how it stops.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use costkatana_webhooks::receiver::{BackgroundTask, TaskContext, TaskFuture};
+    /// use costkatana_webhooks::{Payload, Receiver};
+    ///
+    /// struct Tick;
+    /// impl BackgroundTask for Tick {
+    ///     fn name(&self) -> &'static str { "tick" }
+    ///     fn every(&self) -> Duration { Duration::from_secs(1) }
+    ///     fn tick<'a>(&'a self, _: &'a TaskContext) -> TaskFuture<'a, ()> {
+    ///         Box::pin(async {})
+    ///     }
+    /// }
+    ///
+    /// let receiver = Receiver::builder()
+    ///     .secret("s3cret")
+    ///     .background(Tick)
+    ///     .fallback(|_: Payload| async { Ok(()) })
+    ///     .build()?;
+    /// # Ok::<(), costkatana_webhooks::ConfigError>(())
+    /// ```
+    pub fn background(mut self, task: impl BackgroundTask) -> Self {
+        self.tasks.push(Arc::new(task));
+        self
+    }
+
+    /// Builds the receiver. Nothing runs yet: [`Receiver::start`] starts
+    /// its background work.
     ///
     /// # Errors
     ///
@@ -362,7 +439,8 @@ impl ReceiverBuilder {
     /// fallback, a `Shared<T>` never given), a dedupe TTL shorter than the
     /// timestamp window (past + future tolerance), a zero lease, ack-first
     /// with capacity 0, an inbox combined with a dedupe store or ack-first,
-    /// zero inbox workers, or an inbox outside a Tokio runtime.
+    /// zero inbox workers, an inbox-only handler argument outside inbox
+    /// mode.
     ///
     /// ```
     /// use costkatana_webhooks::{Event, Payload, Receiver};
@@ -377,8 +455,9 @@ impl ReceiverBuilder {
     /// assert_eq!(err.to_string(), "a handler for budget.exceeded is registered twice");
     /// ```
     pub fn build(self) -> Result<Receiver, ConfigError> {
+        let inbox_mode = matches!(self.mode, Choice::Inbox(_));
         let verifier = self.verifier.build();
-        let routes = self.routes.validate(&self.states);
+        let routes = self.routes.validate(&self.states, inbox_mode);
         let (verifier, ()) = match (verifier, routes) {
             (Ok(verifier), Ok(())) => (verifier, ()),
             (Err(a), Err(b)) => return Err(ConfigError::new(format!("{a}; {b}"))),
@@ -408,43 +487,69 @@ impl ReceiverBuilder {
         if self.lease.is_zero() {
             return Err(ConfigError::new("the claim lease must be longer than zero"));
         }
-        let background = self.ack_first.map(Background::new).transpose()?;
-        if self.inbox.is_some() && (self.store.is_some() || background.is_some()) {
-            return Err(ConfigError::new(
-                "an inbox is the receiver's dedupe store and runs handlers after the 200 itself: \
-                 use it without store(..) and ack_first(..)",
-            ));
+        if self.mode_mistake {
+            return Err(ConfigError::new(INBOX_ALONE));
         }
-        let inbox = self
-            .inbox
-            .map(|store| InboxMode::new(store, self.retry_policy, self.inbox_workers))
-            .transpose()?
-            .map(Arc::new);
-        let store = match self.store {
-            Some(store) => store,
-            None => Arc::new(
+        let default_store = || -> Arc<dyn DedupeStore> {
+            Arc::new(
                 MemoryStore::builder()
                     .clock(verifier.shared_clock())
                     .build(),
-            ),
+            )
         };
+        let mut tasks: Vec<Arc<dyn BackgroundTask>> = Vec::new();
+        let (engine, elector) = match self.mode {
+            Choice::Inline(store) => (
+                Engine::Inline(store.unwrap_or_else(default_store)),
+                Elector::Alone,
+            ),
+            Choice::AckFirst(store, capacity) => (
+                Engine::AckFirst(
+                    store.unwrap_or_else(default_store),
+                    Background::new(capacity)?,
+                ),
+                Elector::Alone,
+            ),
+            Choice::Inbox(inbox) => {
+                let mode =
+                    InboxMode::new(Arc::clone(&inbox), self.retry_policy, self.inbox_workers)?;
+                tasks.push(Arc::new(inbox_mode::Gauges(Arc::clone(&inbox))));
+                tasks.push(Arc::new(inbox_mode::Purge {
+                    inbox: Arc::clone(&inbox),
+                    ttl: dedupe_ttl,
+                }));
+                (Engine::Inbox(Arc::new(mode)), Elector::Inbox(inbox))
+            }
+        };
+        tasks.extend(self.tasks);
         let namespace = match self.namespace {
             Some(namespace) => Namespace::Fixed(namespace),
             None => Namespace::PerSecret(verifier.secret_namespaces()),
         };
-        let inner = Arc::new(Inner {
-            namespace,
-            verifier,
-            store,
-            routes: self.routes,
-            states: self.states,
-            dedupe_ttl,
-            lease: self.lease,
-            captured_headers: self.captured_headers,
-            background,
-            inbox,
-        });
-        InboxMode::start(&inner)?;
-        Ok(Receiver { inner })
+        Ok(Receiver {
+            inner: Arc::new(Inner {
+                namespace,
+                verifier,
+                routes: self.routes,
+                states: self.states,
+                dedupe_ttl,
+                lease: self.lease,
+                captured_headers: self.captured_headers,
+                engine,
+                elector,
+                tasks: Tasks::new(tasks),
+                life: Default::default(),
+            }),
+        })
+    }
+}
+
+impl Choice {
+    fn mode(&self) -> super::Mode {
+        match self {
+            Choice::Inline(_) => super::Mode::Inline,
+            Choice::AckFirst(..) => super::Mode::AckFirst,
+            Choice::Inbox(_) => super::Mode::Inbox,
+        }
     }
 }

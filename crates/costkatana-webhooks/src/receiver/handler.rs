@@ -1,16 +1,12 @@
-//! What a handler is: an async function of the event (or payload), and
-//! optionally its delivery and shared application state.
+//! What a handler is: an async function of arguments taken from the
+//! delivery ([`FromDelivery`]), and what it returns.
 
-use std::any::{type_name, Any, TypeId};
-use std::collections::HashMap;
 use std::error::Error as StdError;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 
-use crate::{Event, Payload};
-
-use super::Delivery;
+use super::extract::{DeliveryParts, FromDelivery, Requirements};
 
 /// The error a handler returns.
 ///
@@ -128,68 +124,19 @@ impl fmt::Display for HandlerError {
 /// ```
 pub type HandlerResult = Result<(), HandlerError>;
 
-/// Shared application state for handlers, modelled on axum's `State` (and
-/// named apart from it, so both can be in scope): register a value with
-/// [`ReceiverBuilder::share`](super::ReceiverBuilder::share), and a handler
-/// whose first argument is `Shared<T>` gets a clone of it on every call. Make `T` cheap to clone: a connection pool, an HTTP client, or a
-/// struct of such handles (or an `Arc`).
-///
-/// ```
-/// use costkatana_webhooks::{Event, EventType, HandlerResult, Payload, Receiver, Shared};
-///
-/// #[derive(Clone)]
-/// struct App {
-///     http: reqwest_like::Client,
-/// }
-/// # mod reqwest_like { #[derive(Clone, Default)] pub struct Client; }
-///
-/// async fn on_budget(Shared(app): Shared<App>, event: Event) -> HandlerResult {
-///     let _client = &app.http;
-///     println!("over budget: {:?}", event.title);
-///     Ok(())
-/// }
-///
-/// let receiver = Receiver::builder()
-///     .secret("whsec_...")
-///     .share(App { http: Default::default() })
-///     .on(EventType::BudgetExceeded, on_budget)
-///     .fallback(|_: Payload| async { Ok(()) })
-///     .build()?;
-/// # Ok::<(), costkatana_webhooks::ConfigError>(())
-/// ```
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Shared<T>(pub T);
-
-impl<T> std::ops::Deref for Shared<T> {
-    type Target = T;
-
-    fn deref(&self) -> &T {
-        &self.0
-    }
-}
-
-impl<T> std::ops::DerefMut for Shared<T> {
-    fn deref_mut(&mut self) -> &mut T {
-        &mut self.0
-    }
-}
-
 /// The boxed future of a handler call.
 pub(crate) type HandlerFuture = Pin<Box<dyn Future<Output = HandlerResult> + Send>>;
 
-/// An async function that handles `In` (an [`Event`] for a route, a
-/// [`Payload`] for the fallback). `Args` tells the accepted shapes apart;
-/// it is inferred, never written.
+/// An async function that handles `In` (an [`Event`](crate::Event) for a
+/// route, a [`Payload`](crate::Payload) for the fallback). `Args` tells the
+/// argument lists apart; it is inferred, never written.
 ///
-/// Four shapes are handlers, as `async fn`s or closures returning a
-/// future of [`HandlerResult`]:
-///
-/// | shape | gets |
-/// |---|---|
-/// | `fn(In)` | the event |
-/// | `fn(In, Delivery)` | the event and its [`Delivery`] (scheme, captured headers, raw body) |
-/// | `fn(Shared<T>, In)` | shared state and the event |
-/// | `fn(Shared<T>, In, Delivery)` | all three |
+/// A handler is an `async fn` or a closure returning a `Send + 'static`
+/// future of [`HandlerResult`], whose arguments are any sequence (up to
+/// eight) of types that implement [`FromDelivery`]: the event or payload,
+/// its [`Delivery`](super::Delivery), [`Shared<T>`](super::Shared) state,
+/// the [`InboxAttempt`](super::InboxAttempt), or your own. A closure names
+/// the type of every argument.
 ///
 /// ```
 /// use costkatana_webhooks::{Delivery, Event, HandlerResult, Payload, Receiver, Shared};
@@ -197,6 +144,8 @@ pub(crate) type HandlerFuture = Pin<Box<dyn Future<Output = HandlerResult> + Sen
 /// async fn alone(event: Event) -> HandlerResult { Ok(()) }
 /// async fn with_delivery(event: Event, delivery: Delivery) -> HandlerResult { Ok(()) }
 /// async fn with_state(Shared(name): Shared<&'static str>, event: Event) -> HandlerResult { Ok(()) }
+/// async fn delivery_first(delivery: Delivery, Shared(name): Shared<&'static str>, event: Event)
+///     -> HandlerResult { Ok(()) }
 ///
 /// let receiver = Receiver::builder()
 ///     .secret("s3cret")
@@ -204,6 +153,7 @@ pub(crate) type HandlerFuture = Pin<Box<dyn Future<Output = HandlerResult> + Sen
 ///     .on("cost.alert", alone)
 ///     .on("budget.warning", with_delivery)
 ///     .on("budget.exceeded", with_state)
+///     .on("cost.spike_detected", delivery_first)
 ///     .on("security.*", |event: Event| async move { println!("{}", event.event_type); Ok(()) })
 ///     .fallback(|payload: Payload, _delivery: Delivery| async move { Ok(()) })
 ///     .build()?;
@@ -211,8 +161,8 @@ pub(crate) type HandlerFuture = Pin<Box<dyn Future<Output = HandlerResult> + Sen
 /// ```
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a webhook handler for `{In}`",
-    note = "a handler is an async fn or closure taking ({In}), ({In}, Delivery), (Shared<T>, {In}) or (Shared<T>, {In}, Delivery), whose future is Send + 'static and resolves to HandlerResult",
-    note = "a closure of two arguments needs the type of its first: |event: Event, delivery| ..."
+    note = "a handler is an async fn or closure whose future is Send + 'static and resolves to HandlerResult, and whose arguments are Event (routes only), Payload, Delivery, Shared<T> or InboxAttempt, in any order, each at most once",
+    note = "a closure names the type of every argument: |event: Event, delivery: Delivery| ..."
 )]
 pub trait WebhookHandler<In, Args>: sealed::Call<In, Args> + Send + Sync + 'static {}
 
@@ -222,124 +172,56 @@ impl<H, In, Args> WebhookHandler<In, Args> for H where
 }
 
 pub(crate) mod sealed {
-    use super::{HandlerFuture, States};
-    use crate::receiver::Delivery;
+    use super::super::extract::{DeliveryParts, Requirements};
+    use super::HandlerFuture;
 
-    /// How the receiver calls a handler; not nameable outside the crate.
-    #[diagnostic::on_unimplemented(
-        message = "`{Self}` is not a webhook handler for `{In}`",
-        note = "a handler is an async fn or closure taking ({In}), ({In}, Delivery), (Shared<T>, {In}) or (Shared<T>, {In}, Delivery), whose future is Send + 'static and resolves to HandlerResult"
-    )]
+    /// How the receiver calls a handler; not nameable outside the crate,
+    /// so [`WebhookHandler`](super::WebhookHandler)'s message is the one a
+    /// mistake shows.
     pub trait Call<In, Args> {
-        /// Starts the handler.
-        fn call(&self, input: In, delivery: Delivery, states: &States) -> HandlerFuture;
+        /// Takes the arguments and starts the handler.
+        fn call(&self, parts: DeliveryParts<'_, In>) -> HandlerFuture;
 
-        /// The state type the handler takes, if any.
-        fn state_type(&self) -> Option<super::StateType> {
-            None
-        }
+        /// What the arguments need from the receiver.
+        fn require(&self, needs: &mut Requirements);
     }
 }
 
-/// The state values registered on a receiver, one per type.
-#[derive(Default)]
-pub struct States(HashMap<TypeId, Box<dyn Any + Send + Sync>>);
-
-impl States {
-    pub(crate) fn insert<T: Clone + Send + Sync + 'static>(&mut self, value: T) {
-        self.0.insert(TypeId::of::<T>(), Box::new(value));
-    }
-
-    pub(crate) fn contains(&self, ty: &StateType) -> bool {
-        self.0.contains_key(&ty.id)
-    }
-
-    fn get<T: Clone + 'static>(&self) -> Option<T> {
-        self.0.get(&TypeId::of::<T>())?.downcast_ref::<T>().cloned()
-    }
-}
-
-/// A state type a handler asks for, named for error messages.
-#[derive(Debug, Clone, Copy)]
-pub struct StateType {
-    id: TypeId,
-    pub(crate) name: &'static str,
-}
-
-impl StateType {
-    fn of<T: 'static>() -> Self {
-        StateType {
-            id: TypeId::of::<T>(),
-            name: type_name::<T>(),
-        }
-    }
-}
-
-/// Called only if the build-time check that every state is present was
-/// bypassed; fails the delivery (500) rather than panicking.
-fn missing_state<T>() -> HandlerFuture {
-    let message = format!("no state of type {} was registered", type_name::<T>());
-    Box::pin(async move { Err(HandlerError::from(message)) })
-}
-
-macro_rules! handler_shapes {
-    ($($input:ty),*) => {$(
-        impl<F, Fut> sealed::Call<$input, ($input,)> for F
+/// One impl of [`sealed::Call`] per number of arguments, each generic over
+/// the arguments' types.
+macro_rules! impl_handler {
+    ($($arg:ident),*) => {
+        impl<F, Fut, In, $($arg,)*> sealed::Call<In, ($($arg,)*)> for F
         where
-            F: Fn($input) -> Fut,
+            F: Fn($($arg),*) -> Fut,
             Fut: Future<Output = HandlerResult> + Send + 'static,
+            $($arg: FromDelivery<In>,)*
         {
-            fn call(&self, input: $input, _: Delivery, _: &States) -> HandlerFuture {
-                Box::pin(self(input))
+            #[allow(non_snake_case, unused_mut, unused_variables)]
+            fn call(&self, mut parts: DeliveryParts<'_, In>) -> HandlerFuture {
+                $(
+                    let $arg = match $arg::from_delivery(&mut parts) {
+                        Ok(arg) => arg,
+                        Err(err) => return Box::pin(std::future::ready(Err(err))),
+                    };
+                )*
+                Box::pin(self($($arg),*))
+            }
+
+            #[allow(unused_variables)]
+            fn require(&self, needs: &mut Requirements) {
+                $($arg::require(needs);)*
             }
         }
-
-        impl<F, Fut> sealed::Call<$input, ($input, Delivery)> for F
-        where
-            F: Fn($input, Delivery) -> Fut,
-            Fut: Future<Output = HandlerResult> + Send + 'static,
-        {
-            fn call(&self, input: $input, delivery: Delivery, _: &States) -> HandlerFuture {
-                Box::pin(self(input, delivery))
-            }
-        }
-
-        impl<F, Fut, T> sealed::Call<$input, (Shared<T>, $input)> for F
-        where
-            F: Fn(Shared<T>, $input) -> Fut,
-            Fut: Future<Output = HandlerResult> + Send + 'static,
-            T: Clone + Send + Sync + 'static,
-        {
-            fn call(&self, input: $input, _: Delivery, states: &States) -> HandlerFuture {
-                match states.get::<T>() {
-                    Some(state) => Box::pin(self(Shared(state), input)),
-                    None => missing_state::<T>(),
-                }
-            }
-
-            fn state_type(&self) -> Option<StateType> {
-                Some(StateType::of::<T>())
-            }
-        }
-
-        impl<F, Fut, T> sealed::Call<$input, (Shared<T>, $input, Delivery)> for F
-        where
-            F: Fn(Shared<T>, $input, Delivery) -> Fut,
-            Fut: Future<Output = HandlerResult> + Send + 'static,
-            T: Clone + Send + Sync + 'static,
-        {
-            fn call(&self, input: $input, delivery: Delivery, states: &States) -> HandlerFuture {
-                match states.get::<T>() {
-                    Some(state) => Box::pin(self(Shared(state), input, delivery)),
-                    None => missing_state::<T>(),
-                }
-            }
-
-            fn state_type(&self) -> Option<StateType> {
-                Some(StateType::of::<T>())
-            }
-        }
-    )*};
+    };
 }
 
-handler_shapes!(Event, Payload);
+impl_handler!();
+impl_handler!(A1);
+impl_handler!(A1, A2);
+impl_handler!(A1, A2, A3);
+impl_handler!(A1, A2, A3, A4);
+impl_handler!(A1, A2, A3, A4, A5);
+impl_handler!(A1, A2, A3, A4, A5, A6);
+impl_handler!(A1, A2, A3, A4, A5, A6, A7);
+impl_handler!(A1, A2, A3, A4, A5, A6, A7, A8);

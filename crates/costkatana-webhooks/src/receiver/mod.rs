@@ -16,6 +16,7 @@
 //!     .on(EventType::CostAlert, on_cost_alert)
 //!     .fallback(|_: Payload| async { Ok(()) })
 //!     .build()?;
+//! receiver.start().await?; // its background work, if any
 //!
 //! // An adapter passes the method, the headers and the body:
 //! let headers = [("Content-Type", "application/json")];
@@ -29,15 +30,22 @@ mod builder;
 mod catch_panic;
 mod claim_guard;
 mod delivery;
+mod extract;
 mod handler;
 mod inbox_mode;
+mod lifecycle;
+mod mode;
 mod routes;
 
 pub use builder::ReceiverBuilder;
 pub use delivery::Delivery;
-pub use handler::{HandlerError, HandlerResult, Shared, WebhookHandler};
+pub use extract::{DeliveryParts, FromDelivery, InboxAttempt, Requirements, Shared};
+pub use handler::{HandlerError, HandlerResult, WebhookHandler};
+pub use lifecycle::{BackgroundTask, StartError, TaskContext, TaskFuture};
+pub use mode::Mode;
 pub use routes::EventSelector;
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -48,8 +56,9 @@ use crate::{Error, ErrorKind, Headers, Outcome, Payload, RequestBody, Verifier};
 
 use background::Background;
 use claim_guard::ClaimGuard;
-use handler::States;
-use inbox_mode::InboxMode;
+use extract::States;
+use lifecycle::{Elector, TaskContext as Context, Tasks};
+use mode::Engine;
 use routes::Routes;
 
 /// The default time a completed delivery is remembered: 24 h.
@@ -80,9 +89,10 @@ pub const LEASE_OVERRUNS_TOTAL: &str = "costkatana_webhook_lease_overruns_total"
 /// dropped, so the sender's retry is processed. The [`Outcome`] maps to
 /// the HTTP answer through [`Outcome::answer`].
 ///
-/// Build one with [`Receiver::builder`]; serve it with an adapter
-/// (`costkatana-webhooks-axum`, `-actix`, `-tower`). Cheap to clone; share
-/// one per endpoint.
+/// Build one with [`Receiver::builder`], [`start`](Receiver::start) its
+/// background work, serve it with an adapter (`costkatana-webhooks-axum`,
+/// `-actix`, `-tower`), and [`shutdown`](Receiver::shutdown) on exit.
+/// Cheap to clone; share one per endpoint.
 #[derive(Clone)]
 pub struct Receiver {
     inner: Arc<Inner>,
@@ -90,15 +100,33 @@ pub struct Receiver {
 
 struct Inner {
     verifier: Verifier,
-    store: Arc<dyn DedupeStore>,
     routes: Routes,
     states: States,
     namespace: Namespace,
     dedupe_ttl: Duration,
     lease: Duration,
     captured_headers: Vec<&'static str>,
-    background: Option<Background>,
-    inbox: Option<Arc<InboxMode>>,
+    engine: Engine,
+    elector: Elector,
+    tasks: Tasks,
+    life: Life,
+}
+
+/// Where a receiver is in its life; `start` and `shutdown` hold the lock
+/// while they change it, so two calls never interleave.
+#[derive(Default)]
+struct Life {
+    phase: tokio::sync::Mutex<Phase>,
+    /// Whether a delivery was stored before `start` (said once in the log).
+    warned_unstarted: AtomicBool,
+}
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    #[default]
+    Built,
+    Started,
+    Stopped,
 }
 
 impl std::fmt::Debug for Receiver {
@@ -109,8 +137,8 @@ impl std::fmt::Debug for Receiver {
             .field("namespace", &self.inner.namespace)
             .field("dedupe_ttl", &self.inner.dedupe_ttl)
             .field("lease", &self.inner.lease)
-            .field("ack_first", &self.inner.background.is_some())
-            .field("inbox", &self.inner.inbox.is_some())
+            .field("mode", &self.inner.engine.mode())
+            .field("tasks", &self.inner.tasks.names())
             .finish_non_exhaustive()
     }
 }
@@ -186,16 +214,20 @@ impl Receiver {
         let record_span = span.clone();
         async move {
             let inner = &self.inner;
-            let outcome = match (self.intake(method, headers, body).await, &inner.inbox) {
-                (Ok((payload, delivery)), Some(inbox)) => {
+            let outcome = match (self.intake(method, headers, body).await, &inner.engine) {
+                (Ok((payload, delivery)), Engine::Inbox(inbox)) => {
+                    self.warn_if_unstarted();
                     let now_ms = inner.verifier.clock().now_ms();
                     let captured = &inner.captured_headers;
                     inbox
                         .accept(&payload, &delivery, headers, captured, now_ms)
                         .await
                 }
-                (Ok((payload, delivery)), None) => {
-                    Arc::clone(inner).process(payload, delivery).await
+                (Ok((payload, delivery)), Engine::Inline(store)) => {
+                    inner.process(store, None, payload, delivery).await
+                }
+                (Ok((payload, delivery)), Engine::AckFirst(store, queue)) => {
+                    inner.process(store, Some(queue), payload, delivery).await
                 }
                 (Err(err), _) => Outcome::Failed(err),
             };
@@ -206,17 +238,93 @@ impl Receiver {
         .await
     }
 
-    /// Stops background work and waits up to `deadline` for it.
+    /// What the receiver does with a verified delivery: inline, ack-first
+    /// or inbox, as built.
     ///
-    /// Ack-first mode: stops accepting background work (new requests are
-    /// answered 503 `overloaded`) and waits for queued handlers to finish;
-    /// their claims free when their leases end. Inbox mode: the workers
-    /// take no new rows (deliveries are still stored and acknowledged) and
-    /// running handlers may finish; at the deadline the rest are stopped
-    /// and their rows given back, pending, without counting the attempt.
+    /// ```
+    /// # use costkatana_webhooks::{Payload, Receiver, receiver::Mode};
+    /// let receiver = Receiver::builder()
+    ///     .secret("s3cret")
+    ///     .fallback(|_: Payload| async { Ok(()) })
+    ///     .build()?;
+    /// assert_eq!(receiver.mode(), Mode::Inline);
+    /// # Ok::<(), costkatana_webhooks::ConfigError>(())
+    /// ```
+    pub fn mode(&self) -> Mode {
+        self.inner.engine.mode()
+    }
+
+    /// Starts the background work on the current Tokio runtime: in inbox
+    /// mode the workers, the depth gauges and the purge, then every task
+    /// given to [`ReceiverBuilder::background`], in that order.
+    ///
+    /// Every task's [`prepare`](BackgroundTask::prepare) runs first; if one
+    /// refuses, nothing is started and its error is returned. Starting a
+    /// started receiver does nothing. An inline receiver without tasks has
+    /// nothing to start, and serves the same either way; an inbox receiver
+    /// stores deliveries before it is started, and runs their handlers only
+    /// once it is.
+    ///
+    /// # Errors
+    ///
+    /// Not inside a Tokio runtime, already shut down, or a task refused to
+    /// start.
+    ///
+    /// ```
+    /// # use costkatana_webhooks::{Payload, Receiver};
+    /// # tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap().block_on(async {
+    /// let receiver = Receiver::builder()
+    ///     .secret("s3cret")
+    ///     .fallback(|_: Payload| async { Ok(()) })
+    ///     .build()?;
+    /// receiver.start().await?;
+    /// receiver.start().await?; // a second start does nothing
+    /// # Ok::<(), Box<dyn std::error::Error>>(()) }).unwrap();
+    /// ```
+    pub async fn start(&self) -> Result<(), StartError> {
+        let runtime = tokio::runtime::Handle::try_current().map_err(|_| {
+            StartError::new(
+                "the receiver",
+                "its background work runs on a Tokio runtime: start the receiver inside one",
+            )
+        })?;
+        let inner = &self.inner;
+        let mut phase = inner.life.phase.lock().await;
+        match *phase {
+            Phase::Started => return Ok(()),
+            Phase::Stopped => {
+                return Err(StartError::new(
+                    "the receiver",
+                    "it was shut down; build a new one",
+                ))
+            }
+            Phase::Built => {}
+        }
+        let context = Context::new(inner.verifier.shared_clock());
+        inner.tasks.prepare(&context).await?;
+        if let Engine::Inbox(inbox) = &inner.engine {
+            inbox.spawn(inner, &runtime);
+        }
+        inner.tasks.spawn(&runtime, &context, &inner.elector);
+        *phase = Phase::Started;
+        Ok(())
+    }
+
+    /// Stops the background work, in order, and waits up to `deadline`
+    /// for running handlers.
+    ///
+    /// First the periodic tasks stop, the last registered first (a tick in
+    /// progress is dropped). Then the handlers drain. Ack-first mode: stops
+    /// accepting background work (new requests are answered 503
+    /// `overloaded`) and waits for queued handlers to finish; their claims
+    /// free when their leases end. Inbox mode: the workers take no new
+    /// entries (deliveries are still stored and acknowledged) and running
+    /// handlers may finish; at the deadline the rest are stopped and their
+    /// entries given back, pending, without counting the attempt.
     ///
     /// Returns how many handlers were still running at the deadline (0 when
-    /// all finished). Inline mode has none and returns 0 at once.
+    /// all finished). Inline mode has none and returns 0 at once. A shut
+    /// down receiver cannot be started again.
     ///
     /// ```
     /// # use std::time::Duration;
@@ -226,14 +334,35 @@ impl Receiver {
     ///     .secret("s3cret")
     ///     .fallback(|_: Payload| async { Ok(()) })
     ///     .build()?;
+    /// receiver.start().await?;
     /// assert_eq!(receiver.shutdown(Duration::from_secs(30)).await, 0);
-    /// # Ok::<(), costkatana_webhooks::ConfigError>(()) }).unwrap();
+    /// # Ok::<(), Box<dyn std::error::Error>>(()) }).unwrap();
     /// ```
     pub async fn shutdown(&self, deadline: Duration) -> usize {
-        match (&self.inner.background, &self.inner.inbox) {
-            (Some(background), _) => background.shutdown(deadline).await,
-            (None, Some(inbox)) => inbox.shutdown(deadline).await,
-            (None, None) => 0,
+        let inner = &self.inner;
+        let mut phase = inner.life.phase.lock().await;
+        *phase = Phase::Stopped;
+        inner.tasks.stop().await;
+        match &inner.engine {
+            Engine::Inline(_) => 0,
+            Engine::AckFirst(_, queue) => queue.shutdown(deadline).await,
+            Engine::Inbox(inbox) => inbox.shutdown(deadline).await,
+        }
+    }
+
+    /// Says once that an inbox receiver stores deliveries it will not run
+    /// until it is started: a forgotten `start` shows in the log.
+    fn warn_if_unstarted(&self) {
+        let life = &self.inner.life;
+        let built = life
+            .phase
+            .try_lock()
+            .is_ok_and(|phase| *phase == Phase::Built);
+        if built && !life.warned_unstarted.swap(true, Ordering::Relaxed) {
+            tracing::warn!(
+                "inbox mode: deliveries are stored, but their handlers run only once \
+                 Receiver::start has been called"
+            );
         }
     }
 
@@ -269,10 +398,18 @@ impl Receiver {
 }
 
 impl Inner {
-    async fn process(self: Arc<Self>, payload: Payload, delivery: Delivery) -> Outcome {
+    /// Inline and ack-first modes: claim, run (now, or in the background
+    /// on `queue`), settle.
+    async fn process(
+        &self,
+        store: &Arc<dyn DedupeStore>,
+        queue: Option<&Background>,
+        payload: Payload,
+        delivery: Delivery,
+    ) -> Outcome {
         let event_id = payload.event_id().map(str::to_owned);
         let key = delivery.dedupe_key().to_owned();
-        let token = match self.store.claim(&key, self.lease).await {
+        let token = match store.claim(&key, self.lease).await {
             Ok(Claim::Fresh(token)) => token,
             Ok(Claim::Done) => return Outcome::Duplicate { event_id },
             Ok(Claim::InFlight) => return Outcome::Failed(Error::new(ErrorKind::InProgress)),
@@ -282,24 +419,24 @@ impl Inner {
                 return Outcome::Failed(err.into());
             }
         };
-        let guard = ClaimGuard::new(Arc::clone(&self.store), key, token, self.dedupe_ttl);
-        let handler = catch_panic::call(|| self.routes.dispatch(payload, delivery, &self.states));
-
-        if let Some(background) = &self.background {
-            let job = async move {
-                if let Err(err) = settle(handler, guard).await {
-                    metrics::counter!(BACKGROUND_FAILURES_TOTAL).increment(1);
-                    tracing::error!(error = %err.message(), "background handler failed");
-                }
-            };
-            return match background.try_spawn(job.in_current_span()) {
+        let guard = ClaimGuard::new(Arc::clone(store), key, token, self.dedupe_ttl);
+        let handler =
+            catch_panic::call(|| self.routes.dispatch(payload, delivery, &self.states, None));
+        let Some(queue) = queue else {
+            return match settle(handler, guard).await {
                 Ok(()) => Outcome::Processed { event_id },
-                // The job (and its guard) was dropped: the claim is released.
                 Err(err) => Outcome::Failed(err),
             };
-        }
-        match settle(handler, guard).await {
-            Ok(()) => Outcome::Processed { event_id },
+        };
+        let job = async move {
+            if let Err(err) = settle(handler, guard).await {
+                metrics::counter!(BACKGROUND_FAILURES_TOTAL).increment(1);
+                tracing::error!(error = %err.message(), "background handler failed");
+            }
+        };
+        match queue.try_spawn(job.in_current_span()) {
+            Ok(()) => Outcome::Queued { event_id },
+            // The job (and its guard) was dropped: the claim is released.
             Err(err) => Outcome::Failed(err),
         }
     }

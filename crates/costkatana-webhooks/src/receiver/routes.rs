@@ -5,7 +5,8 @@ use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 
-use super::handler::{sealed::Call, HandlerFuture, StateType, States};
+use super::extract::{DeliveryParts, InboxAttempt, Requirements, States};
+use super::handler::{sealed::Call, HandlerFuture};
 use super::Delivery;
 use crate::{Category, ConfigError, Event, EventType, Payload};
 
@@ -105,13 +106,13 @@ fn known(names: impl Iterator<Item = String>) -> String {
     names.collect::<Vec<_>>().join(", ")
 }
 
-type Erased<In> = Arc<dyn Fn(In, Delivery, &States) -> HandlerFuture + Send + Sync>;
+type Erased<In> = Arc<dyn Fn(DeliveryParts<'_, In>) -> HandlerFuture + Send + Sync>;
 
 fn erase<In, Args, H>(handler: H) -> Erased<In>
 where
     H: Call<In, Args> + Send + Sync + 'static,
 {
-    Arc::new(move |input, delivery, states| handler.call(input, delivery, states))
+    Arc::new(move |parts| handler.call(parts))
 }
 
 /// The routing table, with the mistakes found while it was filled, which
@@ -122,8 +123,8 @@ pub(crate) struct Routes {
     categories: HashMap<Category, Erased<Event>>,
     fallback: Option<Erased<Payload>>,
     mistakes: Vec<String>,
-    /// The state each handler takes, with the route it serves.
-    states_needed: Vec<(String, StateType)>,
+    /// What each handler's arguments need, with the route it serves.
+    needs: Vec<(String, Requirements)>,
 }
 
 impl fmt::Debug for Routes {
@@ -142,9 +143,7 @@ impl Routes {
         H: Call<Event, Args> + Send + Sync + 'static,
     {
         let label = selector.to_string();
-        if let Some(state) = handler.state_type() {
-            self.states_needed.push((label.clone(), state));
-        }
+        self.require(label.clone(), &handler);
         let twice = match selector.0 {
             Selector::Type(ty) => self.types.insert(ty, erase(handler)).is_some(),
             Selector::Category(category) => {
@@ -165,18 +164,23 @@ impl Routes {
     where
         H: Call<Payload, Args> + Send + Sync + 'static,
     {
-        if let Some(state) = handler.state_type() {
-            self.states_needed.push(("the fallback".to_owned(), state));
-        }
+        self.require("the fallback".to_owned(), &handler);
         if self.fallback.replace(erase(handler)).is_some() {
             self.mistakes
                 .push("the fallback handler is registered twice".to_owned());
         }
     }
 
-    /// Reports every mistake: unknown names, duplicates, no fallback, a
-    /// state no handler can get.
-    pub(crate) fn validate(&self, states: &States) -> Result<(), ConfigError> {
+    fn require<In, Args>(&mut self, route: String, handler: &impl Call<In, Args>) {
+        let mut needs = Requirements::default();
+        handler.require(&mut needs);
+        self.needs.push((route, needs));
+    }
+
+    /// Reports every mistake: unknown names, duplicates, no fallback, an
+    /// argument no handler can get (a state never given, an inbox-only
+    /// argument outside inbox mode, the event taken twice).
+    pub(crate) fn validate(&self, states: &States, inbox: bool) -> Result<(), ConfigError> {
         let mut mistakes = self.mistakes.clone();
         if self.fallback.is_none() {
             mistakes.push(
@@ -185,14 +189,8 @@ impl Routes {
                     .to_owned(),
             );
         }
-        for (route, state) in &self.states_needed {
-            if !states.contains(state) {
-                mistakes.push(format!(
-                    "the handler for {route} takes Shared<{}>, but no such state was given: add \
-                     .share(..) with a value of that type",
-                    state.name
-                ));
-            }
+        for (route, needs) in &self.needs {
+            mistakes.extend(needs.mistakes(route, states, inbox));
         }
         if mistakes.is_empty() {
             Ok(())
@@ -208,6 +206,7 @@ impl Routes {
         payload: Payload,
         delivery: Delivery,
         states: &States,
+        attempt: Option<InboxAttempt>,
     ) -> HandlerFuture {
         if let Payload::Event(event) = payload {
             let handler = self
@@ -215,11 +214,11 @@ impl Routes {
                 .get(&event.event_type)
                 .or_else(|| self.categories.get(&event.event_type.category()));
             if let Some(handler) = handler {
-                return handler(*event, delivery, states);
+                return handler(DeliveryParts::new(*event, delivery, states, attempt));
             }
-            return self.call_fallback(Payload::Event(event), delivery, states);
+            return self.call_fallback(Payload::Event(event), delivery, states, attempt);
         }
-        self.call_fallback(payload, delivery, states)
+        self.call_fallback(payload, delivery, states, attempt)
     }
 
     fn call_fallback(
@@ -227,9 +226,10 @@ impl Routes {
         payload: Payload,
         delivery: Delivery,
         states: &States,
+        attempt: Option<InboxAttempt>,
     ) -> HandlerFuture {
         match &self.fallback {
-            Some(fallback) => fallback(payload, delivery, states),
+            Some(fallback) => fallback(DeliveryParts::new(payload, delivery, states, attempt)),
             // `validate` guarantees a fallback before any dispatch.
             None => Box::pin(async { Err("no fallback handler".into()) }),
         }

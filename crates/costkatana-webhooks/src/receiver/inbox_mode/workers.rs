@@ -1,0 +1,251 @@
+//! The workers: a loop that leases due entries while there are free
+//! worker slots, and one task per attempt that runs the handler and
+//! settles the entry.
+
+use std::sync::{Arc, Weak};
+use std::time::{Duration, Instant};
+
+use tokio::sync::OwnedSemaphorePermit;
+use tracing::Instrument;
+
+use super::{InboxMode, Phase};
+use crate::clock::millis;
+use crate::dedupe::Completion;
+use crate::inbox::{LeasedEntry, Settlement, INBOX_ATTEMPTS_TOTAL, INBOX_DEAD_LETTERS_TOTAL};
+use crate::receiver::extract::InboxAttempt;
+use crate::receiver::{catch_panic, Delivery, Inner, HANDLER_SECONDS, LEASE_OVERRUNS_TOTAL};
+use crate::Payload;
+
+/// How often idle workers look for due entries (retries, other replicas'
+/// entries, leases that ended); a delivery stored here wakes them at once.
+const POLL_INTERVAL: Duration = Duration::from_millis(250);
+/// The pause after the inbox failed to answer, before asking again.
+const ERROR_PAUSE: Duration = Duration::from_secs(1);
+
+/// Takes due entries while there are free workers. Ends when the receiver
+/// is dropped or shut down.
+pub(super) async fn take_loop(receiver: Weak<Inner>, mode: Arc<InboxMode>) {
+    let mut phase = mode.phase.subscribe();
+    while *phase.borrow_and_update() == Phase::Running {
+        let Some(inner) = receiver.upgrade() else {
+            return;
+        };
+        let now_ms = inner.verifier.clock().now_ms();
+        let free = mode.slots.available_permits();
+        let mut pause = POLL_INTERVAL;
+        if free > 0 {
+            match mode.store().take(now_ms, inner.lease, free).await {
+                Ok(entries) => {
+                    if entries.len() == free {
+                        pause = Duration::ZERO; // more may be due
+                    }
+                    for entry in entries {
+                        start_attempt(&inner, &mode, entry).await;
+                    }
+                }
+                Err(err) => {
+                    tracing::warn!(error = %err, "inbox unavailable; workers wait and ask again");
+                    pause = ERROR_PAUSE;
+                }
+            }
+        }
+        drop(inner);
+        tokio::select! {
+            () = mode.wake.notified() => {}
+            () = tokio::time::sleep(pause) => {}
+            _ = phase.changed() => {}
+        }
+    }
+}
+
+/// Runs one leased entry on its own task, holding a worker slot.
+async fn start_attempt(inner: &Arc<Inner>, mode: &Arc<InboxMode>, entry: LeasedEntry) {
+    // Shut down while the entries were being leased: give them back unrun. (Only
+    // this loop takes slots, so one is free; the entry goes back if not.)
+    let running = *mode.phase.borrow() == Phase::Running;
+    let slot = running
+        .then(|| Arc::clone(&mode.slots).try_acquire_owned().ok())
+        .flatten();
+    let Some(slot) = slot else {
+        settle_until_lease_ends(inner, mode, &entry, Settlement::Release).await;
+        return;
+    };
+    let span = tracing::info_span!(
+        "costkatana_webhook_attempt",
+        entry_id = entry.id,
+        attempt = entry.attempt,
+        event_id = tracing::field::Empty,
+        event_type = tracing::field::Empty,
+        result = tracing::field::Empty,
+    );
+    tokio::spawn(attempt(Arc::clone(inner), Arc::clone(mode), entry, slot).instrument(span));
+}
+
+async fn attempt(
+    inner: Arc<Inner>,
+    mode: Arc<InboxMode>,
+    entry: LeasedEntry,
+    slot: OwnedSemaphorePermit,
+) {
+    let settlement = run_handler(&inner, &mode, &entry).await;
+    let result = match &settlement {
+        Settlement::Done => "done",
+        Settlement::Retry { .. } => "retry",
+        Settlement::Dead { .. } => "dead",
+        Settlement::Release => "released",
+    };
+    tracing::Span::current().record("result", result);
+    metrics::counter!(INBOX_ATTEMPTS_TOTAL, "result" => result).increment(1);
+    match &settlement {
+        Settlement::Dead { error } => {
+            metrics::counter!(INBOX_DEAD_LETTERS_TOTAL).increment(1);
+            tracing::error!(%error, "dead-lettered: `ckwebhook inbox retry` runs it again");
+        }
+        Settlement::Retry { error, at_ms } => {
+            let in_ms = at_ms - inner.verifier.clock().now_ms();
+            tracing::warn!(%error, retry_in_ms = in_ms, "handler failed; retrying later");
+        }
+        Settlement::Done | Settlement::Release => {}
+    }
+    settle_until_lease_ends(&inner, &mode, &entry, settlement).await;
+    drop(slot);
+    mode.wake.notify_one();
+}
+
+/// Verifies the stored copy again, runs its handler, and says how to
+/// settle the entry.
+async fn run_handler(inner: &Inner, mode: &InboxMode, entry: &LeasedEntry) -> Settlement {
+    if entry.attempt > mode.policy.attempts() {
+        return Settlement::Dead {
+            error: "the last attempt never finished: its worker stopped or crashed mid-handler"
+                .to_owned(),
+        };
+    }
+    let verified = inner.verifier.reverify(&entry.headers, entry.body.clone());
+    let mut verified = match verified {
+        Ok(verified) => verified,
+        Err(err) => {
+            return Settlement::Dead {
+                error: format!(
+                    "the stored delivery no longer verifies ({}); was its secret removed?",
+                    err.message()
+                ),
+            }
+        }
+    };
+    let payload = verified.take_payload();
+    let span = tracing::Span::current();
+    if let Payload::Event(event) = &payload {
+        span.record("event_type", event.event_type.as_str());
+        if let Some(id) = &event.id {
+            span.record("event_id", id.as_str());
+        }
+    }
+    let delivery = Delivery::new(
+        verified,
+        entry.dedupe_key.clone(),
+        &inner.captured_headers,
+        &entry.headers,
+    );
+    let attempt = Some(InboxAttempt::new(entry.id, entry.attempt));
+    let handler = catch_panic::call(|| {
+        inner
+            .routes
+            .dispatch(payload, delivery, &inner.states, attempt)
+    });
+    let mut phase = mode.phase.subscribe();
+    let aborted = phase.wait_for(|phase| *phase == Phase::Abort);
+    let started = Instant::now();
+    let result = tokio::select! {
+        result = handler => result,
+        _ = aborted => return Settlement::Release,
+        never = keep_leased(inner, mode, entry) => match never {},
+    };
+    metrics::histogram!(HANDLER_SECONDS).record(started.elapsed().as_secs_f64());
+    match result {
+        Ok(()) => Settlement::Done,
+        Err(err) if err.is_refusal() => Settlement::Dead {
+            error: format!("refused: {err}"),
+        },
+        Err(err) => match mode.policy.delay_after(entry.attempt) {
+            Some(delay) => Settlement::Retry {
+                at_ms: inner
+                    .verifier
+                    .clock()
+                    .now_ms()
+                    .saturating_add(millis(delay)),
+                error: err.to_string(),
+            },
+            None => Settlement::Dead {
+                error: format!(
+                    "attempt {} of {} failed: {err}",
+                    entry.attempt,
+                    mode.policy.attempts()
+                ),
+            },
+        },
+    }
+}
+
+/// Renews the entry's lease every third of it while its handler runs, so a
+/// slow handler keeps its entry and only a stopped or crashed worker's entry
+/// is taken over when its lease ends.
+async fn keep_leased(
+    inner: &Inner,
+    mode: &InboxMode,
+    entry: &LeasedEntry,
+) -> std::convert::Infallible {
+    let every = inner.lease / 3;
+    loop {
+        tokio::time::sleep(every).await;
+        let until_ms = inner
+            .verifier
+            .clock()
+            .now_ms()
+            .saturating_add(millis(inner.lease));
+        match mode.store().renew(entry, until_ms).await {
+            Ok(Completion::Recorded) => {}
+            Ok(_) => tracing::warn!(
+                "the entry's lease ended before it could be renewed and another worker took it: \
+                 the event may run twice"
+            ),
+            Err(err) => tracing::warn!(error = %err, "could not renew the entry's lease"),
+        }
+    }
+}
+
+/// Writes the settlement, retrying while the inbox is unreachable (a
+/// restarting database) until the lease would end: after that another
+/// worker may take the entry, and the write would be refused anyway.
+async fn settle_until_lease_ends(
+    inner: &Inner,
+    mode: &InboxMode,
+    entry: &LeasedEntry,
+    settlement: Settlement,
+) {
+    let give_up = Instant::now() + inner.lease;
+    let mut pause = Duration::from_millis(100);
+    loop {
+        let now_ms = inner.verifier.clock().now_ms();
+        match mode.store().settle(entry, settlement.clone(), now_ms).await {
+            Ok(Completion::Recorded) => return,
+            Ok(_) => {
+                metrics::counter!(LEASE_OVERRUNS_TOTAL).increment(1);
+                tracing::warn!(
+                    "the handler finished after its lease ended and another worker took the entry \
+                     over, so the event ran twice: raise the lease above the slowest handler"
+                );
+                return;
+            }
+            Err(err) if Instant::now() + pause < give_up => {
+                tracing::warn!(error = %err, "could not settle the entry; trying again");
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(Duration::from_secs(2));
+            }
+            Err(err) => {
+                tracing::error!(error = %err, "could not settle the entry before its lease ended; it will run again");
+                return;
+            }
+        }
+    }
+}
