@@ -171,7 +171,7 @@ impl RedisStore {
         let token = ClaimToken::random();
         let mut connection = self.connection.clone();
         let mut call = self.scripts.claim.key(self.key(key));
-        call.arg(in_flight(token)).arg(millis(lease));
+        call.arg(in_flight(token)).arg(px(lease));
         let held: Option<Vec<u8>> = match self
             .bounded("claim", call.invoke_async(&mut connection))
             .await
@@ -211,7 +211,7 @@ impl RedisStore {
         let mut call = script.key(self.key(key));
         call.arg(in_flight(token));
         if let Some(ttl) = ttl {
-            call.arg(millis(ttl));
+            call.arg(px(ttl));
         }
         let result: Result<i64, _> = self.bounded(what, call.invoke_async(&mut connection)).await;
         match result {
@@ -235,9 +235,9 @@ fn in_flight(token: ClaimToken) -> String {
 
 /// Whole milliseconds for `PX`: at least 1 (Redis refuses 0), at most
 /// [`MAX_PX_MS`].
-fn millis(duration: Duration) -> u64 {
-    u64::try_from(duration.as_millis())
-        .unwrap_or(u64::MAX)
+fn px(duration: Duration) -> u64 {
+    u64::try_from(costkatana_webhooks::clock::millis(duration))
+        .unwrap_or(0)
         .clamp(1, MAX_PX_MS)
 }
 
@@ -279,9 +279,9 @@ mod tests {
 
     #[test]
     fn durations_become_valid_px_values() {
-        assert_eq!(millis(Duration::ZERO), 1);
-        assert_eq!(millis(Duration::from_micros(1_500)), 1);
-        assert_eq!(millis(Duration::from_secs(60)), 60_000);
-        assert_eq!(millis(Duration::MAX), MAX_PX_MS);
+        assert_eq!(px(Duration::ZERO), 1);
+        assert_eq!(px(Duration::from_micros(1_500)), 1);
+        assert_eq!(px(Duration::from_secs(60)), 60_000);
+        assert_eq!(px(Duration::MAX), MAX_PX_MS);
     }
 }

@@ -9,21 +9,23 @@ use super::{Claim, ClaimToken, Completion, DedupeStore, StoreFuture};
 use crate::{Clock, SystemClock};
 
 /// The default bound on remembered keys: a day of deliveries at 11 per
-/// second, in at most about 100 MiB.
+/// second, in at most about 92 MiB.
 pub const DEFAULT_MAX_ENTRIES: u64 = 1_000_000;
 
 /// An in-memory [`DedupeStore`] for a single receiver process.
 ///
-/// Bounded by a maximum entry count; when full, the oldest entries are
-/// forgotten first (first in, first out), so a new claim is never refused. Each entry has its own deadline, read from
+/// Bounded by a maximum count of the keys it holds; when full, the oldest
+/// key is forgotten first (first in, first out; a key claimed again after
+/// its lease lapsed counts as new), so a new claim is never refused. A
+/// released key is forgotten at once and takes no room. Each entry has its own deadline, read from
 /// an injectable [`Clock`]: the lease for an in-flight claim, the dedupe TTL
 /// for a completed one.
 ///
 /// Memory: the store keeps a 128-bit digest of each key, keyed with a
 /// random secret drawn when the store is built (so no sender can make two
-/// keys collide), not the key itself: about 100 bytes per entry whatever the
+/// keys collide), not the key itself: about 92 bytes per entry whatever the
 /// key's length (measured by the `memory_store_memory` test), so the default
-/// 1,000,000 entries take about 100 MiB at most, and remember a full day at
+/// 1,000,000 entries take about 92 MiB at most, and remember a full day at
 /// up to 11 deliveries per second.
 ///
 /// It cannot see other replicas' claims: with several replicas, use the
@@ -94,27 +96,33 @@ impl Hasher for AsIs {
     }
 }
 
-/// One remembered key: 20 bytes beside its 16-byte digest.
+/// One remembered key: its digest, its claim, and its neighbours in
+/// insertion order (40 bytes).
 #[derive(Debug, Clone, Copy)]
-struct Slot {
+struct Node {
+    digest: Digest,
     /// The holder's token folded to 64 bits (exact among one process's
     /// tokens, which share their upper half); unused once done.
     token: u64,
     /// Deadline on the store's clock (ms since the epoch).
     until_ms: i64,
-    /// Its position in the ring, with [`DONE`] set once completed.
-    ring: u32,
+    /// The next older node, with [`DONE`] set once completed.
+    older: u32,
+    /// The next newer node (or, on the free list, the next free node).
+    newer: u32,
 }
 
+/// No node: the end of the order, or of the free list.
+const NIL: u32 = u32::MAX >> 1;
 const DONE: u32 = 1 << 31;
 
-impl Slot {
-    fn position(self) -> u32 {
-        self.ring & !DONE
+impl Node {
+    fn older(self) -> u32 {
+        self.older & !DONE
     }
 
     fn is_done(self) -> bool {
-        self.ring & DONE != 0
+        self.older & DONE != 0
     }
 
     fn held_by(self, token: ClaimToken) -> bool {
@@ -126,12 +134,18 @@ fn fold(token: ClaimToken) -> u64 {
     (token.0 >> 64) as u64 ^ token.0 as u64
 }
 
-/// A map of digests and a ring of them in insertion order: the ring's next
-/// position, once it is full, holds the oldest entry.
+/// The keys held, in a map from digest to node, and their nodes in a list
+/// from oldest to newest. The list holds exactly the keys in the map: a
+/// released key leaves it, a key claimed again moves to its newest end,
+/// and when the map is full the oldest key goes, so the bound counts the
+/// keys held and nothing else.
 struct Entries {
-    map: HashMap<Digest, Slot, BuildHasherDefault<AsIs>>,
-    ring: Vec<Digest>,
-    next: usize,
+    map: HashMap<Digest, u32, BuildHasherDefault<AsIs>>,
+    nodes: Vec<Node>,
+    oldest: u32,
+    newest: u32,
+    /// Nodes of released or forgotten keys, for reuse.
+    free: u32,
     capacity: usize,
 }
 
@@ -139,52 +153,98 @@ impl Entries {
     fn new(capacity: usize) -> Self {
         Entries {
             map: HashMap::default(),
-            ring: Vec::new(),
-            next: 0,
+            nodes: Vec::new(),
+            oldest: NIL,
+            newest: NIL,
+            free: NIL,
             capacity,
         }
     }
 
-    /// Stores `slot` for `digest` as the newest entry, forgetting the
-    /// oldest if the ring is full. A position whose entry has since moved
-    /// or been released is simply reused.
-    fn insert(&mut self, digest: Digest, mut slot: Slot) {
-        let at = if self.ring.len() < self.capacity {
-            self.ring.push(digest);
-            self.ring.len() - 1
-        } else {
-            let at = self.next;
-            self.next = (at + 1) % self.capacity;
-            let oldest = std::mem::replace(&mut self.ring[at], digest);
-            if self
-                .map
-                .get(&oldest)
-                .is_some_and(|s| s.position() as usize == at)
-            {
-                self.map.remove(&oldest);
+    /// Takes node `at` out of the order (its fields stay as they were).
+    fn unlink(&mut self, at: u32) {
+        let Node { newer, .. } = self.nodes[at as usize];
+        let older = self.nodes[at as usize].older();
+        match older {
+            NIL => self.oldest = newer,
+            older => self.nodes[older as usize].newer = newer,
+        }
+        match newer {
+            NIL => self.newest = older,
+            newer => {
+                let done = self.nodes[newer as usize].older & DONE;
+                self.nodes[newer as usize].older = older | done;
             }
-            at
+        }
+    }
+
+    /// Puts node `at` at the newest end of the order.
+    fn push_newest(&mut self, at: u32) {
+        let done = self.nodes[at as usize].older & DONE;
+        self.nodes[at as usize].older = self.newest | done;
+        self.nodes[at as usize].newer = NIL;
+        match self.newest {
+            NIL => self.oldest = at,
+            newest => self.nodes[newest as usize].newer = at,
+        }
+        self.newest = at;
+    }
+
+    /// Forgets the key of node `at`, freeing the node.
+    fn remove(&mut self, at: u32) {
+        self.unlink(at);
+        self.map.remove(&self.nodes[at as usize].digest);
+        self.nodes[at as usize].newer = self.free;
+        self.free = at;
+    }
+
+    /// Stores `node` as the newest key, forgetting the oldest first if the
+    /// store is full.
+    fn insert(&mut self, node: Node) {
+        if self.map.len() >= self.capacity && self.oldest != NIL {
+            self.remove(self.oldest);
+        }
+        let at = match self.free {
+            NIL => {
+                // Indices fit: the store holds at most `NIL` keys.
+                self.nodes.push(node);
+                (self.nodes.len() - 1) as u32
+            }
+            free => {
+                self.free = self.nodes[free as usize].newer;
+                self.nodes[free as usize] = node;
+                free
+            }
         };
-        // Positions fit: the store holds at most `u32::MAX >> 1` entries.
-        slot.ring = (slot.ring & DONE) | at as u32;
-        self.map.insert(digest, slot);
+        self.push_newest(at);
+        self.map.insert(node.digest, at);
     }
 
     fn claim(&mut self, digest: Digest, now: i64, lease: Duration) -> Claim {
-        if let Some(slot) = self.map.get(&digest).filter(|s| s.until_ms > now) {
-            return if slot.is_done() {
-                Claim::Done
-            } else {
-                Claim::InFlight
-            };
-        }
         let token = ClaimToken::random();
-        let slot = Slot {
+        let claimed = Node {
+            digest,
             token: fold(token),
             until_ms: deadline(now, lease),
-            ring: 0,
+            older: NIL,
+            newer: NIL,
         };
-        self.insert(digest, slot);
+        match self.map.get(&digest).copied() {
+            Some(at) if self.nodes[at as usize].until_ms > now => {
+                return if self.nodes[at as usize].is_done() {
+                    Claim::Done
+                } else {
+                    Claim::InFlight
+                };
+            }
+            // Lapsed: claimed afresh, it is the newest key now.
+            Some(at) => {
+                self.unlink(at);
+                self.nodes[at as usize] = claimed;
+                self.push_newest(at);
+            }
+            None => self.insert(claimed),
+        }
         Claim::Fresh(token)
     }
 
@@ -197,36 +257,41 @@ impl Entries {
         now: i64,
         ttl: Duration,
     ) -> Completion {
-        let done = |ring: u32| Slot {
-            token: 0,
-            until_ms: deadline(now, ttl),
-            ring: ring | DONE,
-        };
-        match self.map.get_mut(&digest) {
+        let until_ms = deadline(now, ttl);
+        let Some(&at) = self.map.get(&digest) else {
             // Nobody's: the handler succeeded.
-            None => {
-                self.insert(digest, done(0));
-                Completion::Recorded
-            }
+            self.insert(Node {
+                digest,
+                token: 0,
+                until_ms,
+                older: DONE,
+                newer: NIL,
+            });
+            return Completion::Recorded;
+        };
+        let node = &mut self.nodes[at as usize];
+        let completion = if node.held_by(token) {
             // Ours, even past its lease.
-            Some(slot) if slot.held_by(token) => {
-                *slot = done(slot.position());
-                Completion::Recorded
-            }
+            Completion::Recorded
+        } else if node.until_ms <= now {
             // Another holder's claim that lapsed too: it ran twice, but it
             // did run, so remember it.
-            Some(slot) if slot.until_ms <= now => {
-                *slot = done(slot.position());
-                Completion::Overtaken
-            }
-            Some(_) => Completion::Overtaken,
-        }
+            Completion::Overtaken
+        } else {
+            return Completion::Overtaken;
+        };
+        node.token = 0;
+        node.until_ms = until_ms;
+        node.older |= DONE;
+        completion
     }
 
     /// Forgets the key if `token` still holds it, even past its lease.
     fn release(&mut self, digest: Digest, token: ClaimToken) {
-        if self.map.get(&digest).is_some_and(|s| s.held_by(token)) {
-            self.map.remove(&digest);
+        if let Some(&at) = self.map.get(&digest) {
+            if self.nodes[at as usize].held_by(token) {
+                self.remove(at);
+            }
         }
     }
 }
@@ -387,7 +452,7 @@ impl MemoryStoreBuilder {
 
     /// Builds the store.
     pub fn build(self) -> MemoryStore {
-        let max_entries = self.max_entries.clamp(1, u64::from(u32::MAX >> 1));
+        let max_entries = self.max_entries.clamp(1, u64::from(NIL));
         MemoryStore {
             inner: Arc::new(Inner {
                 entries: Mutex::new(Entries::new(max_entries as usize)),
