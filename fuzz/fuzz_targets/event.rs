@@ -3,8 +3,10 @@
 //! (envelope typed, `data` left raw) agrees with a full `serde_json::Value`
 //! parse: the same kind of payload and the same `data`. The one difference
 //! by design: JSON whose syntax is valid but which a full parse refuses (a
-//! number beyond f64, nesting past 128) inside `data` still yields the
-//! event, with `data` read as empty.
+//! number beyond f64, a lone surrogate escape, nesting past 128) inside the
+//! `data` that is kept still yields the event, with `data` read as empty;
+//! the copies of a repeated key that the last one replaces are checked as
+//! a full parse checks them.
 
 #![no_main]
 

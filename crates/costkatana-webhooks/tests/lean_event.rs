@@ -232,7 +232,8 @@ fn both_body_shapes_and_whitespace_agree() {
 }
 
 /// The one difference, by design: JSON whose syntax is valid but that a
-/// full parse refuses (a number beyond f64, here) inside `data` no longer
+/// full parse refuses (a number beyond f64 here; a lone surrogate escape
+/// or nesting past 128, below) inside the `data` that is kept no longer
 /// makes the body "not JSON", since `data` is not parsed until read; the
 /// event is delivered and its `data` reads as empty.
 #[test]
@@ -269,6 +270,40 @@ fn a_verified_event_reads_its_data_from_the_body() {
     );
     assert_eq!(event.data.budget().and_then(|b| b.spent), Some(150.0));
     assert_eq!(Some(event), Event::from_slice(body.as_bytes()).as_ref());
+}
+
+/// A repeated envelope key whose earlier copy holds what a full parse
+/// refuses (a lone surrogate escape, a number beyond f64): the whole body
+/// is not JSON, as a full parse says. (Before, the earlier copy was
+/// skipped unchecked and the event delivered.)
+#[test]
+fn a_repeated_key_whose_replaced_copy_a_full_parse_refuses_is_not_json() {
+    for body in [
+        r#"{"eventType":"\uD800","eventType":"cost.alert","eventId":"e1"}"#,
+        r#"{"eventId":1e400,"eventId":"e1","eventType":"cost.alert"}"#,
+        r#"{"eventId":"e1","eventType":"cost.alert","data":{"a":1e400},"data":{}}"#,
+        r#"{"eventId":"e1","title":"\uDC00","eventType":"cost.alert","title":"ok"}"#,
+    ] {
+        assert_eq!(oracle(body.as_bytes()), Oracle::NotJson, "{body}");
+        assert_eq!(observed(body.as_bytes()), Oracle::NotJson, "{body}");
+    }
+    // A repeated key whose copies are all valid reads the last, as before.
+    let body = br#"{"eventId":"e0","eventId":"e1","eventType":"cost.alert"}"#;
+    assert_eq!(observed(body), oracle(body));
+}
+
+/// A lone surrogate escape inside `data`, like a number beyond f64 there:
+/// one of the documented differences, since `data` is not parsed until
+/// read. The event is delivered; its `data` reads as empty.
+#[test]
+fn a_lone_surrogate_inside_data_is_delivered_with_empty_data() {
+    let body = br#"{"eventId":"e3","eventType":"cost.alert","data":{"title":"\uD800x"}}"#;
+    assert_eq!(oracle(body), Oracle::NotJson);
+    let Payload::Event(event) = Payload::parse(body) else {
+        panic!("the event is delivered");
+    };
+    assert_eq!(event.id.as_deref(), Some("e3"));
+    assert!(event.data.as_map().is_empty());
 }
 
 /// Nesting deeper than a full parse allows (128) inside `data`, likewise.

@@ -29,6 +29,14 @@ use serde_json::{Map, Value};
 /// the JSON text it arrived as, and parsed only when something reads it
 /// (a view such as [`EventData::cost`], [`EventData::get`], or your own
 /// type through [`EventData::deserialize`]), once.
+///
+/// So `data` is checked only for its syntax on arrival. JSON whose syntax
+/// is valid but that a full parse refuses (a number beyond f64, a lone
+/// surrogate escape such as `"\uD800"`, nesting past 128 levels) inside
+/// `data` leaves the event deliverable, with `data` reading as empty,
+/// where parsing the whole body as one value would call it not JSON.
+/// Everywhere else in the body such values make it not JSON, as a full
+/// parse does, in the copies of a repeated key too.
 #[derive(Clone, Default)]
 pub struct EventData {
     /// `data` exactly as sent (valid JSON text); `None` when the event had
@@ -66,7 +74,8 @@ impl EventData {
                 Some(Ok(Value::Object(map))) => map,
                 Some(Ok(other)) => Map::from_iter([("value".to_owned(), other)]),
                 // No `data`, or JSON that a full parse refuses although its
-                // syntax is valid (a number beyond f64, nesting past 128).
+                // syntax is valid (a number beyond f64, a lone surrogate,
+                // nesting past 128).
                 None | Some(Err(_)) => Map::new(),
             })
     }

@@ -30,7 +30,8 @@ const ENVELOPE: [&str; 15] = [
 const IN_DATA: [&str; 3] = ["title", "severity", "description"];
 
 /// A JSON object's top-level fields, values unparsed: the last of a
-/// repeated key wins, as in a full parse. Read it from text
+/// repeated key wins, as in a full parse, and the copies it replaces are
+/// checked as a full parse would check them. Read it from text
 /// ([`Fields::read`]): read from bytes, every raw value would be checked
 /// as UTF-8 again.
 pub(crate) struct Fields<'a> {
@@ -102,7 +103,19 @@ impl<'de> Deserialize<'de> for Fields<'de> {
                 while let Some(key) = map.next_key_seed(seed)? {
                     let raw = map.next_value()?;
                     match key {
-                        Key::Known(at) => fields.known[at] = Some(raw),
+                        Key::Known(at) => {
+                            // A repeated key: a full parse reads the copy the
+                            // last one replaces too, and refuses the body if
+                            // that copy holds a lone surrogate or a number
+                            // beyond f64; so must this reader.
+                            if let Some(replaced) = fields.known[at].replace(raw) {
+                                value_of(replaced).map_err(|()| {
+                                    serde::de::Error::custom(
+                                        "a repeated key's earlier value is not valid JSON",
+                                    )
+                                })?;
+                            }
+                        }
                         Key::Unknown(name) => fields.other.push((name.unwrap_or_default(), raw)),
                     }
                 }
