@@ -245,7 +245,17 @@ pub async fn shutdown_gives_running_rows_back_for_the_next_process(inbox: Inbox)
     assert_eq!(stuck.shutdown(Duration::from_millis(100)).await, 1);
     let record = inbox.list(None, 10).await.unwrap().remove(0);
     assert_eq!(record.state, EntryState::Pending);
-    assert_eq!(record.attempts, 0, "a released attempt is not counted");
+    // A cut attempt counts, so a handler that never returns reaches the
+    // dead letter instead of coming back at every restart.
+    assert_eq!(record.attempts, 1, "the cut attempt is counted");
+    assert!(
+        record
+            .last_error
+            .as_deref()
+            .is_some_and(|e| e.contains("cut by the receiver's shutdown")),
+        "{:?}",
+        record.last_error
+    );
     drop(stuck);
     let runs = Runs::default();
     let _next = counting(&inbox, &runs).await;

@@ -208,7 +208,8 @@ pub enum Settlement {
         /// Why.
         error: String,
     },
-    /// Given back unrun (shutdown): pending at once, the attempt not counted.
+    /// Given back before its handler started (leased as shutdown began):
+    /// pending at once, the attempt not counted.
     Release,
 }
 

@@ -28,6 +28,9 @@ enum Choice {
     Inbox(Arc<dyn InboxStore>),
 }
 
+/// The shortest lease: its third, when it is renewed, is a whole ms.
+const MIN_LEASE: Duration = Duration::from_millis(3);
+
 /// Why an inbox cannot be combined with the other two modes' settings.
 const INBOX_ALONE: &str = "an inbox is the receiver's dedupe store and runs handlers after the \
     200 itself: use it without store(..) and ack_first(..)";
@@ -45,7 +48,8 @@ const INBOX_ALONE: &str = "an inbox is the receiver's dedupe store and runs hand
 /// | store | a [`MemoryStore`] on the receiver's clock |
 /// | namespace | derived from the secret that verified each delivery |
 /// | dedupe TTL | 24 h, or the whole timestamp window (past + future tolerance) if longer |
-/// | lease | 60 s |
+/// | lease | 60 s (at least 3 ms) |
+/// | inbox attempt time limit | 5 min, per type or category with [`attempt_timeout_for`](Self::attempt_timeout_for) |
 /// | captured headers | `authorization`, `x-costkatana-event`, `x-costkatana-delivery-id` |
 /// | mode | [inline](crate::receiver::Mode::Inline); or [`ack_first`](Self::ack_first), or [`inbox`](Self::inbox) |
 /// | background tasks | none besides the inbox's own; add with [`background`](Self::background) |
@@ -385,6 +389,41 @@ impl ReceiverBuilder {
         self
     }
 
+    /// How long an inbox attempt may run before it is stopped and counted
+    /// as failed (default 5 min, [`DEFAULT_ATTEMPT_TIMEOUT`](super::DEFAULT_ATTEMPT_TIMEOUT)): a handler
+    /// that never returns is then retried and, after its last attempt,
+    /// dead-lettered, instead of holding its entry and a worker for ever.
+    /// Set a route's own with [`attempt_timeout_for`](Self::attempt_timeout_for).
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use costkatana_webhooks::Receiver;
+    /// let builder = Receiver::builder().attempt_timeout(Duration::from_secs(60));
+    /// ```
+    pub fn attempt_timeout(mut self, limit: Duration) -> Self {
+        self.routes.default_time_limit(limit);
+        self
+    }
+
+    /// The attempt time limit of the events `selector` picks (a type's
+    /// limit wins over its category's), as [`on`](Self::on) routes them.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use costkatana_webhooks::{Category, Receiver};
+    /// let builder = Receiver::builder()
+    ///     .attempt_timeout_for(Category::Workflow, Duration::from_secs(900))
+    ///     .attempt_timeout_for("workflow.failed", Duration::from_secs(30));
+    /// ```
+    pub fn attempt_timeout_for(
+        mut self,
+        selector: impl Into<EventSelector>,
+        limit: Duration,
+    ) -> Self {
+        self.routes.time_limit_for(selector.into(), limit);
+        self
+    }
+
     /// When inbox mode retries a failed handler, and after how many attempts
     /// it dead-letters the event (see [`RetryPolicy`] for the defaults).
     ///
@@ -486,6 +525,14 @@ impl ReceiverBuilder {
         }
         if self.lease.is_zero() {
             return Err(ConfigError::new("the claim lease must be longer than zero"));
+        }
+        // A running entry's lease is renewed every third of it, in whole ms.
+        if self.lease < MIN_LEASE {
+            return Err(ConfigError::new(format!(
+                "the lease ({} µs) must be at least {} ms: it is renewed every third of it",
+                self.lease.as_micros(),
+                MIN_LEASE.as_millis()
+            )));
         }
         if self.mode_mistake {
             return Err(ConfigError::new(INBOX_ALONE));

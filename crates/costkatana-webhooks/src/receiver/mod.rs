@@ -68,6 +68,8 @@ pub const DEFAULT_LEASE: Duration = Duration::from_secs(60);
 
 /// How many handlers inbox mode runs at once unless told otherwise.
 pub const DEFAULT_INBOX_WORKERS: usize = 32;
+/// How long an inbox attempt may run unless told otherwise: 5 min.
+pub const DEFAULT_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(300);
 
 /// Request counter, labelled by `outcome`.
 pub const REQUESTS_TOTAL: &str = "costkatana_webhook_requests_total";
@@ -320,7 +322,8 @@ impl Receiver {
     /// free when their leases end. Inbox mode: the workers take no new
     /// entries (deliveries are still stored and acknowledged) and running
     /// handlers may finish; at the deadline the rest are stopped and their
-    /// entries given back, pending, without counting the attempt.
+    /// entries given back, pending, the cut attempt counted as failed (it
+    /// may have done its side effect, and runs again).
     ///
     /// Returns how many handlers were still running at the deadline (0 when
     /// all finished). Inline mode has none and returns 0 at once. A shut

@@ -4,10 +4,11 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
+use std::time::Duration;
 
 use super::extract::{DeliveryParts, InboxAttempt, Requirements, States};
 use super::handler::{sealed::Call, HandlerFuture};
-use super::Delivery;
+use super::{Delivery, DEFAULT_ATTEMPT_TIMEOUT};
 use crate::{Category, ConfigError, Event, EventType, Payload};
 
 /// What [`ReceiverBuilder::on`](super::ReceiverBuilder::on) routes: an
@@ -117,7 +118,6 @@ where
 
 /// The routing table, with the mistakes found while it was filled, which
 /// [`Routes::validate`] reports.
-#[derive(Default)]
 pub(crate) struct Routes {
     types: HashMap<EventType, Erased<Event>>,
     categories: HashMap<Category, Erased<Event>>,
@@ -125,6 +125,32 @@ pub(crate) struct Routes {
     mistakes: Vec<String>,
     /// What each handler's arguments need, with the route it serves.
     needs: Vec<(String, Requirements)>,
+    /// How long an inbox attempt may run: by type, by category, else the
+    /// default.
+    limits: Limits,
+}
+
+struct Limits {
+    types: HashMap<EventType, Duration>,
+    categories: HashMap<Category, Duration>,
+    default: Duration,
+}
+
+impl Default for Routes {
+    fn default() -> Self {
+        Routes {
+            types: HashMap::new(),
+            categories: HashMap::new(),
+            fallback: None,
+            mistakes: Vec::new(),
+            needs: Vec::new(),
+            limits: Limits {
+                types: HashMap::new(),
+                categories: HashMap::new(),
+                default: DEFAULT_ATTEMPT_TIMEOUT,
+            },
+        }
+    }
 }
 
 impl fmt::Debug for Routes {
@@ -169,6 +195,48 @@ impl Routes {
             self.mistakes
                 .push("the fallback handler is registered twice".to_owned());
         }
+    }
+
+    /// Attempts of the events `selector` picks may run for `limit`.
+    pub(crate) fn time_limit_for(&mut self, selector: EventSelector, limit: Duration) {
+        if limit.is_zero() {
+            self.mistakes.push(format!(
+                "the attempt time limit for {selector} must be longer than zero"
+            ));
+        }
+        match selector.0 {
+            Selector::Type(ty) => {
+                self.limits.types.insert(ty, limit);
+            }
+            Selector::Category(category) => {
+                self.limits.categories.insert(category, limit);
+            }
+            Selector::Unknown(why) => self.mistakes.push(why),
+        }
+    }
+
+    /// Attempts of events no other limit covers may run for `limit`.
+    pub(crate) fn default_time_limit(&mut self, limit: Duration) {
+        if limit.is_zero() {
+            self.mistakes
+                .push("the attempt time limit must be longer than zero".to_owned());
+        }
+        self.limits.default = limit;
+    }
+
+    /// How long an attempt at `payload` may run: its type's limit, else its
+    /// category's, else the default.
+    pub(crate) fn time_limit(&self, payload: &Payload) -> Duration {
+        let Payload::Event(event) = payload else {
+            return self.limits.default;
+        };
+        let limits = &self.limits;
+        limits
+            .types
+            .get(&event.event_type)
+            .or_else(|| limits.categories.get(&event.event_type.category()))
+            .copied()
+            .unwrap_or(limits.default)
     }
 
     fn require<In, Args>(&mut self, route: String, handler: &impl Call<In, Args>) {

@@ -148,6 +148,7 @@ async fn run_handler(inner: &Inner, mode: &InboxMode, entry: &LeasedEntry) -> Se
         &entry.headers,
     );
     let attempt = Some(InboxAttempt::new(entry.id, entry.attempt));
+    let limit = inner.routes.time_limit(&payload);
     let handler = catch_panic::call(|| {
         inner
             .routes
@@ -156,9 +157,18 @@ async fn run_handler(inner: &Inner, mode: &InboxMode, entry: &LeasedEntry) -> Se
     let mut phase = mode.phase.subscribe();
     let aborted = phase.wait_for(|phase| *phase == Phase::Abort);
     let started = Instant::now();
+    // A cut attempt counts: a handler cut after its side effect runs again
+    // (like one whose process crashed), and one that never returns reaches
+    // the dead letter instead of coming back at every restart.
     let result = tokio::select! {
         result = handler => result,
-        _ = aborted => return Settlement::Release,
+        () = tokio::time::sleep(limit) => Err(format!(
+            "the attempt ran longer than its time limit of {} ms and was stopped",
+            limit.as_millis()
+        ).into()),
+        _ = aborted => Err(
+            "the attempt was cut by the receiver's shutdown, at the end of its grace period".into()
+        ),
         never = keep_leased(inner, mode, entry) => match never {},
     };
     metrics::histogram!(HANDLER_SECONDS).record(started.elapsed().as_secs_f64());
@@ -167,22 +177,32 @@ async fn run_handler(inner: &Inner, mode: &InboxMode, entry: &LeasedEntry) -> Se
         Err(err) if err.is_refusal() => Settlement::Dead {
             error: format!("refused: {err}"),
         },
-        Err(err) => match mode.policy.delay_after(entry.attempt) {
-            Some(delay) => Settlement::Retry {
-                at_ms: inner
-                    .verifier
-                    .clock()
-                    .now_ms()
-                    .saturating_add(millis(delay)),
-                error: err.to_string(),
-            },
-            None => Settlement::Dead {
-                error: format!(
-                    "attempt {} of {} failed: {err}",
-                    entry.attempt,
-                    mode.policy.attempts()
-                ),
-            },
+        Err(err) => failed(inner, mode, entry, &err),
+    }
+}
+
+/// A failed attempt: retried after its backoff, or dead after the last.
+fn failed(
+    inner: &Inner,
+    mode: &InboxMode,
+    entry: &LeasedEntry,
+    err: &dyn std::fmt::Display,
+) -> Settlement {
+    match mode.policy.delay_after(entry.attempt) {
+        Some(delay) => Settlement::Retry {
+            at_ms: inner
+                .verifier
+                .clock()
+                .now_ms()
+                .saturating_add(millis(delay)),
+            error: err.to_string(),
+        },
+        None => Settlement::Dead {
+            error: format!(
+                "attempt {} of {} failed: {err}",
+                entry.attempt,
+                mode.policy.attempts()
+            ),
         },
     }
 }
