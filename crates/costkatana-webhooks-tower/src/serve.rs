@@ -44,8 +44,10 @@ const ACCEPT_BACKOFF: (Duration, Duration) = (Duration::from_millis(10), Duratio
 /// - accept errors (out of file descriptors, say) pause accepting, from
 ///   10 ms doubling to 1 s, instead of retrying in a busy loop;
 /// - [with a shutdown signal](WebhookServer::with_graceful_shutdown), it
-///   stops accepting, lets in-flight requests finish within a grace
-///   period, and closes idle connections.
+///   stops accepting, lets in-flight requests finish within a
+///   [grace period](WebhookServer::shutdown_grace), closes idle
+///   connections, and at the end of the grace period closes the
+///   connections still open.
 ///
 /// Works with any tower service that takes hyper's requests, an
 /// `axum::Router` included. Resolves when the server stops; an error
@@ -177,8 +179,12 @@ where
             .header_read_timeout(header_read_timeout)
             .keep_alive(true);
         let graceful = GracefulShutdown::new();
+        // The connections' tasks, so those still open after the grace
+        // period can be closed; finished ones are reaped as others arrive.
+        let mut connections = tokio::task::JoinSet::new();
         let mut backoff = ACCEPT_BACKOFF.0;
         loop {
+            while connections.try_join_next().is_some() {}
             let stream = tokio::select! {
                 accepted = listener.accept() => match accepted {
                     Ok((stream, _)) => {
@@ -205,7 +211,7 @@ where
             let connection = graceful.watch(
                 http.serve_connection(TokioIo::new(io), TowerToHyperService::new(service.clone())),
             );
-            tokio::spawn(async move {
+            connections.spawn(async move {
                 tokio::select! {
                     result = connection => {
                         if let Err(err) = result {
@@ -226,6 +232,9 @@ where
                 tracing::warn!("connections still open after the {shutdown_grace:?} grace period; closing them");
             }
         }
+        // Dropping a connection's task closes it; its request's future is
+        // dropped too, which releases a held claim.
+        connections.shutdown().await;
         Ok(())
     }
 }

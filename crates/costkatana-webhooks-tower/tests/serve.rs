@@ -143,3 +143,32 @@ async fn shutdown_lets_in_flight_requests_finish_and_refuses_new_ones() {
         "no longer listening"
     );
 }
+
+#[tokio::test]
+async fn connections_still_open_after_the_grace_period_are_closed() {
+    let (listener, addr) = listener().await;
+    let started = std::sync::Arc::new(Notify::new());
+    let (stop, stopped) = oneshot::channel::<()>();
+    // `/slow` is never released: its request outlives any grace period.
+    let server = serve(listener, service(started.clone(), Default::default()))
+        .shutdown_grace(Duration::from_millis(200))
+        .with_graceful_shutdown(async {
+            let _ = stopped.await;
+        });
+    let running = tokio::spawn(server.into_future());
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    stream
+        .write_all(b"GET /slow HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    started.notified().await;
+    stop.send(()).unwrap();
+    tokio::time::timeout(BOUND, running)
+        .await
+        .expect("the server stops at the end of the grace period")
+        .unwrap()
+        .unwrap();
+    // Closed by the server, not answered.
+    let received = until_closed(&mut stream).await;
+    assert!(received.is_empty(), "{received:?}");
+}
