@@ -271,6 +271,17 @@ impl DedupeStore for RedisStore {
                 .map(drop)
         })
     }
+
+    /// A `PING`, within the store's time-out (fail-open or not: health
+    /// tells the truth about the server).
+    fn probe(&self) -> StoreFuture<'_, ()> {
+        Box::pin(async move {
+            let mut connection = self.connection.clone();
+            let ping = redis::cmd("PING");
+            self.bounded("ping", ping.query_async::<()>(&mut connection))
+                .await
+        })
+    }
 }
 
 #[cfg(test)]

@@ -475,3 +475,33 @@ fn now_ms() -> i64 {
     )
     .unwrap()
 }
+
+/// `Receiver::health` asks the server: ready while it answers, 503 (naming
+/// the store) while it is down, ready again once it is back.
+#[tokio::test]
+async fn health_follows_the_server() {
+    let Some(mut server) = RedisServer::start() else {
+        return;
+    };
+    let receiver = Receiver::builder()
+        .secret("whsec_health")
+        .store(store(&server).await)
+        .fallback(|_: Payload| async { Ok(()) })
+        .build()
+        .unwrap();
+    assert!(receiver.health().await.is_ready());
+    server.stop();
+    let down = timed(receiver.health()).await;
+    assert_eq!(down.status(), 503);
+    assert!(down.to_string().contains("redis ping"), "{down}");
+    server.restart();
+    let mut ready = false;
+    for _ in 0..200 {
+        if receiver.health().await.is_ready() {
+            ready = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert!(ready, "healthy again once the server is back");
+}

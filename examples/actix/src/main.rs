@@ -10,6 +10,7 @@
 use std::time::Duration;
 
 use actix_web::{web, App, HttpResponse, HttpServer};
+use costkatana_webhooks::Receiver;
 use costkatana_webhooks_actix::WebhookEndpoint;
 use example_common::{init_observability, shutdown_signal, Config, SHUTDOWN_GRACE, WEBHOOK_PATH};
 
@@ -32,7 +33,8 @@ async fn main() -> Result<(), String> {
         let metrics = metrics.clone();
         App::new()
             .service(WebhookEndpoint::new(WEBHOOK_PATH, app_receiver.clone()))
-            .route("/health", web::get().to(|| async { "ok" }))
+            .route("/health", web::get().to(health))
+            .app_data(web::Data::new(app_receiver.clone()))
             .route(
                 "/metrics",
                 web::get().to(move || {
@@ -71,4 +73,12 @@ async fn main() -> Result<(), String> {
     // Drains background handlers in ack-first mode; returns at once otherwise.
     receiver.shutdown(SHUTDOWN_GRACE).await;
     Ok(())
+}
+
+/// `GET /health`: 200 while the receiver's store can take deliveries.
+async fn health(receiver: web::Data<Receiver>) -> HttpResponse {
+    let (status, body) = example_common::health(&receiver).await;
+    let status = actix_web::http::StatusCode::from_u16(status)
+        .unwrap_or(actix_web::http::StatusCode::SERVICE_UNAVAILABLE);
+    HttpResponse::build(status).body(body)
 }

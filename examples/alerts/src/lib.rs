@@ -34,6 +34,8 @@ mod config;
 mod downstream;
 mod handlers;
 
+use axum::extract::State;
+use axum::http::StatusCode;
 use axum::routing::get;
 use costkatana_webhooks::{
     Delivery, Event, EventType, HandlerResult, Payload, Receiver, ReceiverBuilder,
@@ -84,8 +86,18 @@ pub fn routes(builder: ReceiverBuilder, config: AlertsConfig) -> Result<Receiver
 /// ```
 pub fn app(receiver: Receiver) -> axum::Router {
     axum::Router::new()
-        .route_service(example_common::WEBHOOK_PATH, WebhookEndpoint::new(receiver))
-        .route("/health", get(|| async { "ok" }))
+        .route_service(
+            example_common::WEBHOOK_PATH,
+            WebhookEndpoint::new(receiver.clone()),
+        )
+        .route("/health", get(health).with_state(receiver))
+}
+
+/// `GET /health`: 200 while the receiver's store can take deliveries.
+async fn health(State(receiver): State<Receiver>) -> (StatusCode, &'static str) {
+    let (status, body) = example_common::health(&receiver).await;
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+    (status, body)
 }
 
 async fn log_other(payload: Payload, delivery: Delivery) -> HandlerResult {

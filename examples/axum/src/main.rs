@@ -5,7 +5,10 @@
 //! COSTKATANA_WEBHOOK_SECRET=s3cret cargo run -p example-axum
 //! ```
 
+use axum::extract::State;
+use axum::http::StatusCode;
 use axum::routing::get;
+use costkatana_webhooks::Receiver;
 use costkatana_webhooks_axum::{serve, WebhookEndpoint};
 use example_common::{init_observability, shutdown_signal, Config, WEBHOOK_PATH};
 
@@ -16,7 +19,7 @@ async fn main() -> Result<(), String> {
     let receiver = config.receiver().await?;
     let app = axum::Router::new()
         .route_service(WEBHOOK_PATH, WebhookEndpoint::new(receiver.clone()))
-        .route("/health", get(|| async { "ok" }))
+        .route("/health", get(health).with_state(receiver.clone()))
         .route(
             "/metrics",
             get(move || std::future::ready(metrics.render())),
@@ -37,4 +40,11 @@ async fn main() -> Result<(), String> {
     // Drains background handlers in ack-first mode; returns at once otherwise.
     receiver.shutdown(example_common::SHUTDOWN_GRACE).await;
     Ok(())
+}
+
+/// `GET /health`: 200 while the receiver's store can take deliveries.
+async fn health(State(receiver): State<Receiver>) -> (StatusCode, &'static str) {
+    let (status, body) = example_common::health(&receiver).await;
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+    (status, body)
 }

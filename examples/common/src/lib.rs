@@ -171,6 +171,19 @@ impl Config {
     }
 }
 
+/// What `GET /health` answers: 200 `ok` while the receiver's store can
+/// take deliveries (an inbox can write, Redis answers), else 503
+/// `unavailable`, with the reason logged (it may name a host, so it is not
+/// sent).
+pub async fn health(receiver: &Receiver) -> (u16, &'static str) {
+    let health = receiver.health().await;
+    if !health.is_ready() {
+        tracing::warn!(%health, "health check: the receiver cannot take deliveries");
+        return (health.status(), "unavailable");
+    }
+    (health.status(), "ok")
+}
+
 /// The example's handlers: one log line per verified event.
 pub fn log_events(builder: ReceiverBuilder) -> ReceiverBuilder {
     builder

@@ -22,6 +22,7 @@ async fn main() -> Result<(), String> {
     let receiver = config.receiver().await?;
     let routes = Routes {
         endpoint: WebhookEndpoint::new(receiver.clone()),
+        receiver: receiver.clone(),
         metrics,
     };
 

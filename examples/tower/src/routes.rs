@@ -7,6 +7,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
+use costkatana_webhooks::Receiver;
 use costkatana_webhooks_tower::WebhookEndpoint;
 use example_common::WEBHOOK_PATH;
 use http::header::{HeaderValue, CONTENT_TYPE};
@@ -20,6 +21,7 @@ use tower_service::Service;
 #[derive(Clone)]
 pub(crate) struct Routes {
     pub(crate) endpoint: WebhookEndpoint,
+    pub(crate) receiver: Receiver,
     pub(crate) metrics: PrometheusHandle,
 }
 
@@ -40,7 +42,13 @@ impl Service<Request<Incoming>> for Routes {
             // the status table's JSON shape.
             (_, WEBHOOK_PATH) => self.endpoint.call(request),
             (&http::Method::GET, "/health") => {
-                ready(text(StatusCode::OK, "ok".into(), "text/plain"))
+                let receiver = self.receiver.clone();
+                Box::pin(async move {
+                    let (status, body) = example_common::health(&receiver).await;
+                    let status =
+                        StatusCode::from_u16(status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+                    Ok(text(status, body.into(), "text/plain"))
+                })
             }
             (&http::Method::GET, "/metrics") => ready(text(
                 StatusCode::OK,

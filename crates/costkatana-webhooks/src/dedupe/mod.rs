@@ -242,6 +242,13 @@ pub trait DedupeStore: Send + Sync + 'static {
     /// Frees `key` so the next claim is fresh, if `token` still owns it.
     fn release<'a>(&'a self, key: &'a str, token: ClaimToken) -> StoreFuture<'a, ()>;
 
+    /// Checks that the store answers now, changing nothing (Redis: a
+    /// `PING`), for [`Receiver::health`](crate::Receiver::health). The
+    /// default answers that it does.
+    fn probe(&self) -> StoreFuture<'_, ()> {
+        Box::pin(std::future::ready(Ok(())))
+    }
+
     /// Settles a claim at once, without an async runtime: done for `ttl`
     /// when `done` is `Some(ttl)`, released when it is `None`. The receiver
     /// calls it for a claim abandoned outside any runtime (a request future
@@ -269,6 +276,10 @@ impl<S: DedupeStore + ?Sized> DedupeStore for std::sync::Arc<S> {
 
     fn release<'a>(&'a self, key: &'a str, token: ClaimToken) -> StoreFuture<'a, ()> {
         (**self).release(key, token)
+    }
+
+    fn probe(&self) -> StoreFuture<'_, ()> {
+        (**self).probe()
     }
 
     fn settle_without_runtime(&self, key: &str, token: ClaimToken, done: Option<Duration>) -> bool {

@@ -290,6 +290,16 @@ pub trait InboxStore: Send + Sync + 'static {
     /// Entries per state and the oldest pending arrival.
     fn stats(&self) -> StoreFuture<'_, InboxStats>;
 
+    /// Checks that a delivery could be stored now, changing nothing (a
+    /// write in a transaction that is rolled back). A receiver asks at
+    /// [`start`](crate::Receiver::start), refusing to start when it fails,
+    /// and in [`health`](crate::Receiver::health).
+    ///
+    /// The default answers that it can.
+    fn probe(&self) -> StoreFuture<'_, ()> {
+        Box::pin(std::future::ready(Ok(())))
+    }
+
     /// Whether this process leads `task` among every process sharing the
     /// inbox, for maintenance that must run once per fleet (the purge,
     /// catch-up). Asked before each run; the answer holds until the
@@ -335,6 +345,10 @@ impl<S: InboxStore + ?Sized> InboxStore for std::sync::Arc<S> {
 
     fn stats(&self) -> StoreFuture<'_, InboxStats> {
         (**self).stats()
+    }
+
+    fn probe(&self) -> StoreFuture<'_, ()> {
+        (**self).probe()
     }
 
     fn lead(&self, task: &'static str) -> StoreFuture<'_, bool> {

@@ -32,6 +32,7 @@ mod claim_guard;
 mod delivery;
 mod extract;
 mod handler;
+mod health;
 mod inbox_mode;
 mod lifecycle;
 mod mode;
@@ -41,6 +42,7 @@ pub use builder::ReceiverBuilder;
 pub use delivery::Delivery;
 pub use extract::{DeliveryParts, FromDelivery, InboxAttempt, Requirements, Shared};
 pub use handler::{HandlerError, HandlerResult, WebhookHandler};
+pub use health::Health;
 pub use lifecycle::{BackgroundTask, StartError, TaskContext, TaskFuture};
 pub use mode::Mode;
 pub use routes::EventSelector;
@@ -260,8 +262,9 @@ impl Receiver {
     /// mode the workers, the depth gauges and the purge, then every task
     /// given to [`ReceiverBuilder::background`], in that order.
     ///
-    /// Every task's [`prepare`](BackgroundTask::prepare) runs first; if one
-    /// refuses, nothing is started and its error is returned. Starting a
+    /// First, in inbox mode, the inbox must show it can write (a write
+    /// rolled back); then every task's [`prepare`](BackgroundTask::prepare)
+    /// runs; if one refuses, nothing is started and its error is returned. Starting a
     /// started receiver does nothing. An inline receiver without tasks has
     /// nothing to start, and serves the same either way; an inbox receiver
     /// stores deliveries before it is started, and runs their handlers only
@@ -269,8 +272,8 @@ impl Receiver {
     ///
     /// # Errors
     ///
-    /// Not inside a Tokio runtime, already shut down, or a task refused to
-    /// start.
+    /// Not inside a Tokio runtime, already shut down, an inbox that cannot
+    /// write, or a task refused to start.
     ///
     /// ```
     /// # use costkatana_webhooks::{Payload, Receiver};
@@ -301,6 +304,14 @@ impl Receiver {
                 ))
             }
             Phase::Built => {}
+        }
+        if let Engine::Inbox(inbox) = &inner.engine {
+            // A store that cannot write would answer every delivery 503
+            // until the sender gives up: refuse to start instead.
+            inbox.store().probe().await.map_err(|err| {
+                StartError::new("the inbox", format!("it cannot store deliveries: {err}"))
+                    .caused_by(err)
+            })?;
         }
         let context = Context::new(inner.verifier.shared_clock());
         inner.tasks.prepare(&context).await?;
@@ -350,6 +361,31 @@ impl Receiver {
             Engine::Inline(_) => 0,
             Engine::AckFirst(_, queue) => queue.shutdown(deadline).await,
             Engine::Inbox(inbox) => inbox.shutdown(deadline).await,
+        }
+    }
+
+    /// Whether the receiver can take deliveries now: its store answers
+    /// and, for an inbox, can write (a write rolled back). Serve it on a
+    /// `/health` route with [`Health::status`].
+    ///
+    /// ```
+    /// # use costkatana_webhooks::{Payload, Receiver};
+    /// # tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap().block_on(async {
+    /// let receiver = Receiver::builder()
+    ///     .secret("s3cret")
+    ///     .fallback(|_: Payload| async { Ok(()) })
+    ///     .build()?;
+    /// assert_eq!(receiver.health().await.status(), 200);
+    /// # Ok::<(), costkatana_webhooks::ConfigError>(()) }).unwrap();
+    /// ```
+    pub async fn health(&self) -> Health {
+        let probe = match &self.inner.engine {
+            Engine::Inline(store) | Engine::AckFirst(store, _) => store.probe().await,
+            Engine::Inbox(inbox) => inbox.store().probe().await,
+        };
+        match probe {
+            Ok(()) => Health::Ready,
+            Err(err) => Health::Unavailable(err.to_string()),
         }
     }
 
