@@ -2,6 +2,10 @@
 //! and inspect and replay a durable inbox.
 //!
 //! Exit codes: 0 success, 1 not delivered / not valid, 2 bad input.
+//!
+//! [`commands`] holds the list of commands and one module per command (its
+//! arguments and its `exec`); the work is in the library crates, and the
+//! other modules here present it.
 
 /// `println!` that ends the program quietly when stdout is closed (as in
 /// `ckwebhook events | head`) instead of panicking.
@@ -14,13 +18,13 @@ macro_rules! outln {
     };
 }
 
-mod cli;
+mod commands;
 mod duration;
-mod events;
+mod error;
 mod inbox;
 mod listen;
+mod scheme_arg;
 mod send;
-mod sign;
 mod util;
 mod verify;
 
@@ -28,41 +32,24 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use crate::cli::{Cli, Command};
-
-/// How a command ended, when its input was fine.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Exit {
-    /// Delivered, valid, done.
-    Success,
-    /// Not delivered or not valid (the output says why).
-    Failure,
-}
+/// The inbox's modules report how they ended with this (see `commands::inbox`).
+pub(crate) use commands::inbox::Exit;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    let result = match &cli.command {
-        Command::Events => {
-            events::run();
-            Ok(Exit::Success)
-        }
-        Command::Sign(args) => sign::run(args).map(|()| Exit::Success),
-        Command::Send(args) => send::run(args),
-        Command::Listen(args) => listen::run(args),
-        Command::Verify(args) => verify::run(args),
-        Command::Inbox(args) => inbox::run(args),
-    };
-    match result {
-        Ok(Exit::Success) => ExitCode::SUCCESS,
-        Ok(Exit::Failure) => ExitCode::from(1),
-        Err(message) => {
-            eprintln!("error: {message}");
-            ExitCode::from(2)
+    let cli = commands::Cli::parse();
+    match cli.command.exec() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            if let Some(message) = err.message() {
+                eprintln!("error: {message}");
+            }
+            err.exit_code()
         }
     }
 }
 
-/// A multi-threaded tokio runtime for the network commands.
+/// A multi-threaded tokio runtime for the network commands. Its error is
+/// text, which the inbox command's entry point passes on as it is.
 pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, String> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -1,14 +1,15 @@
-//! Small shared helpers: the clock, random ids, reading input files.
+//! Small shared helpers: the time, random ids, reading input files.
 
 use std::io::{Read, Write};
 use std::path::Path;
-use std::time::{SystemTime, UNIX_EPOCH};
 
-/// Milliseconds since the epoch, now.
+use costkatana_webhooks::{Clock, SystemClock};
+
+use crate::error::CliError;
+
+/// Milliseconds since the epoch, now: read from the core's one system clock.
 pub(crate) fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+    SystemClock.now_ms()
 }
 
 /// Writes one line to stdout. When the reader has gone (a closed pipe),
@@ -26,10 +27,19 @@ pub(crate) fn print_line(text: std::fmt::Arguments<'_>) {
 }
 
 /// `n` random bytes from the OS.
-pub(crate) fn random_bytes<const N: usize>() -> Result<[u8; N], String> {
+pub(crate) fn random_bytes<const N: usize>() -> Result<[u8; N], CliError> {
     let mut bytes = [0u8; N];
-    getrandom::fill(&mut bytes).map_err(|err| format!("no randomness from the OS: {err}"))?;
+    getrandom::fill(&mut bytes)
+        .map_err(|err| CliError::system(format!("no randomness from the OS: {err}")))?;
     Ok(bytes)
+}
+
+/// Refuses an empty secret, which would sign or check nothing useful.
+pub(crate) fn require_secret(secret: &str) -> Result<(), CliError> {
+    if secret.is_empty() {
+        return Err(CliError::bad_input("the secret is empty: pass --secret"));
+    }
+    Ok(())
 }
 
 /// A time since the epoch, in seconds or milliseconds, told apart as the
@@ -61,7 +71,7 @@ pub(crate) fn parse_epoch(text: &str) -> Result<i64, String> {
 }
 
 /// A random version-4 UUID in its usual text form.
-pub(crate) fn uuid4() -> Result<String, String> {
+pub(crate) fn uuid4() -> Result<String, CliError> {
     let mut b = random_bytes::<16>()?;
     b[6] = (b[6] & 0x0f) | 0x40;
     b[8] = (b[8] & 0x3f) | 0x80;
@@ -76,33 +86,28 @@ pub(crate) fn uuid4() -> Result<String, String> {
     ))
 }
 
-/// A uniform random number in [0, 1).
-pub(crate) fn random_unit() -> f64 {
-    // A failed OS source only makes jitter predictable: not worth an error.
-    let bytes = random_bytes::<8>().unwrap_or_default();
-    (u64::from_le_bytes(bytes) >> 11) as f64 / (1u64 << 53) as f64
-}
-
 /// The raw bytes of `path`, or of stdin when `path` is `-` or absent.
-pub(crate) fn read_input(path: Option<&Path>) -> Result<Vec<u8>, String> {
+pub(crate) fn read_input(path: Option<&Path>) -> Result<Vec<u8>, CliError> {
     match path {
         Some(path) if path != Path::new("-") => read_file(path),
         _ => {
             let mut bytes = Vec::new();
-            std::io::stdin()
-                .read_to_end(&mut bytes)
-                .map_err(|err| format!("cannot read stdin: {err}"))?;
+            std::io::stdin().read_to_end(&mut bytes).map_err(|err| {
+                CliError::bad_input(format!("cannot read stdin: {err}")).with_source(err)
+            })?;
             Ok(bytes)
         }
     }
 }
 
 /// The raw bytes of `path`, with an error that names it.
-pub(crate) fn read_file(path: &Path) -> Result<Vec<u8>, String> {
-    std::fs::read(path).map_err(|err| format!("cannot read {}: {err}", path.display()))
+pub(crate) fn read_file(path: &Path) -> Result<Vec<u8>, CliError> {
+    std::fs::read(path).map_err(|err| {
+        CliError::bad_input(format!("cannot read {}: {err}", path.display())).with_source(err)
+    })
 }
 
-pub(crate) use costkatana_webhooks::testing::iso8601;
+pub(crate) use costkatana_webhooks::samples::iso8601;
 
 #[cfg(test)]
 mod tests {
@@ -135,12 +140,5 @@ mod tests {
     #[test]
     fn formats_iso8601() {
         assert_eq!(iso8601(1_777_377_600_000), "2026-04-28T12:00:00.000Z");
-    }
-
-    #[test]
-    fn unit_is_in_range() {
-        assert!((0..100)
-            .map(|_| random_unit())
-            .all(|x| (0.0..1.0).contains(&x)));
     }
 }

@@ -45,6 +45,7 @@ mod backoff;
 mod body_limits;
 pub mod clock;
 pub mod dedupe;
+pub mod diagnose;
 mod error;
 mod event;
 mod headers;

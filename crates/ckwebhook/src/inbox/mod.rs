@@ -13,7 +13,7 @@ use std::path::Path;
 
 use costkatana_webhooks_inbox::{Inbox, InboxError};
 
-use crate::cli::{InboxArgs, InboxCommand};
+use crate::commands::inbox::{InboxArgs, InboxCommand};
 use crate::Exit;
 
 pub(crate) fn run(args: &InboxArgs) -> Result<Exit, String> {

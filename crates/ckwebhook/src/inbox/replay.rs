@@ -6,7 +6,7 @@ use costkatana_webhooks::inbox::EntryState;
 use costkatana_webhooks_inbox::{Inbox, InboxError};
 
 use super::text::{duration, or_dash};
-use crate::cli::InboxRetryArgs;
+use crate::commands::inbox::InboxRetryArgs;
 use crate::Exit;
 
 pub(super) async fn retry(inbox: &Inbox, args: &InboxRetryArgs) -> Result<Exit, InboxError> {

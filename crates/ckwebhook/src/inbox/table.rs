@@ -5,7 +5,7 @@ use costkatana_webhooks::inbox::{EntryState, InboxStats};
 use costkatana_webhooks_inbox::{Inbox, InboxError};
 
 use super::text::{age, or_dash, printable};
-use crate::cli::InboxListArgs;
+use crate::commands::inbox::InboxListArgs;
 use crate::util::{iso8601, now_ms};
 use crate::Exit;
 

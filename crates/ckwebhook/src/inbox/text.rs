@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use crate::verify::reformat::{minify, prettify};
+use costkatana_webhooks::diagnose::{minify, prettify};
 
 /// `text` with control characters escaped (`\u{1b}`), so a stored value
 /// cannot move the cursor or recolour the terminal; `multiline` keeps

@@ -16,13 +16,13 @@ tokio::task_local! {
 }
 
 /// What every request is answered with.
-pub(super) struct Listening {
-    pub(super) receiver: Receiver,
-    pub(super) style: Style,
+pub(crate) struct Listening {
+    pub(crate) receiver: Receiver,
+    pub(crate) style: Style,
 }
 
 /// Runs the receiver (verify, dedupe, handle, answer) and prints its outcome.
-pub(super) async fn receive(State(listening): State<Arc<Listening>>, request: Request) -> Response {
+pub(crate) async fn receive(State(listening): State<Arc<Listening>>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
     let run = async {
         let outcome = listening
@@ -48,7 +48,7 @@ pub(super) async fn receive(State(listening): State<Arc<Listening>>, request: Re
 
 /// The receiver's only handler: describing the delivery is the handling
 /// here, and it cannot fail.
-pub(super) async fn note(
+pub(crate) async fn note(
     Shared(style): Shared<Style>,
     payload: Payload,
     delivery: Delivery,

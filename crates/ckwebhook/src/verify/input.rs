@@ -2,6 +2,7 @@
 
 use std::path::Path;
 
+use crate::error::CliError;
 use crate::util::read_file;
 
 /// Headers (in order) and the raw body.
@@ -12,23 +13,23 @@ pub(crate) struct Captured {
 }
 
 /// A raw request file: request line, headers, a blank line, the body.
-pub(crate) fn read_request(path: &Path) -> Result<Captured, String> {
+pub(crate) fn read_request(path: &Path) -> Result<Captured, CliError> {
     let raw = read_file(path)?;
-    parse_request(&raw).map_err(|err| format!("{}: {err}", path.display()))
+    parse_request(&raw).map_err(|err| CliError::bad_input(format!("{}: {err}", path.display())))
 }
 
 /// A `Name: value` headers file and a raw body file.
-pub(crate) fn read_split(headers: &Path, body: &Path) -> Result<Captured, String> {
+pub(crate) fn read_split(headers: &Path, body: &Path) -> Result<Captured, CliError> {
     let text = read_file(headers)?;
     let text = std::str::from_utf8(&text).map_err(|err| {
-        format!(
+        CliError::bad_input(format!(
             "{}: not UTF-8 text (invalid byte at offset {}); a headers file holds `Name: value` lines",
             headers.display(),
             err.valid_up_to()
-        )
+        ))
     })?;
     let headers_list = parse_header_lines(text.lines().enumerate())
-        .map_err(|err| format!("{}: {err}", headers.display()))?;
+        .map_err(|err| CliError::bad_input(format!("{}: {err}", headers.display())))?;
     Ok(Captured {
         headers: headers_list,
         body: read_file(body)?,

@@ -1,6 +1,14 @@
 //! `ckwebhook events`: every known event type, grouped by category.
 
+use clap::Args;
 use costkatana_webhooks::EventType;
+
+use crate::error::CliResult;
+
+// No arguments. (Help text in attributes: clap would read a doc comment as help.)
+#[derive(Debug, Args)]
+#[command(about = "List the 57 event types by category, with their alias spellings")]
+pub(crate) struct EventsArgs {}
 
 /// The docs' alternative spellings and the type each one means.
 pub(crate) const ALIASES: [(&str, &str); 2] = [
@@ -8,7 +16,7 @@ pub(crate) const ALIASES: [(&str, &str); 2] = [
     ("usage.spike_detected", "usage.spike"),
 ];
 
-pub(crate) fn run() {
+pub(crate) fn exec(_: EventsArgs) -> CliResult {
     let mut current = String::new();
     for ty in EventType::KNOWN {
         let category = ty.category().as_str().to_owned();
@@ -36,6 +44,7 @@ pub(crate) fn run() {
             .collect::<Vec<_>>()
             .join(", ")
     );
+    Ok(())
 }
 
 /// The known type called `name` (aliases included), or the closest names.

@@ -1,0 +1,157 @@
+//! `ckwebhook inbox`: inspect and replay a durable inbox. The arguments are
+//! here; the work is in [`crate::inbox`], whose modules print their own
+//! failures and report how they ended as an [`Exit`].
+
+use std::time::Duration;
+
+use clap::{Args, Subcommand, ValueEnum};
+use costkatana_webhooks::inbox::EntryState;
+
+use crate::duration::parse_duration;
+use crate::error::{CliError, CliResult, ErrorKind};
+
+#[derive(Debug, Args)]
+#[command(
+    about = "Inspect and replay a durable inbox (SQLite or Postgres)",
+    long_about = "Inspect and replay the durable inbox a receiver stores its deliveries \
+        in (costkatana-webhooks-inbox), on SQLite or Postgres.\n\n\
+        `list` prints the rows per state and the newest rows, `show` one row in full (header \
+        values that are signatures or credentials are always shown as [redacted]; the body \
+        is the event, pretty-printed when it is JSON), `retry` makes a row or every dead \
+        letter pending again for the receiver's workers, and `purge` deletes done rows \
+        settled before a given age (a purged event's resent copy would be handled again). \
+        A SQLite inbox is never created here: the file must exist.\n\n\
+        Exits 1 when the inbox cannot be reached or the row does not exist (or is running, \
+        for retry), 2 for a URL that is neither sqlite:<path> nor postgres:// or a SQLite \
+        file that does not exist."
+)]
+pub(crate) struct InboxArgs {
+    // Help set as an attribute: `<path>` in a doc comment reads as HTML to rustdoc.
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "INBOX_URL",
+        hide_env_values = true,
+        help = "The inbox: sqlite:<path> or postgres://user:password@host:port/database"
+    )]
+    pub(crate) url: String,
+    #[command(subcommand)]
+    pub(crate) command: InboxCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum InboxCommand {
+    /// Print the rows per state, then the newest rows
+    #[command(
+        long_about = "Print the rows per state (and the age of the oldest pending \
+        row), then one line per row, newest first: id, state, attempts, event type, event \
+        id, arrival time (UTC) and the last attempt's error."
+    )]
+    List(InboxListArgs),
+    /// Print one row in full: fields, redacted headers and body
+    #[command(
+        long_about = "Print one row in full: every field, the stored headers with \
+        signature, Authorization and Cookie values shown as [redacted], and the body as \
+        text (pretty-printed, keys kept in order, when it is JSON). Exits 1 when there is \
+        no such row."
+    )]
+    Show(InboxShowArgs),
+    /// Make a row, or every dead letter, pending again
+    #[command(
+        long_about = "Make a row pending again with its attempts counted from zero, \
+        for the receiver's workers to run: row ID (a dead letter, or a done row to replay), \
+        or with --dead every dead letter. Exits 1 when row ID does not exist or is running."
+    )]
+    Retry(InboxRetryArgs),
+    /// Delete done rows settled more than a given age ago
+    #[command(
+        long_about = "Delete done rows settled more than --older-than ago and print \
+        how many. Pending, running and dead rows are never deleted. A receiver purges done \
+        rows past its dedupe TTL by itself; purging earlier forgets those events, so a \
+        resent copy would be handled again."
+    )]
+    Purge(InboxPurgeArgs),
+}
+
+/// A row state on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum StateArg {
+    /// Stored, waiting for a worker
+    Pending,
+    /// A worker's handler is running it
+    Running,
+    /// Handled
+    Done,
+    /// Dead-lettered: failed its last attempt, or refused
+    Dead,
+}
+
+impl From<StateArg> for EntryState {
+    fn from(arg: StateArg) -> Self {
+        match arg {
+            StateArg::Pending => EntryState::Pending,
+            StateArg::Running => EntryState::Running,
+            StateArg::Done => EntryState::Done,
+            StateArg::Dead => EntryState::Dead,
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct InboxListArgs {
+    /// Only rows in this state
+    #[arg(long, value_enum, value_name = "STATE")]
+    pub(crate) state: Option<StateArg>,
+    /// At most this many rows, newest first
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 50,
+        value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..)
+    )]
+    pub(crate) limit: usize,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct InboxShowArgs {
+    /// The row's id (the first column of `list`)
+    #[arg(value_name = "ID")]
+    pub(crate) id: i64,
+}
+
+#[derive(Debug, Args)]
+#[command(group = clap::ArgGroup::new("target").required(true).args(["id", "dead"]))]
+pub(crate) struct InboxRetryArgs {
+    /// The row to queue again
+    #[arg(value_name = "ID")]
+    pub(crate) id: Option<i64>,
+    /// Queue every dead letter again instead
+    #[arg(long)]
+    pub(crate) dead: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct InboxPurgeArgs {
+    /// Delete done rows settled longer ago than this (e.g. 7d, 24h, 30m)
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub(crate) older_than: Duration,
+}
+
+/// How an inbox subcommand ended when its input was fine. The inbox's
+/// modules print why they failed (`error: …`) and return `Failure`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Exit {
+    /// Done.
+    Success,
+    /// The inbox did not answer, or the row is not there (or is running).
+    Failure,
+}
+
+pub(crate) fn exec(args: InboxArgs) -> CliResult {
+    match crate::inbox::run(&args) {
+        Ok(Exit::Success) => Ok(()),
+        Ok(Exit::Failure) => Err(CliError::reported(ErrorKind::Unavailable)),
+        // What the inbox module refuses before opening anything: the URL.
+        Err(message) => Err(CliError::bad_input(message)),
+    }
+}
