@@ -7,9 +7,9 @@ use std::time::Duration;
 /// Exponential backoff with a random jitter factor.
 ///
 /// The wait after failed attempt `n` (from 1) is
-/// `first_delay × multiplier^(n−1)`, capped at `max_delay`, then multiplied
-/// by a random factor drawn from the jitter range (so replicas that failed
-/// together do not retry together).
+/// `first_delay × multiplier^(n−1)` times a random factor drawn from the
+/// jitter range (so replicas that failed together do not retry together),
+/// never more than `max_delay`.
 ///
 /// Defaults ([`Backoff::default`]): 1 s, doubling, capped at 10 min, jitter
 /// 0.5–1.0 (each wait is between half and all of its nominal length).
@@ -179,7 +179,10 @@ impl Backoff {
     pub fn delay_at(&self, attempt: u32, unit: f64) -> Duration {
         let (low, high) = self.jitter;
         let factor = low + (high - low) * unit.clamp(0.0, 1.0);
-        self.nominal(attempt).mul_f64(factor)
+        // Capped after the jitter too: no wait is ever longer than the cap.
+        self.nominal(attempt)
+            .mul_f64(factor)
+            .min(self.max_delay)
     }
 }
 
@@ -201,6 +204,13 @@ mod tests {
             let delay = backoff.delay(2);
             assert!(delay >= Duration::from_secs(1) && delay <= Duration::from_secs(2));
         }
+    }
+
+    #[test]
+    fn a_jitter_above_one_never_passes_the_cap() {
+        let sender = Backoff::sender();
+        assert_eq!(sender.delay_at(20, 1.0), Duration::from_secs(3600));
+        assert_eq!(sender.delay_at(3, 1.0), Duration::from_secs(23));
     }
 
     #[test]
