@@ -150,30 +150,36 @@ impl From<InboxError> for StoreError {
 
 /// The cause in the database's own words. tokio-postgres shows a server's
 /// error as just "db error", with the server's message in a source: that
-/// message and its SQLSTATE code are what says what went wrong. Other
-/// errors show their chain of causes, so "error connecting to server"
-/// says why.
+/// message and its SQLSTATE code are what says what went wrong, wherever
+/// it is in the chain (under a pool's error, say). Other errors show their
+/// chain of causes, so "error connecting to server" says why.
 pub(crate) fn database_text(err: &(dyn std::error::Error + 'static)) -> String {
-    if let Some(pg) = err.downcast_ref::<tokio_postgres::Error>() {
-        if let Some(db) = pg.as_db_error() {
-            return format!(
+    let mut text = String::new();
+    let mut next = Some(err);
+    while let Some(current) = next {
+        let server = current
+            .downcast_ref::<tokio_postgres::Error>()
+            .and_then(tokio_postgres::Error::as_db_error);
+        let shown = match server {
+            Some(db) => format!(
                 "{}: {} (SQLSTATE {})",
                 db.severity(),
                 db.message(),
                 db.code().code()
-            );
-        }
-    }
-    let mut text = err.to_string();
-    let mut cause = err.source();
-    while let Some(inner) = cause {
-        let shown = inner.to_string();
+            ),
+            None => current.to_string(),
+        };
         // Some errors repeat their cause in their own message.
         if !text.contains(&shown) {
-            text.push_str(": ");
+            if !text.is_empty() {
+                text.push_str(": ");
+            }
             text.push_str(&shown);
         }
-        cause = inner.source();
+        if server.is_some() {
+            break;
+        }
+        next = current.source();
     }
     text
 }

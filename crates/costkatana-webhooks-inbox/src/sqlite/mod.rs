@@ -288,3 +288,6 @@ async fn blocking<T: Send + 'static>(
         )
     })?
 }
+
+#[cfg(test)]
+mod tests;

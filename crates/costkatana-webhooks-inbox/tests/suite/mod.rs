@@ -10,10 +10,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use costkatana_webhooks::dedupe::Completion;
-use costkatana_webhooks::inbox::{EntryQuery, EntryState, InboxStore, RetryPolicy, Settlement};
+use costkatana_webhooks::inbox::{
+    EntryQuery, EntryState, EntrySummary, InboxStore, RetryPolicy, Settlement,
+};
 use costkatana_webhooks::{Event, HandlerError, Outcome, Receiver, ReceiverBuilder};
-use costkatana_webhooks_inbox::Inbox;
-use support::{eventually, now_ms, Request, Runs, SECRET};
+use costkatana_webhooks_inbox::{Inbox, InboxErrorKind};
+use support::{entry, eventually, now_ms, Request, Runs, SECRET};
 use tokio::sync::Semaphore;
 
 /// Fast retries, so the suite does not wait out the default backoff.
@@ -454,6 +456,181 @@ pub async fn many_deliveries_at_once_are_each_stored_and_handled_once(inbox: Inb
     assert_eq!(runs.total(), 200);
 }
 
+/// The event ids of `rows`, in their order (`-` for none).
+fn ids(rows: &[EntrySummary]) -> Vec<&str> {
+    rows.iter()
+        .map(|r| r.event_id.as_deref().unwrap_or("-"))
+        .collect()
+}
+
+pub async fn listings_apply_every_filter_and_page_through_the_cursor(inbox: Inbox) {
+    let t = now_ms() - 100_000;
+    let stored = [
+        (Some("evt_a1"), "cost.alert", t),
+        (Some("evt_a2"), "budget.exceeded", t + 10),
+        (Some("other_1"), "cost.alert", t + 20),
+        (Some("evt_b1"), "cost.alert", t + 30),
+        (Some("evt_"), "usage.spike", t + 40),
+        (Some("evta_1"), "cost.alert", t + 50),
+        (None, "cost.alert", t + 60),
+        (Some("évt_1"), "cost.alert", t + 70),
+    ];
+    for (id, event_type, at) in stored {
+        inbox.enqueue(entry(id, event_type, at)).await.unwrap();
+    }
+    // The oldest becomes a dead letter.
+    for job in inbox
+        .take(t + 5, Duration::from_secs(60), 10)
+        .await
+        .unwrap()
+    {
+        let error = "refused".to_owned();
+        inbox
+            .settle(&job, Settlement::Dead { error }, t + 5)
+            .await
+            .unwrap();
+    }
+    let list = |query: EntryQuery| {
+        let inbox = inbox.clone();
+        async move { inbox.list(&query).await.unwrap() }
+    };
+    let all = list(EntryQuery::new()).await;
+    assert_eq!(
+        ids(&all),
+        ["évt_1", "-", "evta_1", "evt_", "evt_b1", "other_1", "evt_a2", "evt_a1"]
+    );
+    assert!(all.windows(2).all(|w| w[0].id > w[1].id), "newest first");
+
+    let dead = list(EntryQuery::new().state(EntryState::Dead)).await;
+    assert_eq!(ids(&dead), ["evt_a1"]);
+    let pending = list(EntryQuery::new().state(EntryState::Pending)).await;
+    assert_eq!(pending.len(), 7);
+    let budget = list(EntryQuery::new().event_type("budget.exceeded")).await;
+    assert_eq!(ids(&budget), ["evt_a2"]);
+    let since = list(EntryQuery::new().received_since(t + 50)).await;
+    assert_eq!(ids(&since), ["évt_1", "-", "evta_1"]);
+    let before = list(EntryQuery::new().received_before(t + 20)).await;
+    assert_eq!(ids(&before), ["evt_a2", "evt_a1"]);
+    let window = list(
+        EntryQuery::new()
+            .received_since(t + 10)
+            .received_before(t + 40),
+    )
+    .await;
+    assert_eq!(ids(&window), ["evt_b1", "other_1", "evt_a2"]);
+    let prefixed = list(EntryQuery::new().event_id_prefix("evt_")).await;
+    assert_eq!(ids(&prefixed), ["evt_", "evt_b1", "evt_a2", "evt_a1"]);
+    let accented = list(EntryQuery::new().event_id_prefix("év")).await;
+    assert_eq!(ids(&accented), ["évt_1"]);
+    let one_id = list(EntryQuery::new().event_id_prefix("evt_b1")).await;
+    assert_eq!(ids(&one_id), ["evt_b1"]);
+    let combined = EntryQuery::new()
+        .event_id_prefix("evt_")
+        .event_type("cost.alert")
+        .state(EntryState::Pending);
+    assert_eq!(ids(&list(combined).await), ["evt_b1"]);
+    let below = list(EntryQuery::new().before_id(all[3].id)).await;
+    assert_eq!(ids(&below), ids(&all[4..]));
+    assert_eq!(list(EntryQuery::new().limit(3)).await, all[..3]);
+
+    // Page by page through the cursor: every entry once, in order.
+    let mut query = EntryQuery::new().limit(3);
+    let mut paged = Vec::new();
+    loop {
+        let page = list(query.clone()).await;
+        assert!(page.len() <= 3);
+        let Some(last) = page.last() else { break };
+        query = query.before_id(last.id);
+        paged.extend(page);
+    }
+    assert_eq!(paged, all);
+    // The same with a filter.
+    let mut query = EntryQuery::new().event_type("cost.alert").limit(2);
+    let mut paged = Vec::new();
+    loop {
+        let page = list(query.clone()).await;
+        let Some(last) = page.last() else { break };
+        query = query.before_id(last.id);
+        paged.extend(page);
+    }
+    assert_eq!(
+        ids(&paged),
+        ["évt_1", "-", "evta_1", "evt_b1", "other_1", "evt_a1"]
+    );
+}
+
+pub async fn get_and_retry_say_what_is_wrong_by_kind(inbox: Inbox) {
+    let missing = inbox.get(999_999).await.unwrap_err();
+    assert_eq!(missing.kind(), InboxErrorKind::NotFound);
+    assert!(
+        missing.to_string().contains("no inbox row with id 999999"),
+        "{missing}"
+    );
+    let missing = inbox.retry(999_999).await.unwrap_err();
+    assert_eq!(missing.kind(), InboxErrorKind::NotFound);
+
+    inbox
+        .enqueue(entry(Some("evt_retry"), "cost.alert", now_ms()))
+        .await
+        .unwrap();
+    let job = inbox
+        .take(now_ms(), Duration::from_secs(60), 1)
+        .await
+        .unwrap()
+        .remove(0);
+    let running = inbox.retry(job.id).await.unwrap_err();
+    assert_eq!(running.kind(), InboxErrorKind::Conflict);
+    assert!(running.to_string().contains("is running"), "{running}");
+    assert_eq!(inbox.get(job.id).await.unwrap().state, EntryState::Running);
+
+    inbox
+        .settle(&job, Settlement::Done, now_ms())
+        .await
+        .unwrap();
+    assert_eq!(inbox.retry(job.id).await.unwrap(), EntryState::Done);
+    let again = inbox.get(job.id).await.unwrap();
+    assert_eq!((again.state, again.attempts), (EntryState::Pending, 0));
+    assert_eq!(inbox.retry(job.id).await.unwrap(), EntryState::Pending);
+}
+
+pub async fn settle_and_renew_only_touch_a_running_row(inbox: Inbox) {
+    inbox
+        .enqueue(entry(Some("evt_late"), "cost.alert", now_ms()))
+        .await
+        .unwrap();
+    let job = inbox
+        .take(now_ms(), Duration::from_secs(60), 1)
+        .await
+        .unwrap()
+        .remove(0);
+    let renewed = inbox.renew(&job, now_ms() + 120_000).await.unwrap();
+    assert_eq!(renewed, Completion::Recorded);
+    let done = inbox
+        .settle(&job, Settlement::Done, now_ms())
+        .await
+        .unwrap();
+    assert_eq!(done, Completion::Recorded);
+    let renewed = inbox.renew(&job, now_ms() + 120_000).await.unwrap();
+    assert_eq!(renewed, Completion::Overtaken, "not running any more");
+    // Another settlement under the same lease is not the one written.
+    let error = "late".to_owned();
+    let other = inbox
+        .settle(&job, Settlement::Dead { error }, now_ms())
+        .await
+        .unwrap();
+    assert_eq!(other, Completion::Overtaken);
+    // An operator replays it: the old lease's token is still on the row,
+    // but the row is pending now, so the old worker cannot settle it.
+    inbox.retry(job.id).await.unwrap();
+    let late = inbox
+        .settle(&job, Settlement::Done, now_ms())
+        .await
+        .unwrap();
+    assert_eq!(late, Completion::Overtaken);
+    let row = inbox.get(job.id).await.unwrap();
+    assert_eq!((row.state, row.attempts), (EntryState::Pending, 0));
+}
+
 /// Every test of the suite, as `#[tokio::test]`s opening inboxes with `$open`.
 #[macro_export]
 macro_rules! inbox_suite {
@@ -472,6 +649,9 @@ macro_rules! inbox_suite {
             done_rows_are_purged_after_their_age_and_the_key_is_new_again,
             stats_count_rows_per_state,
             many_deliveries_at_once_are_each_stored_and_handled_once,
+            listings_apply_every_filter_and_page_through_the_cursor,
+            get_and_retry_say_what_is_wrong_by_kind,
+            settle_and_renew_only_touch_a_running_row,
         );
     };
     (@tests $open:expr; $($name:ident),* $(,)?) => {
