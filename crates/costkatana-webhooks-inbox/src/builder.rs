@@ -109,8 +109,10 @@ impl InboxBuilder {
 
     /// Connects to an inbox whose schema is in place, changing nothing:
     /// no table, index or migrations table is created, and a SQLite file
-    /// must exist (it is never created). For a process whose database role
-    /// cannot change the schema, or a tool that must not.
+    /// must exist (it is never created; once its schema is found usable,
+    /// it is put in WAL mode if it is not, which its reads beside the
+    /// writes need). For a process whose database role cannot change the
+    /// schema, or a tool that must not.
     ///
     /// # Errors
     ///
