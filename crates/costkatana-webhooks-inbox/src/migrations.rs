@@ -320,11 +320,14 @@ impl Schema<'_> {
     pub(crate) fn current(&self, found: &Found) -> Result<u32, InboxError> {
         let version = self.version(found)?;
         if version == 0 {
-            return Err(self.error(format!(
-                "{} has no inbox table {}: start a receiver on it or call \
-                 Inbox::migrate/open",
-                self.shown, self.table
-            )));
+            return Err(InboxError::new(
+                InboxErrorKind::Schema,
+                format!(
+                    "{} has no inbox table: start a receiver on it or call \
+                     Inbox::migrate/open (looked for the table {})",
+                    self.shown, self.table
+                ),
+            ));
         }
         if version < LATEST {
             return Err(self.error(format!(
@@ -448,7 +451,7 @@ mod tests {
         let err = schema(&table).current(&Found::default()).unwrap_err();
         assert!(
             err.to_string()
-                .contains("has no inbox table costkatana_webhook_inbox: start a receiver"),
+                .contains("SQLite inbox x.db has no inbox table: start a receiver on it"),
             "{err}"
         );
     }

@@ -271,8 +271,8 @@ pub async fn connect_to_an_empty_database_fails_and_leaves_it_empty(db: &Db) {
     assert_eq!(err.kind(), InboxErrorKind::Schema);
     assert!(
         err.to_string().contains(
-            "has no inbox table costkatana_webhook_inbox: start a receiver on it or call \
-             Inbox::migrate/open"
+            "has no inbox table: start a receiver on it or call Inbox::migrate/open \
+             (looked for the table costkatana_webhook_inbox)"
         ),
         "{err}"
     );
