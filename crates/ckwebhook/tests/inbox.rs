@@ -16,7 +16,7 @@ use costkatana_webhooks::signing::sign;
 use costkatana_webhooks::testing::{iso8601, sample_event, Shape};
 use costkatana_webhooks::{EventType, HandlerError, Payload, Receiver, Scheme};
 use costkatana_webhooks_inbox::testing::PostgresServer;
-use costkatana_webhooks_inbox::{Entry, Inbox};
+use costkatana_webhooks_inbox::{Entry, EntryQuery, EntrySummary, Inbox};
 use predicates::prelude::*;
 use support::ckwebhook;
 use tokio::sync::Semaphore;
@@ -132,8 +132,8 @@ async fn receiver(inbox: &Inbox, gate: Arc<Semaphore>) -> Receiver {
 /// reached its state; returns the rows by event id.
 async fn wait_for(inbox: &Inbox, states: &[(&str, EntryState)]) -> HashMap<String, Entry> {
     for _ in 0..2000 {
-        let rows: HashMap<String, Entry> = inbox
-            .list(None, 1000)
+        let rows: HashMap<String, EntrySummary> = inbox
+            .list(&EntryQuery::new().limit(1000))
             .await
             .unwrap()
             .into_iter()
@@ -143,7 +143,11 @@ async fn wait_for(inbox: &Inbox, states: &[(&str, EntryState)]) -> HashMap<Strin
             .iter()
             .all(|(id, state)| rows.get(*id).map(|row| row.state) == Some(*state));
         if reached {
-            return rows;
+            let mut whole = HashMap::new();
+            for (event_id, row) in rows {
+                whole.insert(event_id, inbox.get(row.id).await.unwrap());
+            }
+            return whole;
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
     }

@@ -1,39 +1,57 @@
-//! The statements, written once with `$n` placeholders and turned into each
-//! backend's dialect once ([`Statements`]), and what both backends share
-//! about rows.
+//! The statements, written once for the default table with `$n`
+//! placeholders, and turned into one inbox's dialect and table name once,
+//! when it opens ([`Statements`]).
 
-use bytes::Bytes;
-use costkatana_webhooks::dedupe::ClaimToken;
-use costkatana_webhooks::inbox::{LeasedEntry, Settlement};
+use crate::table::Table;
 
-use crate::InboxError;
+/// Which database a statement is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Dialect {
+    Sqlite,
+    Postgres,
+}
 
-/// The table's name, in both backends.
-const TABLE: &str = "costkatana_webhook_inbox";
+impl Dialect {
+    /// `statement` (written with `$n` placeholders) in this dialect: SQLite
+    /// numbers its placeholders `?n` (it reads `$1` as a name, numbered by
+    /// first appearance, so `$2 … $1` would swap). Only a `$` followed by a
+    /// digit outside a quoted literal or identifier is a placeholder.
+    pub(crate) fn placeholders(self, statement: &str) -> String {
+        match self {
+            Dialect::Postgres => statement.to_owned(),
+            Dialect::Sqlite => numbered_question_marks(statement),
+        }
+    }
 
-/// The table, with the DDL types that differ per backend filled in.
-fn schema(id_column: &str, blob: &str) -> String {
-    format!(
-        "CREATE TABLE IF NOT EXISTS {TABLE} (
-            id {id_column},
-            dedupe_key TEXT NOT NULL UNIQUE,
-            event_id TEXT,
-            event_type TEXT,
-            headers TEXT NOT NULL,
-            body {blob} NOT NULL,
-            received_at BIGINT NOT NULL,
-            state TEXT NOT NULL,
-            attempts BIGINT NOT NULL DEFAULT 0,
-            run_after BIGINT NOT NULL,
-            lease_token TEXT,
-            lease_until BIGINT,
-            settled_at BIGINT,
-            last_error TEXT
-        );
-        CREATE INDEX IF NOT EXISTS {TABLE}_due ON {TABLE} (state, run_after);
-        CREATE INDEX IF NOT EXISTS {TABLE}_lease ON {TABLE} (state, lease_until);
-        CREATE INDEX IF NOT EXISTS {TABLE}_settled ON {TABLE} (state, settled_at);"
-    )
+    /// The `n`th placeholder (from 1).
+    pub(crate) fn placeholder(self, n: usize) -> String {
+        match self {
+            Dialect::Postgres => format!("${n}"),
+            Dialect::Sqlite => format!("?{n}"),
+        }
+    }
+}
+
+/// `$n` to `?n`, leaving `'…'` literals and `"…"` identifiers alone (a
+/// doubled quote inside one is part of it, and so stays inside).
+fn numbered_question_marks(statement: &str) -> String {
+    let mut out = String::with_capacity(statement.len());
+    let mut quote: Option<char> = None;
+    let mut chars = statement.chars().peekable();
+    while let Some(c) = chars.next() {
+        match quote {
+            Some(open) if c == open => quote = None,
+            Some(_) => {}
+            None if c == '\'' || c == '"' => quote = Some(c),
+            None if c == '$' && chars.peek().is_some_and(char::is_ascii_digit) => {
+                out.push('?');
+                continue;
+            }
+            None => {}
+        }
+        out.push(c);
+    }
+    out
 }
 
 const INSERT: &str = "INSERT INTO costkatana_webhook_inbox
@@ -43,10 +61,12 @@ const INSERT: &str = "INSERT INTO costkatana_webhook_inbox
 
 const STATE_OF_KEY: &str = "SELECT state FROM costkatana_webhook_inbox WHERE dedupe_key = $1";
 
+const STATE_OF_ID: &str = "SELECT state FROM costkatana_webhook_inbox WHERE id = $1";
+
 /// Leases rows whose lease ended (their worker stopped or crashed), or,
 /// with `due`, pending rows due by `$3`, oldest first. Two statements,
 /// since one with an `OR` of both would sort every due row per call
-/// instead of walking its index; `{lock}` is Postgres's `FOR UPDATE SKIP
+/// instead of walking its index; `lock` is Postgres's `FOR UPDATE SKIP
 /// LOCKED` (SQLite has one writer, so nothing to skip).
 fn take(due: bool, lock: &str) -> String {
     let rows = if due {
@@ -55,21 +75,26 @@ fn take(due: bool, lock: &str) -> String {
         "state = 'running' AND lease_until <= $3"
     };
     format!(
-        "UPDATE {TABLE} SET state = 'running', attempts = attempts + 1,
+        "UPDATE costkatana_webhook_inbox SET state = 'running', attempts = attempts + 1,
             lease_token = $1, lease_until = $2
-         WHERE id IN (SELECT id FROM {TABLE} WHERE {rows} LIMIT $4 {lock})
+         WHERE id IN (SELECT id FROM costkatana_webhook_inbox WHERE {rows} LIMIT $4 {lock})
          RETURNING id, attempts, dedupe_key, headers, body, received_at"
     )
 }
 
-/// Settles a row only while it is still the caller's lease (the token
-/// changes when another worker takes it). The token stays on the row, so
-/// the same settlement written again (its first reply was lost to a
-/// dropped connection) matches again instead of reading as a takeover.
+/// Settles a running row only while it is still the caller's lease (the
+/// token changes when another worker takes it). The token stays on the
+/// row: when no row changes, [`SETTLED`] tells a settlement already
+/// written (its first reply lost to a dropped connection) from a takeover.
 const SETTLE: &str = "UPDATE costkatana_webhook_inbox SET
         state = $1, run_after = COALESCE($2, run_after), attempts = $3,
         settled_at = $4, last_error = $5, lease_until = NULL
-    WHERE id = $6 AND lease_token = $7";
+    WHERE id = $6 AND lease_token = $7 AND state = 'running'";
+
+/// A row's lease token, state and attempts, read when a settlement
+/// changed nothing.
+const SETTLED: &str =
+    "SELECT lease_token, state, attempts FROM costkatana_webhook_inbox WHERE id = $1";
 
 /// Extends a running row's lease while it is still the caller's.
 const RENEW: &str = "UPDATE costkatana_webhook_inbox SET lease_until = $1
@@ -85,78 +110,81 @@ const COUNTS: &str = "SELECT state, COUNT(*) FROM costkatana_webhook_inbox GROUP
 const OLDEST_PENDING: &str =
     "SELECT MIN(received_at) FROM costkatana_webhook_inbox WHERE state = 'pending'";
 
-const COLUMNS: &str = "id, state, attempts, dedupe_key, event_id, event_type, headers, body,
-    received_at, run_after, settled_at, last_error";
-
-/// Newest first; `$1` is a state or NULL for all, `$2` the limit.
-fn list() -> String {
-    format!(
-        "SELECT {COLUMNS} FROM {TABLE} WHERE (CAST($1 AS TEXT) IS NULL OR state = $1) ORDER BY id DESC LIMIT $2"
-    )
-}
-
-fn get() -> String {
-    format!("SELECT {COLUMNS} FROM {TABLE} WHERE id = $1")
-}
+/// Every column of a row, in the order [`crate::rows`] reads them.
+const GET: &str = "SELECT id, state, attempts, dedupe_key, event_id, event_type, headers, body,
+    received_at, run_after, settled_at, last_error
+    FROM costkatana_webhook_inbox WHERE id = $1";
 
 /// Back to pending now, attempts from zero; never a running row (its
-/// worker may still settle it).
+/// worker may still settle it). SQLite has one writer, so the state read
+/// just before it in the same transaction ([`STATE_OF_ID`]) is still the
+/// state it changes.
 const RETRY_ONE: &str = "UPDATE costkatana_webhook_inbox SET
         state = 'pending', run_after = $1, attempts = 0, settled_at = NULL
     WHERE id = $2 AND state <> 'running'";
+
+/// [`RETRY_ONE`] for Postgres, answering the state the row was in: the
+/// row is locked as it is read, so no other transaction changes it in
+/// between (a read committed `UPDATE … RETURNING` only sees the new
+/// state).
+const RETRY_ONE_RETURNING: &str = "WITH old AS (
+        SELECT id, state FROM costkatana_webhook_inbox
+        WHERE id = $2 AND state <> 'running' FOR UPDATE
+    )
+    UPDATE costkatana_webhook_inbox SET
+        state = 'pending', run_after = $1, attempts = 0, settled_at = NULL
+    FROM old WHERE costkatana_webhook_inbox.id = old.id
+    RETURNING old.state";
 
 const RETRY_DEAD: &str = "UPDATE costkatana_webhook_inbox SET
         state = 'pending', run_after = $1, attempts = 0, settled_at = NULL
     WHERE state = 'dead'";
 
-/// Every statement in one backend's dialect, made once per process.
+/// Every statement in one inbox's dialect and table, made once per open.
+#[derive(Debug)]
 pub(crate) struct Statements {
-    pub(crate) schema: String,
+    pub(crate) dialect: Dialect,
+    pub(crate) table: Table,
     pub(crate) insert: String,
     pub(crate) state_of_key: String,
+    pub(crate) state_of_id: String,
     pub(crate) take_expired: String,
     pub(crate) take_due: String,
     pub(crate) settle: String,
+    pub(crate) settled: String,
     pub(crate) renew: String,
     pub(crate) purge_done: String,
     pub(crate) counts: String,
     pub(crate) oldest_pending: String,
-    pub(crate) list: String,
     pub(crate) get: String,
     pub(crate) retry_one: String,
     pub(crate) retry_dead: String,
 }
 
 impl Statements {
-    /// SQLite's: `?n` placeholders (SQLite reads `$1` as a name, numbered
-    /// by first appearance), and no row locks (one writer).
-    pub(crate) fn sqlite() -> Self {
-        let schema = schema("INTEGER PRIMARY KEY AUTOINCREMENT", "BLOB");
-        Statements::new(schema, "", |statement| statement.replace('$', "?"))
-    }
-
-    /// Postgres's: leases skip rows another worker has locked.
-    pub(crate) fn postgres() -> Self {
-        let schema = schema("BIGSERIAL PRIMARY KEY", "BYTEA");
-        Statements::new(schema, "FOR UPDATE SKIP LOCKED", str::to_owned)
-    }
-
-    fn new(schema: String, lock: &str, dialect: fn(&str) -> String) -> Self {
+    pub(crate) fn new(dialect: Dialect, table: &Table) -> Self {
+        let make = |statement: &str| dialect.placeholders(&table.apply(statement));
+        let (lock, retry_one) = match dialect {
+            Dialect::Sqlite => ("", RETRY_ONE),
+            Dialect::Postgres => ("FOR UPDATE SKIP LOCKED", RETRY_ONE_RETURNING),
+        };
         Statements {
-            schema,
-            insert: dialect(INSERT),
-            state_of_key: dialect(STATE_OF_KEY),
-            take_expired: dialect(&take(false, lock)),
-            take_due: dialect(&take(true, lock)),
-            settle: dialect(SETTLE),
-            renew: dialect(RENEW),
-            purge_done: dialect(PURGE_DONE),
-            counts: dialect(COUNTS),
-            oldest_pending: dialect(OLDEST_PENDING),
-            list: dialect(&list()),
-            get: dialect(&get()),
-            retry_one: dialect(RETRY_ONE),
-            retry_dead: dialect(RETRY_DEAD),
+            dialect,
+            table: table.clone(),
+            insert: make(INSERT),
+            state_of_key: make(STATE_OF_KEY),
+            state_of_id: make(STATE_OF_ID),
+            take_expired: make(&take(false, lock)),
+            take_due: make(&take(true, lock)),
+            settle: make(SETTLE),
+            settled: make(SETTLED),
+            renew: make(RENEW),
+            purge_done: make(PURGE_DONE),
+            counts: make(COUNTS),
+            oldest_pending: make(OLDEST_PENDING),
+            get: make(GET),
+            retry_one: make(retry_one),
+            retry_dead: make(RETRY_DEAD),
         }
     }
 
@@ -171,78 +199,33 @@ impl Statements {
     }
 }
 
-/// The columns a settlement writes: state, run_after, attempts (absolute,
-/// so writing it twice changes nothing), settled_at, last_error.
-pub(crate) struct SettleParams {
-    pub(crate) state: &'static str,
-    pub(crate) run_after: Option<i64>,
-    pub(crate) attempts: i64,
-    pub(crate) settled_at: Option<i64>,
-    pub(crate) last_error: Option<String>,
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-impl SettleParams {
-    pub(crate) fn new(job: &LeasedEntry, settlement: Settlement, now_ms: i64) -> Self {
-        let attempts = i64::from(job.attempt);
-        match settlement {
-            Settlement::Done => SettleParams {
-                state: "done",
-                run_after: None,
-                attempts,
-                settled_at: Some(now_ms),
-                last_error: None,
-            },
-            Settlement::Retry { at_ms, error } => SettleParams {
-                state: "pending",
-                run_after: Some(at_ms),
-                attempts,
-                settled_at: None,
-                last_error: Some(error),
-            },
-            Settlement::Dead { error } => SettleParams {
-                state: "dead",
-                run_after: None,
-                attempts,
-                settled_at: Some(now_ms),
-                last_error: Some(error),
-            },
-            Settlement::Release => SettleParams {
-                state: "pending",
-                run_after: Some(now_ms),
-                attempts: attempts - 1,
-                settled_at: None,
-                last_error: None,
-            },
-        }
+    #[test]
+    fn only_placeholders_become_question_marks() {
+        let statement =
+            "SELECT '$1', \"a$2\", 'it''s $3' || $4 FROM t WHERE price = '$' AND x = $12 AND y = $";
+        assert_eq!(
+            Dialect::Sqlite.placeholders(statement),
+            "SELECT '$1', \"a$2\", 'it''s $3' || ?4 FROM t WHERE price = '$' AND x = ?12 AND y = $"
+        );
+        assert_eq!(Dialect::Postgres.placeholders(statement), statement);
     }
-}
 
-/// A leased row as a worker's job.
-pub(crate) fn job(
-    token: ClaimToken,
-    id: i64,
-    attempts: i64,
-    dedupe_key: String,
-    headers: &str,
-    body: Vec<u8>,
-    received_at_ms: i64,
-) -> Result<LeasedEntry, InboxError> {
-    Ok(LeasedEntry {
-        id,
-        token,
-        attempt: u32::try_from(attempts).unwrap_or(u32::MAX),
-        dedupe_key,
-        headers: parse_headers(headers)?,
-        body: Bytes::from(body),
-        received_at_ms,
-    })
-}
-
-pub(crate) fn headers_json(headers: &[(String, String)]) -> String {
-    serde_json::to_string(headers).unwrap_or_else(|_| "[]".to_owned())
-}
-
-pub(crate) fn parse_headers(json: &str) -> Result<Vec<(String, String)>, InboxError> {
-    serde_json::from_str(json)
-        .map_err(|err| InboxError::caused_by("a stored row's headers are not valid", err))
+    #[test]
+    fn every_statement_names_the_configured_table() {
+        let table = Table::new("hooks").unwrap();
+        for dialect in [Dialect::Sqlite, Dialect::Postgres] {
+            let s = Statements::new(dialect, &table);
+            for text in [&s.insert, &s.take_due, &s.settle, &s.get, &s.retry_one] {
+                assert!(text.contains("hooks"), "{text}");
+                assert!(!text.contains("costkatana"), "{text}");
+            }
+        }
+        let sqlite = Statements::new(Dialect::Sqlite, &table);
+        assert!(sqlite.settle.contains("id = ?6 AND lease_token = ?7"));
+        assert!(!sqlite.take_due.contains('$'));
+    }
 }

@@ -11,8 +11,8 @@ use std::time::Duration;
 
 use costkatana_webhooks::dedupe::MemoryStore;
 use costkatana_webhooks::inbox::{
-    EntryState, InboxStore, RetryPolicy, INBOX_ATTEMPTS_TOTAL, INBOX_DEAD_LETTERS_TOTAL,
-    INBOX_DEPTH,
+    EntryQuery, EntryState, EntrySummary, InboxStore, RetryPolicy, INBOX_ATTEMPTS_TOTAL,
+    INBOX_DEAD_LETTERS_TOTAL, INBOX_DEPTH,
 };
 use costkatana_webhooks::{Payload, Receiver, ReceiverBuilder};
 use costkatana_webhooks_inbox::Inbox;
@@ -63,9 +63,10 @@ fn counting(
     }
 }
 
-async fn until_state(inbox: &Inbox, state: EntryState) -> costkatana_webhooks::inbox::Entry {
+async fn until_state(inbox: &Inbox, state: EntryState) -> EntrySummary {
     for _ in 0..2000 {
-        if let Some(record) = inbox.list(Some(state), 1).await.unwrap().pop() {
+        let query = EntryQuery::new().state(state).limit(1);
+        if let Some(record) = inbox.list(&query).await.unwrap().pop() {
             return record;
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
@@ -437,6 +438,11 @@ fn every_attempt_has_its_span_with_its_result() {
     use tracing_subscriber::layer::SubscriberExt;
     let spans = Spans::default();
     let subscriber = tracing_subscriber::registry().with(spans.clone());
+    // With a single subscriber alive, tracing asks the default of whichever
+    // thread meets a span's callsite first whether it is wanted, and caches
+    // the answer for every thread: another test's thread, which has none,
+    // would say no for this one. With two alive, it asks them both.
+    let _second = tracing::Dispatch::new(tracing_subscriber::registry());
     tracing::subscriber::with_default(subscriber, || {
         tokio::runtime::Builder::new_current_thread()
             .enable_all()

@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use costkatana_webhooks::inbox::{EntryState, RetryPolicy};
+use costkatana_webhooks::inbox::{EntryQuery, EntryState, RetryPolicy};
 use costkatana_webhooks::{Payload, Receiver};
 use costkatana_webhooks_inbox::Inbox;
 use support::{Request, Started, SECRET};
@@ -61,9 +61,9 @@ async fn a_handler_that_never_returns_is_stopped_and_dead_lettered() {
     );
     let mut dead = None;
     for _ in 0..2000 {
-        let entries = inbox.list(Some(EntryState::Dead), 1).await.unwrap();
-        if let Some(entry) = entries.into_iter().next() {
-            dead = Some(entry);
+        let query = EntryQuery::new().state(EntryState::Dead).limit(1);
+        if let Some(summary) = inbox.list(&query).await.unwrap().into_iter().next() {
+            dead = Some(summary);
             break;
         }
         tokio::time::sleep(Duration::from_millis(10)).await;

@@ -9,7 +9,7 @@ mod support;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use costkatana_webhooks_inbox::Inbox;
+use costkatana_webhooks_inbox::{EntryQuery, Inbox};
 use support::{budget_event, client, Alerts, Delivery, Reply, Slack, TempDir};
 
 /// Slack's failures before the test lets it accept.
@@ -92,7 +92,10 @@ async fn stores_then_answers_200_and_retries_slack_until_it_accepts_once() {
     let inbox = Inbox::open(&dir.sqlite_url())
         .await
         .expect("the inbox opens");
-    let rows = inbox.list(None, 100).await.expect("rows");
+    let rows = inbox
+        .list(&EntryQuery::new().limit(100))
+        .await
+        .expect("rows");
     let budget: Vec<_> = rows
         .iter()
         .filter(|r| r.event_id.as_deref() == Some("evt_inbox_budget"))

@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use costkatana_webhooks::inbox::InboxStats;
 use costkatana_webhooks_inbox::testing::PostgresServer;
-use costkatana_webhooks_inbox::Inbox;
+use costkatana_webhooks_inbox::{EntryQuery, Inbox, MAX_LIST};
 use support::{budget_event, client, copy_inbox, poll, Alerts, Delivery, Reply, Slack, TempDir};
 
 /// The receiver's inbox workers (the examples keep the default).
@@ -433,8 +433,15 @@ async fn assert_all_in_file(dir: &Path, answered_200: &[String]) {
     let inbox = Inbox::open(&copy.sqlite_url())
         .await
         .expect("the copy opens");
-    let rows = inbox.list(None, 100_000).await.expect("rows");
-    let stored: HashSet<String> = rows.into_iter().filter_map(|r| r.event_id).collect();
+    // Every row, a page at a time.
+    let mut stored = HashSet::new();
+    let mut query = EntryQuery::new().limit(MAX_LIST);
+    loop {
+        let page = inbox.list(&query).await.expect("rows");
+        let Some(last) = page.last() else { break };
+        query = query.before_id(last.id);
+        stored.extend(page.into_iter().filter_map(|r| r.event_id));
+    }
     let missing: Vec<_> = answered_200
         .iter()
         .filter(|id| !stored.contains(*id))

@@ -9,22 +9,19 @@ mod show;
 mod table;
 mod text;
 
-use std::path::Path;
-
-use costkatana_webhooks_inbox::{Inbox, InboxError};
+use costkatana_webhooks_inbox::{InboxBuilder, InboxError, InboxUrl};
 
 use crate::commands::inbox::{InboxArgs, InboxCommand};
 use crate::Exit;
 
 pub(crate) fn run(args: &InboxArgs) -> Result<Exit, String> {
-    let url = args.url.trim();
-    check_sqlite_file(url)?;
+    let url = InboxUrl::parse(args.url.trim()).map_err(|err| err.to_string())?;
+    check_sqlite_file(&url)?;
     crate::runtime()?.block_on(async {
-        let inbox = match Inbox::open(url).await {
+        let inbox = match InboxBuilder::new(url).open().await {
             Ok(inbox) => inbox,
             // The server or file did not answer: worth trying again.
-            Err(err) if known_scheme(url) => return Ok(failed(&err)),
-            Err(err) => return Err(err.to_string()),
+            Err(err) => return Ok(failed(&err)),
         };
         let done = match &args.command {
             InboxCommand::List(list) => table::run(&inbox, list).await,
@@ -48,30 +45,16 @@ fn no_row(id: i64) -> Exit {
     Exit::Failure
 }
 
-/// Whether `url` names a backend the library knows; anything else is bad input.
-fn known_scheme(url: &str) -> bool {
-    ["sqlite:", "postgres://", "postgresql://"]
-        .iter()
-        .any(|scheme| url.starts_with(scheme))
-}
-
 /// Opening a SQLite inbox creates the file: here a typo would inspect a
 /// new, empty inbox, so a missing file is refused instead.
-fn check_sqlite_file(url: &str) -> Result<(), String> {
-    let Some(rest) = url.strip_prefix("sqlite:") else {
-        return Ok(());
-    };
-    let rest = rest.strip_prefix("//").unwrap_or(rest);
-    let path = rest.split_once('?').map_or(rest, |(path, _)| path);
-    if path.is_empty() {
-        return Err("the inbox URL has no path: use sqlite:<path>".into());
+fn check_sqlite_file(url: &InboxUrl) -> Result<(), String> {
+    match url.sqlite_path() {
+        Some(path) if !path.is_file() => Err(format!(
+            "there is no inbox file at {} (a receiver creates it when it starts)",
+            path.display()
+        )),
+        _ => Ok(()),
     }
-    if !Path::new(path).is_file() {
-        return Err(format!(
-            "there is no inbox file at {path} (a receiver creates it when it starts)"
-        ));
-    }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -80,12 +63,14 @@ mod tests {
 
     #[test]
     fn schemes_and_sqlite_paths() {
-        assert!(known_scheme("sqlite:inbox.db"));
-        assert!(known_scheme("postgresql://db/inbox"));
-        assert!(!known_scheme("mysql://db/inbox"));
-        assert!(check_sqlite_file("postgres://db/inbox").is_ok());
-        assert!(check_sqlite_file("sqlite:").is_err());
-        let missing = check_sqlite_file("sqlite:///no/such/dir/inbox.db?durability=power-loss");
+        assert!(InboxUrl::parse("sqlite:inbox.db").is_ok());
+        assert!(InboxUrl::parse("postgresql://db/inbox").is_ok());
+        assert!(InboxUrl::parse("mysql://db/inbox").is_err());
+        let postgres = InboxUrl::parse("postgres://db/inbox").unwrap();
+        assert!(check_sqlite_file(&postgres).is_ok());
+        assert!(InboxUrl::parse("sqlite:").is_err());
+        let url = "sqlite:///no/such/dir/inbox.db?durability=power-loss";
+        let missing = check_sqlite_file(&InboxUrl::parse(url).unwrap());
         assert!(missing.unwrap_err().contains("/no/such/dir/inbox.db"));
     }
 }

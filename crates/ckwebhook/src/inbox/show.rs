@@ -1,15 +1,17 @@
 //! `ckwebhook inbox show`: one row in full, its credentials redacted.
 
 use costkatana_webhooks::inbox::Entry;
-use costkatana_webhooks_inbox::{Inbox, InboxError};
+use costkatana_webhooks_inbox::{Inbox, InboxError, InboxErrorKind};
 
 use super::text::{body, or_dash, printable};
 use crate::util::iso8601;
 use crate::Exit;
 
 pub(super) async fn run(inbox: &Inbox, id: i64) -> Result<Exit, InboxError> {
-    let Some(record) = inbox.get(id).await? else {
-        return Ok(super::no_row(id));
+    let record = match inbox.get(id).await {
+        Ok(record) => record,
+        Err(err) if err.kind() == InboxErrorKind::NotFound => return Ok(super::no_row(id)),
+        Err(err) => return Err(err),
     };
     for line in describe(&record) {
         outln!("{line}");

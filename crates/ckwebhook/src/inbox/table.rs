@@ -1,7 +1,6 @@
 //! `ckwebhook inbox list`: the counts per state, then one line per row.
 
-use costkatana_webhooks::inbox::Entry;
-use costkatana_webhooks::inbox::{EntryState, InboxStats};
+use costkatana_webhooks::inbox::{EntryQuery, EntryState, EntrySummary, InboxStats, MAX_LIST};
 use costkatana_webhooks_inbox::{Inbox, InboxError};
 
 use super::text::{age, or_dash, printable};
@@ -22,7 +21,7 @@ const HEADINGS: [&str; 7] = [
 pub(super) async fn run(inbox: &Inbox, args: &InboxListArgs) -> Result<Exit, InboxError> {
     let state = args.state.map(EntryState::from);
     let stats = inbox.stats().await?;
-    let rows = inbox.list(state, args.limit).await?;
+    let rows = newest(inbox, state, args.limit).await?;
     outln!("{}", counts(&stats, now_ms()));
     if rows.is_empty() {
         match state {
@@ -45,6 +44,32 @@ pub(super) async fn run(inbox: &Inbox, args: &InboxListArgs) -> Result<Exit, Inb
     Ok(Exit::Success)
 }
 
+/// Up to `limit` rows, newest first, in `state` or in any: page after page
+/// when `limit` is more than one listing returns.
+async fn newest(
+    inbox: &Inbox,
+    state: Option<EntryState>,
+    limit: usize,
+) -> Result<Vec<EntrySummary>, InboxError> {
+    let mut query = EntryQuery::new();
+    if let Some(state) = state {
+        query = query.state(state);
+    }
+    let mut rows: Vec<EntrySummary> = Vec::new();
+    while rows.len() < limit {
+        let want = (limit - rows.len()).min(MAX_LIST);
+        let page = inbox.list(&query.clone().limit(want)).await?;
+        let Some(last) = page.last() else { break };
+        query = query.before_id(last.id);
+        let full = page.len() == want;
+        rows.extend(page);
+        if !full {
+            break;
+        }
+    }
+    Ok(rows)
+}
+
 /// `pending 3  running 0  done 10  dead 1  (oldest pending 12 s old)`.
 fn counts(stats: &InboxStats, now_ms: i64) -> String {
     let mut line = EntryState::ALL
@@ -59,7 +84,7 @@ fn counts(stats: &InboxStats, now_ms: i64) -> String {
 }
 
 /// A heading line and one line per row, columns aligned.
-fn lines(rows: &[Entry]) -> Vec<String> {
+fn lines(rows: &[EntrySummary]) -> Vec<String> {
     let mut table = vec![HEADINGS.map(str::to_owned)];
     table.extend(rows.iter().map(|row| {
         [

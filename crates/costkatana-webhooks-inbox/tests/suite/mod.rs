@@ -10,10 +10,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use costkatana_webhooks::dedupe::Completion;
-use costkatana_webhooks::inbox::{EntryState, InboxStore, RetryPolicy, Settlement};
+use costkatana_webhooks::inbox::{
+    EntryQuery, EntryState, EntrySummary, InboxStore, RetryPolicy, Settlement,
+};
 use costkatana_webhooks::{Event, HandlerError, Outcome, Receiver, ReceiverBuilder};
-use costkatana_webhooks_inbox::Inbox;
-use support::{eventually, now_ms, Request, Runs, Started, SECRET};
+use costkatana_webhooks_inbox::{Inbox, InboxErrorKind};
+use support::{entry, eventually, now_ms, Request, Runs, Started, SECRET};
 use tokio::sync::Semaphore;
 
 /// Fast retries, so the suite does not wait out the default backoff.
@@ -63,7 +65,7 @@ pub async fn stopped(inbox: &Inbox) -> Receiver {
 }
 
 async fn state_of(inbox: &Inbox, event_id: &str) -> Option<EntryState> {
-    let rows = inbox.list(None, 1000).await.unwrap();
+    let rows = inbox.list(&EntryQuery::new().limit(1000)).await.unwrap();
     rows.into_iter()
         .find(|r| r.event_id.as_deref() == Some(event_id))
         .map(|r| r.state)
@@ -96,7 +98,12 @@ pub async fn the_stored_row_keeps_body_headers_key_and_arrival(inbox: Inbox) {
     let request = Request::event("evt_kept");
     let before = now_ms();
     assert_eq!(request.send(&receiver).await.label(), "stored");
-    let record = inbox.list(None, 10).await.unwrap().remove(0);
+    let listed = inbox
+        .list(&EntryQuery::new().limit(10))
+        .await
+        .unwrap()
+        .remove(0);
+    let record = inbox.get(listed.id).await.unwrap();
     assert_eq!(record.event_id.as_deref(), Some("evt_kept"));
     assert_eq!(record.event_type.as_deref(), Some("cost.alert"));
     assert_eq!(record.body, request.body);
@@ -112,7 +119,7 @@ pub async fn the_stored_row_keeps_body_headers_key_and_arrival(inbox: Inbox) {
     let shown = record.redacted_headers();
     let auth = shown.iter().find(|(n, _)| n == "authorization").unwrap();
     assert_eq!(auth.1, "[redacted]");
-    let again = inbox.get(record.id).await.unwrap().unwrap();
+    let again = inbox.get(record.id).await.unwrap();
     assert_eq!(
         (again.body, again.headers),
         (record.body.clone(), record.headers.clone())
@@ -161,7 +168,11 @@ pub async fn failures_retry_with_backoff_until_done(inbox: Inbox) {
     );
     eventually("three runs", || runs.of("fail-2-evt") == 3).await;
     until_state(&inbox, "fail-2-evt", EntryState::Done).await;
-    let record = inbox.list(None, 10).await.unwrap().remove(0);
+    let record = inbox
+        .list(&EntryQuery::new().limit(10))
+        .await
+        .unwrap()
+        .remove(0);
     assert_eq!(record.state, EntryState::Done);
     assert_eq!(record.attempts, 3);
     assert_eq!(runs.of("fail-2-evt"), 3);
@@ -177,7 +188,10 @@ pub async fn the_last_failure_dead_letters_and_retry_dead_brings_it_back(inbox: 
     );
     eventually("three runs", || runs.of("fail-4-evt") == 3).await;
     until_state(&inbox, "fail-4-evt", EntryState::Dead).await;
-    let dead = inbox.list(Some(EntryState::Dead), 10).await.unwrap();
+    let dead = inbox
+        .list(&EntryQuery::new().state(EntryState::Dead).limit(10))
+        .await
+        .unwrap();
     assert_eq!(dead.len(), 1);
     assert!(
         dead[0]
@@ -209,13 +223,17 @@ pub async fn a_refusal_dead_letters_at_once(inbox: Inbox) {
         "stored"
     );
     until_state(&inbox, "refuse-evt", EntryState::Dead).await;
-    let record = inbox.list(None, 10).await.unwrap().remove(0);
+    let record = inbox
+        .list(&EntryQuery::new().limit(10))
+        .await
+        .unwrap()
+        .remove(0);
     assert_eq!(record.state, EntryState::Dead);
     assert_eq!(record.attempts, 1);
     assert!(record.last_error.unwrap().contains("refused"));
     assert_eq!(runs.of("refuse-evt"), 1);
     // retry() of one row works too.
-    assert!(inbox.retry(record.id).await.unwrap());
+    assert_eq!(inbox.retry(record.id).await.unwrap(), EntryState::Dead);
     eventually("run again after retry", || runs.of("refuse-evt") == 2).await;
 }
 
@@ -243,7 +261,11 @@ pub async fn shutdown_gives_running_rows_back_for_the_next_process(inbox: Inbox)
     })
     .await;
     assert_eq!(stuck.shutdown(Duration::from_millis(100)).await, 1);
-    let record = inbox.list(None, 10).await.unwrap().remove(0);
+    let record = inbox
+        .list(&EntryQuery::new().limit(10))
+        .await
+        .unwrap()
+        .remove(0);
     assert_eq!(record.state, EntryState::Pending);
     // A cut attempt counts, so a handler that never returns reaches the
     // dead letter instead of coming back at every restart.
@@ -320,7 +342,7 @@ pub async fn a_settlement_written_twice_is_recorded_twice_and_changes_nothing(in
             .unwrap();
         assert_eq!(written, Completion::Recorded);
     }
-    let record = inbox.get(job.id).await.unwrap().unwrap();
+    let record = inbox.get(job.id).await.unwrap();
     assert_eq!((record.state, record.attempts), (EntryState::Pending, 0));
     let job = inbox
         .take(now_ms(), Duration::from_secs(60), 1)
@@ -335,7 +357,7 @@ pub async fn a_settlement_written_twice_is_recorded_twice_and_changes_nothing(in
             .unwrap();
         assert_eq!(written, Completion::Recorded);
     }
-    let record = inbox.get(job.id).await.unwrap().unwrap();
+    let record = inbox.get(job.id).await.unwrap();
     assert_eq!((record.state, record.attempts), (EntryState::Done, 1));
 }
 
@@ -364,7 +386,11 @@ pub async fn a_handler_slower_than_its_lease_keeps_its_row(inbox: Inbox) {
     );
     until_state(&inbox, "evt_slow", EntryState::Done).await;
     assert_eq!(runs.of("evt_slow"), 1);
-    let record = inbox.list(None, 1).await.unwrap().remove(0);
+    let record = inbox
+        .list(&EntryQuery::new().limit(1))
+        .await
+        .unwrap()
+        .remove(0);
     assert_eq!(record.attempts, 1);
 }
 
@@ -376,12 +402,12 @@ pub async fn done_rows_are_purged_after_their_age_and_the_key_is_new_again(inbox
     eventually("handled", || runs.of("evt_purged") == 1).await;
     until_state(&inbox, "evt_purged", EntryState::Done).await;
     assert_eq!(
-        inbox.purge_done(Duration::from_secs(3600)).await.unwrap(),
+        inbox.purge_done(now_ms() - 3_600_000).await.unwrap(),
         0,
         "too young"
     );
     tokio::time::sleep(Duration::from_millis(20)).await;
-    assert_eq!(inbox.purge_done(Duration::from_millis(1)).await.unwrap(), 1);
+    assert_eq!(inbox.purge_done(now_ms() - 1).await.unwrap(), 1);
     assert_eq!(inbox.stats().await.unwrap().done, 0);
     assert_eq!(request.send(&receiver).await.label(), "stored");
     eventually("handled again", || runs.of("evt_purged") == 2).await;
@@ -441,6 +467,181 @@ pub async fn many_deliveries_at_once_are_each_stored_and_handled_once(inbox: Inb
     assert_eq!(runs.total(), 200);
 }
 
+/// The event ids of `rows`, in their order (`-` for none).
+fn ids(rows: &[EntrySummary]) -> Vec<&str> {
+    rows.iter()
+        .map(|r| r.event_id.as_deref().unwrap_or("-"))
+        .collect()
+}
+
+pub async fn listings_apply_every_filter_and_page_through_the_cursor(inbox: Inbox) {
+    let t = now_ms() - 100_000;
+    let stored = [
+        (Some("evt_a1"), "cost.alert", t),
+        (Some("evt_a2"), "budget.exceeded", t + 10),
+        (Some("other_1"), "cost.alert", t + 20),
+        (Some("evt_b1"), "cost.alert", t + 30),
+        (Some("evt_"), "usage.spike", t + 40),
+        (Some("evta_1"), "cost.alert", t + 50),
+        (None, "cost.alert", t + 60),
+        (Some("évt_1"), "cost.alert", t + 70),
+    ];
+    for (id, event_type, at) in stored {
+        inbox.enqueue(entry(id, event_type, at)).await.unwrap();
+    }
+    // The oldest becomes a dead letter.
+    for job in inbox
+        .take(t + 5, Duration::from_secs(60), 10)
+        .await
+        .unwrap()
+    {
+        let error = "refused".to_owned();
+        inbox
+            .settle(&job, Settlement::Dead { error }, t + 5)
+            .await
+            .unwrap();
+    }
+    let list = |query: EntryQuery| {
+        let inbox = inbox.clone();
+        async move { inbox.list(&query).await.unwrap() }
+    };
+    let all = list(EntryQuery::new()).await;
+    assert_eq!(
+        ids(&all),
+        ["évt_1", "-", "evta_1", "evt_", "evt_b1", "other_1", "evt_a2", "evt_a1"]
+    );
+    assert!(all.windows(2).all(|w| w[0].id > w[1].id), "newest first");
+
+    let dead = list(EntryQuery::new().state(EntryState::Dead)).await;
+    assert_eq!(ids(&dead), ["evt_a1"]);
+    let pending = list(EntryQuery::new().state(EntryState::Pending)).await;
+    assert_eq!(pending.len(), 7);
+    let budget = list(EntryQuery::new().event_type("budget.exceeded")).await;
+    assert_eq!(ids(&budget), ["evt_a2"]);
+    let since = list(EntryQuery::new().received_since(t + 50)).await;
+    assert_eq!(ids(&since), ["évt_1", "-", "evta_1"]);
+    let before = list(EntryQuery::new().received_before(t + 20)).await;
+    assert_eq!(ids(&before), ["evt_a2", "evt_a1"]);
+    let window = list(
+        EntryQuery::new()
+            .received_since(t + 10)
+            .received_before(t + 40),
+    )
+    .await;
+    assert_eq!(ids(&window), ["evt_b1", "other_1", "evt_a2"]);
+    let prefixed = list(EntryQuery::new().event_id_prefix("evt_")).await;
+    assert_eq!(ids(&prefixed), ["evt_", "evt_b1", "evt_a2", "evt_a1"]);
+    let accented = list(EntryQuery::new().event_id_prefix("év")).await;
+    assert_eq!(ids(&accented), ["évt_1"]);
+    let one_id = list(EntryQuery::new().event_id_prefix("evt_b1")).await;
+    assert_eq!(ids(&one_id), ["evt_b1"]);
+    let combined = EntryQuery::new()
+        .event_id_prefix("evt_")
+        .event_type("cost.alert")
+        .state(EntryState::Pending);
+    assert_eq!(ids(&list(combined).await), ["evt_b1"]);
+    let below = list(EntryQuery::new().before_id(all[3].id)).await;
+    assert_eq!(ids(&below), ids(&all[4..]));
+    assert_eq!(list(EntryQuery::new().limit(3)).await, all[..3]);
+
+    // Page by page through the cursor: every entry once, in order.
+    let mut query = EntryQuery::new().limit(3);
+    let mut paged = Vec::new();
+    loop {
+        let page = list(query.clone()).await;
+        assert!(page.len() <= 3);
+        let Some(last) = page.last() else { break };
+        query = query.before_id(last.id);
+        paged.extend(page);
+    }
+    assert_eq!(paged, all);
+    // The same with a filter.
+    let mut query = EntryQuery::new().event_type("cost.alert").limit(2);
+    let mut paged = Vec::new();
+    loop {
+        let page = list(query.clone()).await;
+        let Some(last) = page.last() else { break };
+        query = query.before_id(last.id);
+        paged.extend(page);
+    }
+    assert_eq!(
+        ids(&paged),
+        ["évt_1", "-", "evta_1", "evt_b1", "other_1", "evt_a1"]
+    );
+}
+
+pub async fn get_and_retry_say_what_is_wrong_by_kind(inbox: Inbox) {
+    let missing = inbox.get(999_999).await.unwrap_err();
+    assert_eq!(missing.kind(), InboxErrorKind::NotFound);
+    assert!(
+        missing.to_string().contains("no inbox row with id 999999"),
+        "{missing}"
+    );
+    let missing = inbox.retry(999_999).await.unwrap_err();
+    assert_eq!(missing.kind(), InboxErrorKind::NotFound);
+
+    inbox
+        .enqueue(entry(Some("evt_retry"), "cost.alert", now_ms()))
+        .await
+        .unwrap();
+    let job = inbox
+        .take(now_ms(), Duration::from_secs(60), 1)
+        .await
+        .unwrap()
+        .remove(0);
+    let running = inbox.retry(job.id).await.unwrap_err();
+    assert_eq!(running.kind(), InboxErrorKind::Conflict);
+    assert!(running.to_string().contains("is running"), "{running}");
+    assert_eq!(inbox.get(job.id).await.unwrap().state, EntryState::Running);
+
+    inbox
+        .settle(&job, Settlement::Done, now_ms())
+        .await
+        .unwrap();
+    assert_eq!(inbox.retry(job.id).await.unwrap(), EntryState::Done);
+    let again = inbox.get(job.id).await.unwrap();
+    assert_eq!((again.state, again.attempts), (EntryState::Pending, 0));
+    assert_eq!(inbox.retry(job.id).await.unwrap(), EntryState::Pending);
+}
+
+pub async fn settle_and_renew_only_touch_a_running_row(inbox: Inbox) {
+    inbox
+        .enqueue(entry(Some("evt_late"), "cost.alert", now_ms()))
+        .await
+        .unwrap();
+    let job = inbox
+        .take(now_ms(), Duration::from_secs(60), 1)
+        .await
+        .unwrap()
+        .remove(0);
+    let renewed = inbox.renew(&job, now_ms() + 120_000).await.unwrap();
+    assert_eq!(renewed, Completion::Recorded);
+    let done = inbox
+        .settle(&job, Settlement::Done, now_ms())
+        .await
+        .unwrap();
+    assert_eq!(done, Completion::Recorded);
+    let renewed = inbox.renew(&job, now_ms() + 120_000).await.unwrap();
+    assert_eq!(renewed, Completion::Overtaken, "not running any more");
+    // Another settlement under the same lease is not the one written.
+    let error = "late".to_owned();
+    let other = inbox
+        .settle(&job, Settlement::Dead { error }, now_ms())
+        .await
+        .unwrap();
+    assert_eq!(other, Completion::Overtaken);
+    // An operator replays it: the old lease's token is still on the row,
+    // but the row is pending now, so the old worker cannot settle it.
+    inbox.retry(job.id).await.unwrap();
+    let late = inbox
+        .settle(&job, Settlement::Done, now_ms())
+        .await
+        .unwrap();
+    assert_eq!(late, Completion::Overtaken);
+    let row = inbox.get(job.id).await.unwrap();
+    assert_eq!((row.state, row.attempts), (EntryState::Pending, 0));
+}
+
 /// Every test of the suite, as `#[tokio::test]`s opening inboxes with `$open`.
 #[macro_export]
 macro_rules! inbox_suite {
@@ -459,6 +660,9 @@ macro_rules! inbox_suite {
             done_rows_are_purged_after_their_age_and_the_key_is_new_again,
             stats_count_rows_per_state,
             many_deliveries_at_once_are_each_stored_and_handled_once,
+            listings_apply_every_filter_and_page_through_the_cursor,
+            get_and_retry_say_what_is_wrong_by_kind,
+            settle_and_renew_only_touch_a_running_row,
         );
     };
     (@tests $open:expr; $($name:ident),* $(,)?) => {

@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
+use costkatana_webhooks::inbox::NewEntry;
 use costkatana_webhooks::signing::sign;
 use costkatana_webhooks::testing::{sample_event, Shape};
 use costkatana_webhooks::{EventType, Outcome, Receiver, Scheme};
@@ -18,6 +19,23 @@ pub fn now_ms() -> i64 {
         .duration_since(UNIX_EPOCH)
         .unwrap()
         .as_millis() as i64
+}
+
+/// A stored delivery written straight to the store (no receiver, no
+/// signature: for what only reads it back).
+pub fn entry(event_id: Option<&str>, event_type: &str, received_at_ms: i64) -> NewEntry {
+    let key = event_id.map_or_else(
+        || format!("sig:{received_at_ms}"),
+        |id| format!("event:{id}"),
+    );
+    NewEntry {
+        dedupe_key: format!("5:suite:{key}"),
+        event_id: event_id.map(str::to_owned),
+        event_type: Some(event_type.to_owned()),
+        headers: vec![("x-webhook-timestamp".to_owned(), received_at_ms.to_string())],
+        body: Bytes::from_static(b"{}"),
+        received_at_ms,
+    }
 }
 
 /// A signed request, resent unchanged like the sender's retries.

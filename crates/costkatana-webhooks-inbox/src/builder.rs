@@ -1,0 +1,200 @@
+//! How an [`Inbox`] is set up: where it is, its table's name, its clock,
+//! and whether connecting may create and migrate the schema.
+
+use std::fmt;
+use std::sync::Arc;
+
+use costkatana_webhooks::clock::{Clock, SystemClock};
+
+use crate::error::InboxError;
+use crate::inbox::{Backend, Inbox};
+use crate::postgres::Postgres;
+use crate::sqlite::Sqlite;
+use crate::table::Table;
+use crate::url::{InboxUrl, Target};
+
+/// Settings for an [`Inbox`]; made by [`Inbox::builder`], finished by
+/// [`connect`](Self::connect) (the schema must be in place) or
+/// [`open`](Self::open) (create and migrate it as needed).
+///
+/// ```no_run
+/// # async fn run() -> Result<(), costkatana_webhooks_inbox::InboxError> {
+/// use std::sync::Arc;
+/// use costkatana_webhooks::SystemClock;
+/// use costkatana_webhooks_inbox::Inbox;
+///
+/// let inbox = Inbox::builder("postgres://app@db.internal/webhooks")
+///     .table("tenant_a_inbox")
+///     .clock(Arc::new(SystemClock))
+///     .connect()
+///     .await?;
+/// # Ok(()) }
+/// ```
+pub struct InboxBuilder {
+    url: Result<InboxUrl, InboxError>,
+    table: Option<String>,
+    clock: Arc<dyn Clock>,
+}
+
+impl InboxBuilder {
+    /// Settings for the inbox at `url`, with the defaults: the table
+    /// [`DEFAULT_TABLE`](crate::DEFAULT_TABLE), the system clock.
+    ///
+    /// ```
+    /// use costkatana_webhooks_inbox::{Durability, InboxBuilder, InboxUrl};
+    /// let builder = InboxBuilder::new(InboxUrl::sqlite("inbox.db", Durability::PowerLoss));
+    /// # let _ = builder;
+    /// ```
+    pub fn new(url: InboxUrl) -> Self {
+        InboxBuilder::parsed(Ok(url))
+    }
+
+    pub(crate) fn parsed(url: Result<InboxUrl, InboxError>) -> Self {
+        InboxBuilder {
+            url,
+            table: None,
+            clock: Arc::new(SystemClock),
+        }
+    }
+
+    /// The table's name, instead of
+    /// [`DEFAULT_TABLE`](crate::DEFAULT_TABLE): several inboxes can share
+    /// one database. Its indexes and its migrations table
+    /// (`<name>_migrations`) are named after it.
+    ///
+    /// It must be a plain SQL identifier: lowercase ASCII letters, digits
+    /// and `_`, starting with a letter or `_`, at most 48 characters;
+    /// another is refused by [`connect`](Self::connect) and
+    /// [`open`](Self::open) as [`Invalid`](crate::InboxErrorKind::Invalid).
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// use costkatana_webhooks_inbox::{Inbox, InboxErrorKind};
+    ///
+    /// let dir = std::env::temp_dir().join(format!("inbox-doc-table-{}", std::process::id()));
+    /// std::fs::create_dir_all(&dir).unwrap();
+    /// let url = format!("sqlite:{}", dir.join("inbox.db").display());
+    /// let inbox = Inbox::builder(&url).table("billing_inbox").open().await.unwrap();
+    /// assert_eq!(inbox.stats().await.unwrap().pending, 0);
+    ///
+    /// let err = Inbox::builder(&url).table("billing-inbox").open().await.unwrap_err();
+    /// assert_eq!(err.kind(), InboxErrorKind::Invalid);
+    /// # drop(inbox);
+    /// # std::fs::remove_dir_all(dir).unwrap();
+    /// # });
+    /// ```
+    #[must_use]
+    pub fn table(mut self, name: impl Into<String>) -> Self {
+        self.table = Some(name.into());
+        self
+    }
+
+    /// The clock the inbox reads "now" from (when [`Inbox::retry`] makes a
+    /// row due, when a migration is recorded); the system's by default.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use costkatana_webhooks::ManualClock;
+    /// use costkatana_webhooks_inbox::Inbox;
+    ///
+    /// let clock = Arc::new(ManualClock::new(1_777_377_600_000));
+    /// let builder = Inbox::builder("sqlite:inbox.db").clock(clock.clone());
+    /// # let _ = builder;
+    /// ```
+    #[must_use]
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Connects to an inbox whose schema is in place, changing nothing:
+    /// no table, index or migrations table is created, and a SQLite file
+    /// must exist (it is never created; once its schema is found usable,
+    /// it is put in WAL mode if it is not, which its reads beside the
+    /// writes need). For a process whose database role cannot change the
+    /// schema, or a tool that must not.
+    ///
+    /// # Errors
+    ///
+    /// - [`Invalid`](crate::InboxErrorKind::Invalid): the URL or the table
+    ///   name;
+    /// - [`Schema`](crate::InboxErrorKind::Schema): no SQLite file, no
+    ///   inbox table, a schema that needs migrating (older), or that this
+    ///   code cannot use (newer, a migration that stopped part-way or was
+    ///   changed after it ran);
+    /// - [`Unavailable`](crate::InboxErrorKind::Unavailable): the file or
+    ///   server cannot be opened or reached (within 5 s).
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// use costkatana_webhooks_inbox::{Inbox, InboxErrorKind};
+    ///
+    /// let path = std::env::temp_dir().join(format!("inbox-doc-connect-{}.db", std::process::id()));
+    /// let err = Inbox::builder(&format!("sqlite:{}", path.display()))
+    ///     .connect()
+    ///     .await
+    ///     .unwrap_err();
+    /// assert_eq!(err.kind(), InboxErrorKind::Schema);
+    /// assert!(!path.exists(), "never created");
+    /// # });
+    /// ```
+    pub async fn connect(self) -> Result<Inbox, InboxError> {
+        self.finish(false).await
+    }
+
+    /// Opens the inbox, creating it (the SQLite file, the table) and
+    /// migrating it to this code's version as needed: what a receiver
+    /// does at start. Replicas that open one Postgres inbox together take
+    /// turns; the schema is changed once.
+    ///
+    /// # Errors
+    ///
+    /// As [`connect`](Self::connect), except that no inbox and an older
+    /// schema are not errors; a migration that fails is
+    /// [`Schema`](crate::InboxErrorKind::Schema) and leaves the schema at
+    /// the version before it.
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// use costkatana_webhooks_inbox::{migrations, Inbox};
+    ///
+    /// let dir = std::env::temp_dir().join(format!("inbox-doc-open-{}", std::process::id()));
+    /// std::fs::create_dir_all(&dir).unwrap();
+    /// let url = format!("sqlite:{}", dir.join("inbox.db").display());
+    /// let inbox = Inbox::builder(&url).open().await.unwrap();
+    /// assert_eq!(inbox.schema_version().await.unwrap(), migrations::LATEST);
+    /// # drop(inbox);
+    /// # std::fs::remove_dir_all(dir).unwrap();
+    /// # });
+    /// ```
+    pub async fn open(self) -> Result<Inbox, InboxError> {
+        self.finish(true).await
+    }
+
+    async fn finish(self, create: bool) -> Result<Inbox, InboxError> {
+        let url = self.url?;
+        let table = match &self.table {
+            Some(name) => Table::new(name)?,
+            None => Table::default(),
+        };
+        let clock = self.clock;
+        let backend = match &url.target {
+            Target::Sqlite { path, durability } => Backend::Sqlite(
+                Sqlite::open(path, *durability, table, Arc::clone(&clock), create).await?,
+            ),
+            Target::Postgres { config } => {
+                Backend::Postgres(Postgres::open(config, table, Arc::clone(&clock), create).await?)
+            }
+        };
+        Ok(Inbox::new(backend, clock))
+    }
+}
+
+impl fmt::Debug for InboxBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("InboxBuilder")
+            .field("url", &self.url)
+            .field("table", &self.table)
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,332 @@
+//! [`Inbox`]: the handle receivers store deliveries through, and the API
+//! that inspects and replays them.
+
+use std::fmt;
+use std::path::Path;
+use std::sync::Arc;
+
+use costkatana_webhooks::clock::Clock;
+use costkatana_webhooks::inbox::{Entry, EntryQuery, EntryState, EntrySummary, InboxStats};
+
+use crate::builder::InboxBuilder;
+use crate::error::InboxError;
+use crate::postgres::Postgres;
+use crate::sqlite::Sqlite;
+use crate::url::{Durability, InboxUrl};
+
+/// A durable inbox on SQLite or Postgres. Cheap to clone; pass it to
+/// [`ReceiverBuilder::inbox`](costkatana_webhooks::ReceiverBuilder::inbox).
+///
+/// ```no_run
+/// # async fn run() -> Result<(), costkatana_webhooks_inbox::InboxError> {
+/// use costkatana_webhooks_inbox::{EntryQuery, EntryState, Inbox};
+///
+/// let inbox = Inbox::connect("postgres://app@db.internal/webhooks").await?;
+/// for entry in inbox.list(&EntryQuery::new().state(EntryState::Dead).limit(20)).await? {
+///     println!("{} {:?} {:?}", entry.id, entry.event_type, entry.last_error);
+/// }
+/// inbox.retry_dead().await?;
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Inbox {
+    pub(crate) backend: Backend,
+    clock: Arc<dyn Clock>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) enum Backend {
+    Sqlite(Sqlite),
+    Postgres(Postgres),
+}
+
+/// Runs the same call on whichever backend this is.
+macro_rules! on_backend {
+    ($inbox:expr, $backend:ident => $call:expr) => {
+        match &$inbox.backend {
+            Backend::Sqlite($backend) => $call,
+            Backend::Postgres($backend) => $call,
+        }
+    };
+}
+pub(crate) use on_backend;
+
+impl Inbox {
+    pub(crate) fn new(backend: Backend, clock: Arc<dyn Clock>) -> Inbox {
+        Inbox { backend, clock }
+    }
+
+    /// Settings for the inbox at `url` (`sqlite:<path>` or `postgres://…`,
+    /// see [`InboxUrl`]): its table's name, its clock; then
+    /// [`connect`](InboxBuilder::connect) or [`open`](InboxBuilder::open).
+    /// A URL that does not parse is reported by those.
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// use costkatana_webhooks_inbox::Inbox;
+    ///
+    /// let dir = std::env::temp_dir().join(format!("inbox-doc-builder-{}", std::process::id()));
+    /// std::fs::create_dir_all(&dir).unwrap();
+    /// let url = format!("sqlite:{}", dir.join("inbox.db").display());
+    /// let inbox = Inbox::builder(&url).table("orders_inbox").open().await.unwrap();
+    /// # drop(inbox);
+    /// # std::fs::remove_dir_all(dir).unwrap();
+    /// # });
+    /// ```
+    pub fn builder(url: &str) -> InboxBuilder {
+        InboxBuilder::parsed(InboxUrl::parse(url))
+    }
+
+    /// Opens the inbox at `url`, creating it and migrating its schema as
+    /// needed (what receivers do): `sqlite:<path>` (add
+    /// `?durability=power-loss` for [`Durability::PowerLoss`]) or
+    /// `postgres://user:password@host:port/database`. The same as
+    /// `Inbox::builder(url).open()`.
+    ///
+    /// # Errors
+    ///
+    /// See [`InboxBuilder::open`].
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// let dir = std::env::temp_dir().join(format!("inbox-doc-{}", std::process::id()));
+    /// std::fs::create_dir_all(&dir).unwrap();
+    /// let url = format!("sqlite:{}", dir.join("inbox.db").display());
+    /// let inbox = costkatana_webhooks_inbox::Inbox::open(&url).await.unwrap();
+    /// assert_eq!(inbox.stats().await.unwrap().pending, 0);
+    /// # std::fs::remove_dir_all(dir).unwrap();
+    /// # });
+    /// ```
+    pub async fn open(url: &str) -> Result<Inbox, InboxError> {
+        Inbox::builder(url).open().await
+    }
+
+    /// Connects to the inbox at `url` without changing its schema: it must
+    /// exist at this code's version. The same as
+    /// `Inbox::builder(url).connect()`.
+    ///
+    /// # Errors
+    ///
+    /// See [`InboxBuilder::connect`].
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// use costkatana_webhooks_inbox::Inbox;
+    ///
+    /// let dir = std::env::temp_dir().join(format!("inbox-doc-ro-{}", std::process::id()));
+    /// std::fs::create_dir_all(&dir).unwrap();
+    /// let url = format!("sqlite:{}", dir.join("inbox.db").display());
+    /// assert!(Inbox::connect(&url).await.is_err(), "no file yet");
+    /// drop(Inbox::open(&url).await.unwrap()); // a receiver's start
+    /// let inbox = Inbox::connect(&url).await.unwrap();
+    /// # drop(inbox);
+    /// # std::fs::remove_dir_all(dir).unwrap();
+    /// # });
+    /// ```
+    pub async fn connect(url: &str) -> Result<Inbox, InboxError> {
+        Inbox::builder(url).connect().await
+    }
+
+    /// Opens (creating and migrating as needed) a SQLite inbox at `path`,
+    /// which may be any path, even one a URL cannot spell.
+    ///
+    /// # Errors
+    ///
+    /// See [`InboxBuilder::open`].
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// use costkatana_webhooks_inbox::{Durability, Inbox};
+    /// let path = std::env::temp_dir().join(format!("inbox-doc-sqlite-{}.db", std::process::id()));
+    /// let inbox = Inbox::sqlite(&path, Durability::PowerLoss).await.unwrap();
+    /// # drop(inbox);
+    /// # for suffix in ["", "-wal", "-shm"] { let _ = std::fs::remove_file(format!("{}{suffix}", path.display())); }
+    /// # });
+    /// ```
+    pub async fn sqlite(
+        path: impl AsRef<Path>,
+        durability: Durability,
+    ) -> Result<Inbox, InboxError> {
+        InboxBuilder::new(InboxUrl::sqlite(path.as_ref(), durability))
+            .open()
+            .await
+    }
+
+    /// Opens (creating and migrating as needed) a Postgres inbox. Must be
+    /// called inside a Tokio runtime.
+    ///
+    /// # Errors
+    ///
+    /// See [`InboxBuilder::open`].
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), costkatana_webhooks_inbox::InboxError> {
+    /// let inbox = costkatana_webhooks_inbox::Inbox::postgres("postgres://app@127.0.0.1/webhooks").await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn postgres(url: &str) -> Result<Inbox, InboxError> {
+        Inbox::open(url).await
+    }
+
+    /// Runs the migrations this code has and the database has not, each
+    /// in its own transaction; returns their versions (none when it was up
+    /// to date). [`open`](Self::open) does this already; this is for an
+    /// inbox obtained with [`connect`](Self::connect) by a role that may
+    /// change the schema, or for a deploy step of its own.
+    ///
+    /// # Errors
+    ///
+    /// [`Schema`](crate::InboxErrorKind::Schema): a schema this code cannot
+    /// use, or a migration that failed (rolled back);
+    /// [`Unavailable`](crate::InboxErrorKind::Unavailable): the database
+    /// cannot be reached.
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), costkatana_webhooks_inbox::InboxError> {
+    /// use costkatana_webhooks_inbox::Inbox;
+    /// let inbox = Inbox::open("postgres://owner@db.internal/webhooks").await?;
+    /// assert!(inbox.migrate().await?.is_empty(), "open migrated it already");
+    /// # Ok(()) }
+    /// ```
+    pub async fn migrate(&self) -> Result<Vec<u32>, InboxError> {
+        let clock = Arc::clone(&self.clock);
+        on_backend!(self, b => b.migrate(clock).await)
+    }
+
+    /// The schema version the database is at: the last migration recorded
+    /// (or, for a schema made without recording them, the last whose
+    /// tables and indexes are all there). Compare with
+    /// [`migrations::LATEST`](crate::migrations::LATEST).
+    ///
+    /// # Errors
+    ///
+    /// [`Schema`](crate::InboxErrorKind::Schema): a schema this code cannot
+    /// use; [`Unavailable`](crate::InboxErrorKind::Unavailable): the
+    /// database cannot be read.
+    ///
+    /// ```no_run
+    /// # async fn run(inbox: costkatana_webhooks_inbox::Inbox) -> Result<(), costkatana_webhooks_inbox::InboxError> {
+    /// println!("schema version {}", inbox.schema_version().await?);
+    /// # Ok(()) }
+    /// ```
+    pub async fn schema_version(&self) -> Result<u32, InboxError> {
+        on_backend!(self, b => b.schema_version().await)
+    }
+
+    /// Rows per state and the oldest pending arrival. On SQLite it reads
+    /// on a connection of its own, never waiting for the workers' writes.
+    ///
+    /// # Errors
+    ///
+    /// [`Unavailable`](crate::InboxErrorKind::Unavailable): the inbox
+    /// cannot be read.
+    ///
+    /// ```no_run
+    /// # async fn run(inbox: costkatana_webhooks_inbox::Inbox) -> Result<(), costkatana_webhooks_inbox::InboxError> {
+    /// let stats = inbox.stats().await?;
+    /// println!("{} pending, {} dead", stats.pending, stats.dead);
+    /// # Ok(()) }
+    /// ```
+    pub async fn stats(&self) -> Result<InboxStats, InboxError> {
+        on_backend!(self, b => b.stats().await)
+    }
+
+    /// The entries `query` asks for, newest first (by id), without their
+    /// bodies and headers: at most [`EntryQuery::limit`] of them, every
+    /// filter given applied. The next page is
+    /// `query.before_id(last.id)`, where `last` is the page's last entry.
+    ///
+    /// # Errors
+    ///
+    /// [`Unavailable`](crate::InboxErrorKind::Unavailable): the inbox
+    /// cannot be read.
+    ///
+    /// ```no_run
+    /// # async fn run(inbox: costkatana_webhooks_inbox::Inbox) -> Result<(), costkatana_webhooks_inbox::InboxError> {
+    /// use costkatana_webhooks_inbox::{EntryQuery, EntryState};
+    ///
+    /// let mut query = EntryQuery::new().state(EntryState::Dead).event_id_prefix("budget_");
+    /// loop {
+    ///     let page = inbox.list(&query).await?;
+    ///     let Some(last) = page.last() else { break };
+    ///     query = query.before_id(last.id);
+    ///     for entry in &page {
+    ///         println!("{} {:?}", entry.id, entry.last_error);
+    ///     }
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn list(&self, query: &EntryQuery) -> Result<Vec<EntrySummary>, InboxError> {
+        on_backend!(self, b => b.list(query).await)
+    }
+
+    /// The entry with id `id`, whole (its headers raw: show them with
+    /// [`Entry::redacted_headers`]).
+    ///
+    /// # Errors
+    ///
+    /// [`NotFound`](crate::InboxErrorKind::NotFound): there is no such
+    /// entry; [`Unavailable`](crate::InboxErrorKind::Unavailable): the
+    /// inbox cannot be read.
+    ///
+    /// ```no_run
+    /// # async fn run(inbox: costkatana_webhooks_inbox::Inbox) -> Result<(), costkatana_webhooks_inbox::InboxError> {
+    /// use costkatana_webhooks_inbox::InboxErrorKind;
+    /// match inbox.get(42).await {
+    ///     Ok(entry) => println!("{:?}", entry.redacted_headers()),
+    ///     Err(err) if err.kind() == InboxErrorKind::NotFound => println!("no entry 42"),
+    ///     Err(err) => return Err(err),
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn get(&self, id: i64) -> Result<Entry, InboxError> {
+        on_backend!(self, b => b.get(id).await)
+    }
+
+    /// Makes entry `id` pending now with its attempts from zero (a dead
+    /// letter, or a done entry to replay); returns the state it was in.
+    ///
+    /// # Errors
+    ///
+    /// [`NotFound`](crate::InboxErrorKind::NotFound): there is no such
+    /// entry; [`Conflict`](crate::InboxErrorKind::Conflict): it is running
+    /// (its worker may still settle it; retry it once it is done or dead);
+    /// [`Unavailable`](crate::InboxErrorKind::Unavailable): the inbox
+    /// cannot be written.
+    ///
+    /// ```no_run
+    /// # async fn run(inbox: costkatana_webhooks_inbox::Inbox) -> Result<(), costkatana_webhooks_inbox::InboxError> {
+    /// let was = inbox.retry(42).await?;
+    /// println!("entry 42 queued again (was {was})");
+    /// # Ok(()) }
+    /// ```
+    pub async fn retry(&self, id: i64) -> Result<EntryState, InboxError> {
+        let now_ms = self.clock.now_ms();
+        on_backend!(self, b => b.retry(id, now_ms).await)
+    }
+
+    /// Makes every dead-lettered entry pending now; returns how many.
+    ///
+    /// # Errors
+    ///
+    /// [`Unavailable`](crate::InboxErrorKind::Unavailable): the inbox
+    /// cannot be written.
+    ///
+    /// ```no_run
+    /// # async fn run(inbox: costkatana_webhooks_inbox::Inbox) -> Result<(), costkatana_webhooks_inbox::InboxError> {
+    /// println!("{} dead letters queued again", inbox.retry_dead().await?);
+    /// # Ok(()) }
+    /// ```
+    pub async fn retry_dead(&self) -> Result<u64, InboxError> {
+        let now_ms = self.clock.now_ms();
+        on_backend!(self, b => b.retry_dead(now_ms).await)
+    }
+}
+
+impl fmt::Debug for Inbox {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Inbox")
+            .field("backend", &self.backend)
+            .finish_non_exhaustive()
+    }
+}

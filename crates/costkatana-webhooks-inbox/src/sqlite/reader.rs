@@ -1,0 +1,158 @@
+//! A SQLite inbox's reads: listings, single rows, counts and the schema
+//! version, on a read-only connection of their own. In WAL mode it reads
+//! the last commit while the writer thread is inside its next transaction,
+//! so a listing or the depth gauges never wait behind the workers'
+//! acknowledgements (nor hold up the writer's queue).
+
+use std::sync::{Arc, Mutex, PoisonError};
+
+use costkatana_webhooks::inbox::{Entry, EntryQuery, EntrySummary, InboxStats};
+use rusqlite::types::Value;
+use rusqlite::{Connection, OptionalExtension};
+
+use super::schema;
+use crate::error::{InboxError, InboxErrorKind};
+use crate::listing::{listing, Param};
+use crate::rows;
+use crate::sql::Statements;
+
+/// The read-only connection; one read at a time (reads are short, and a
+/// connection is not to be shared between threads at once).
+pub(super) struct Reader {
+    conn: Mutex<Connection>,
+    sql: Arc<Statements>,
+    shown: Arc<str>,
+}
+
+impl Reader {
+    pub(super) fn new(conn: Connection, sql: Arc<Statements>, shown: Arc<str>) -> Reader {
+        Reader {
+            conn: Mutex::new(conn),
+            sql,
+            shown,
+        }
+    }
+
+    /// Runs `f` on the connection, on a blocking thread (a read may wait
+    /// for the disk, or for a checkpoint's lock up to the busy time-out).
+    async fn read<T: Send + 'static>(
+        self: &Arc<Self>,
+        what: &'static str,
+        f: impl FnOnce(&Connection, &Statements) -> rusqlite::Result<T> + Send + 'static,
+    ) -> Result<T, InboxError> {
+        let reader = Arc::clone(self);
+        let result = tokio::task::spawn_blocking(move || {
+            // A read that panicked left nothing half-done: the connection
+            // is still good.
+            let conn = reader.conn.lock().unwrap_or_else(PoisonError::into_inner);
+            f(&conn, &reader.sql)
+        })
+        .await;
+        match result {
+            Ok(Ok(value)) => Ok(value),
+            Ok(Err(err)) => Err(InboxError::caused_by(
+                InboxErrorKind::Unavailable,
+                format!("{}: could not {what}", self.shown),
+                err,
+            )),
+            Err(err) => Err(InboxError::caused_by(
+                InboxErrorKind::Unavailable,
+                format!("{}: could not {what}", self.shown),
+                err,
+            )),
+        }
+    }
+
+    pub(super) async fn stats(self: &Arc<Self>) -> Result<InboxStats, InboxError> {
+        self.read("count rows", |conn, sql| {
+            let mut stats = InboxStats::default();
+            let mut query = conn.prepare_cached(&sql.counts)?;
+            let mut rows = query.query([])?;
+            while let Some(row) = rows.next()? {
+                let state: String = row.get(0)?;
+                rows::add_count(&mut stats, &state, row.get(1)?);
+            }
+            stats.oldest_pending_ms = conn
+                .prepare_cached(&sql.oldest_pending)?
+                .query_row([], |row| row.get(0))?;
+            Ok(stats)
+        })
+        .await
+    }
+
+    pub(super) async fn list(
+        self: &Arc<Self>,
+        query: &EntryQuery,
+    ) -> Result<Vec<EntrySummary>, InboxError> {
+        let query = query.clone();
+        self.read("list rows", move |conn, sql| {
+            let listing = listing(sql.dialect, &sql.table, &query);
+            let params: Vec<Value> = listing
+                .params
+                .into_iter()
+                .map(|param| match param {
+                    Param::Text(text) => Value::Text(text),
+                    Param::Int(int) => Value::Integer(int),
+                })
+                .collect();
+            let mut statement = conn.prepare_cached(&listing.sql)?;
+            let rows = statement.query_map(rusqlite::params_from_iter(params), summary)?;
+            rows.collect()
+        })
+        .await
+    }
+
+    pub(super) async fn get(self: &Arc<Self>, id: i64) -> Result<Entry, InboxError> {
+        self.read("read a row", move |conn, sql| {
+            conn.prepare_cached(&sql.get)?
+                .query_row([id], entry)
+                .optional()
+        })
+        .await?
+        .ok_or_else(|| rows::no_row(id))
+    }
+
+    /// The schema version the file is at (see [`schema::current`]'s checks).
+    pub(super) async fn version(self: &Arc<Self>) -> Result<u32, InboxError> {
+        let found = self
+            .read("read the schema", |conn, sql| {
+                schema::inspect(conn, &sql.table)
+            })
+            .await?;
+        schema::schema(&self.sql.table, &self.shown).version(&found)
+    }
+}
+
+fn summary(row: &rusqlite::Row<'_>) -> rusqlite::Result<EntrySummary> {
+    Ok(EntrySummary {
+        id: row.get(0)?,
+        state: rows::parse_state(&row.get::<_, String>(1)?),
+        attempts: u32::try_from(row.get::<_, i64>(2)?).unwrap_or(u32::MAX),
+        event_id: row.get(3)?,
+        event_type: row.get(4)?,
+        received_at_ms: row.get(5)?,
+        run_after_ms: row.get(6)?,
+        settled_at_ms: row.get(7)?,
+        last_error: row.get(8)?,
+    })
+}
+
+/// A whole row. Headers that do not parse (a row written by hand) show
+/// as none rather than hiding the rest of the row.
+fn entry(row: &rusqlite::Row<'_>) -> rusqlite::Result<Entry> {
+    let headers: String = row.get(6)?;
+    Ok(Entry {
+        id: row.get(0)?,
+        state: rows::parse_state(&row.get::<_, String>(1)?),
+        attempts: u32::try_from(row.get::<_, i64>(2)?).unwrap_or(u32::MAX),
+        dedupe_key: row.get(3)?,
+        event_id: row.get(4)?,
+        event_type: row.get(5)?,
+        headers: rows::parse_headers(&headers).unwrap_or_default(),
+        body: row.get::<_, Vec<u8>>(7)?.into(),
+        received_at_ms: row.get(8)?,
+        run_after_ms: row.get(9)?,
+        settled_at_ms: row.get(10)?,
+        last_error: row.get(11)?,
+    })
+}

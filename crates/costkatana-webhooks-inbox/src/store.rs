@@ -1,0 +1,60 @@
+//! [`Inbox`] as the core's [`InboxStore`]: what a receiver and its workers
+//! call. The maintenance the fleet runs once (the purge) asks
+//! [`InboxStore::lead`] first: on Postgres one replica leads each task; on
+//! SQLite, which one process writes, the one process does.
+
+use std::time::Duration;
+
+use costkatana_webhooks::dedupe::{Completion, StoreFuture};
+use costkatana_webhooks::inbox::{
+    Enqueued, InboxStats, InboxStore, LeasedEntry, NewEntry, Settlement,
+};
+
+use crate::inbox::{on_backend, Backend, Inbox};
+
+impl InboxStore for Inbox {
+    fn enqueue(&self, entry: NewEntry) -> StoreFuture<'_, Enqueued> {
+        Box::pin(async move { Ok(on_backend!(self, b => b.enqueue(entry).await)?) })
+    }
+
+    fn take(
+        &self,
+        now_ms: i64,
+        lease: Duration,
+        limit: usize,
+    ) -> StoreFuture<'_, Vec<LeasedEntry>> {
+        Box::pin(async move { Ok(on_backend!(self, b => b.take(now_ms, lease, limit).await)?) })
+    }
+
+    fn settle<'a>(
+        &'a self,
+        job: &'a LeasedEntry,
+        settlement: Settlement,
+        now_ms: i64,
+    ) -> StoreFuture<'a, Completion> {
+        Box::pin(
+            async move { Ok(on_backend!(self, b => b.settle(job, settlement, now_ms).await)?) },
+        )
+    }
+
+    fn renew<'a>(&'a self, job: &'a LeasedEntry, until_ms: i64) -> StoreFuture<'a, Completion> {
+        Box::pin(async move { Ok(on_backend!(self, b => b.renew(job, until_ms).await)?) })
+    }
+
+    fn purge_done(&self, before_ms: i64) -> StoreFuture<'_, u64> {
+        Box::pin(async move { Ok(on_backend!(self, b => b.purge_done(before_ms).await)?) })
+    }
+
+    fn stats(&self) -> StoreFuture<'_, InboxStats> {
+        Box::pin(async move { Ok(on_backend!(self, b => b.stats().await)?) })
+    }
+
+    fn lead(&self, task: &'static str) -> StoreFuture<'_, bool> {
+        Box::pin(async move {
+            match &self.backend {
+                Backend::Sqlite(_) => Ok(true),
+                Backend::Postgres(postgres) => Ok(postgres.lead(task).await?),
+            }
+        })
+    }
+}
