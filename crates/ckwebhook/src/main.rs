@@ -33,7 +33,6 @@ use std::process::ExitCode;
 use clap::Parser;
 
 /// The inbox's modules report how they ended with this (see `commands::inbox`).
-pub(crate) use commands::inbox::Exit;
 
 fn main() -> ExitCode {
     let cli = commands::Cli::parse();
@@ -50,9 +49,9 @@ fn main() -> ExitCode {
 
 /// A multi-threaded tokio runtime for the network commands. Its error is
 /// text, which the inbox command's entry point passes on as it is.
-pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, String> {
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, error::CliError> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .map_err(|err| format!("cannot start the async runtime: {err}"))
+        .map_err(|err| error::CliError::system(format!("cannot start the async runtime: {err}")))
 }

@@ -496,3 +496,52 @@ fn bad_urls_exit_2_and_unreachable_inboxes_exit_1() {
             .and(predicates::str::contains("hunter2").not()),
     );
 }
+
+/// The CLI never creates or migrates a schema: a file or database with no
+/// inbox table is refused, and left as it was.
+#[test]
+fn a_database_without_an_inbox_is_refused_and_left_unchanged() {
+    let dir = SqliteFile::new("no-table");
+    let path = dir.0.join("inbox.db");
+    std::fs::write(&path, b"").unwrap(); // an empty file is an empty SQLite database
+    for args in [
+        &["list"][..],
+        &["show", "1"],
+        &["purge", "--older-than", "1d"],
+    ] {
+        inbox_cli(&dir.url())
+            .args(args)
+            .assert()
+            .code(1)
+            .stderr(predicates::str::contains("has no inbox table"));
+    }
+    assert_eq!(
+        std::fs::metadata(&path).unwrap().len(),
+        0,
+        "no table was created"
+    );
+    let Some(server) = PostgresServer::start() else {
+        return;
+    };
+    let url = server.create_database("empty");
+    inbox_cli(&url)
+        .arg("list")
+        .assert()
+        .code(1)
+        .stderr(predicates::str::contains("has no inbox table"));
+    let tables = block_on(async {
+        let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+            .await
+            .unwrap();
+        tokio::spawn(connection);
+        let row = client
+            .query_one(
+                "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'",
+                &[],
+            )
+            .await
+            .unwrap();
+        row.get::<_, i64>(0)
+    });
+    assert_eq!(tables, 0, "no table was created");
+}

@@ -180,9 +180,7 @@ impl Backoff {
         let (low, high) = self.jitter;
         let factor = low + (high - low) * unit.clamp(0.0, 1.0);
         // Capped after the jitter too: no wait is ever longer than the cap.
-        self.nominal(attempt)
-            .mul_f64(factor)
-            .min(self.max_delay)
+        self.nominal(attempt).mul_f64(factor).min(self.max_delay)
     }
 }
 

@@ -1,6 +1,5 @@
 //! `ckwebhook inbox`: inspect and replay a durable inbox. The arguments are
-//! here; the work is in [`crate::inbox`], whose modules print their own
-//! failures and report how they ended as an [`Exit`].
+//! here; the work is in [`crate::inbox`].
 
 use std::time::Duration;
 
@@ -8,7 +7,7 @@ use clap::{Args, Subcommand, ValueEnum};
 use costkatana_webhooks::inbox::EntryState;
 
 use crate::duration::parse_duration;
-use crate::error::{CliError, CliResult, ErrorKind};
+use crate::error::CliResult;
 
 #[derive(Debug, Args)]
 #[command(
@@ -137,21 +136,6 @@ pub(crate) struct InboxPurgeArgs {
     pub(crate) older_than: Duration,
 }
 
-/// How an inbox subcommand ended when its input was fine. The inbox's
-/// modules print why they failed (`error: …`) and return `Failure`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Exit {
-    /// Done.
-    Success,
-    /// The inbox did not answer, or the row is not there (or is running).
-    Failure,
-}
-
 pub(crate) fn exec(args: InboxArgs) -> CliResult {
-    match crate::inbox::run(&args) {
-        Ok(Exit::Success) => Ok(()),
-        Ok(Exit::Failure) => Err(CliError::reported(ErrorKind::Unavailable)),
-        // What the inbox module refuses before opening anything: the URL.
-        Err(message) => Err(CliError::bad_input(message)),
-    }
+    crate::inbox::run(&args)
 }

@@ -70,8 +70,7 @@ pub(crate) fn exec(args: ListenArgs) -> CliResult {
         .fallback(handler::receive)
         .with_state(listening);
     let addr = args.addr;
-    crate::runtime()
-        .map_err(CliError::system)?
+    crate::runtime()?
         .block_on(async move {
             let listener = tokio::net::TcpListener::bind(addr).await.map_err(|err| {
                 CliError::bad_input(format!("cannot listen on {addr}: {err}")).with_source(err)

@@ -132,7 +132,7 @@ pub(crate) fn exec(args: SendArgs) -> CliResult {
         shape: args.shape.into(),
         event_type,
     };
-    let runtime = crate::runtime().map_err(CliError::system)?;
+    let runtime = crate::runtime()?;
     let Some(count) = args.count else {
         let (body, label) = match &args.body {
             Some(path) => {

@@ -9,50 +9,55 @@ mod show;
 mod table;
 mod text;
 
-use costkatana_webhooks_inbox::{InboxBuilder, InboxError, InboxUrl};
+use costkatana_webhooks_inbox::{InboxBuilder, InboxError, InboxErrorKind, InboxUrl};
 
 use crate::commands::inbox::{InboxArgs, InboxCommand};
-use crate::Exit;
+use crate::error::{CliError, CliResult, ErrorKind};
 
-pub(crate) fn run(args: &InboxArgs) -> Result<Exit, String> {
-    let url = InboxUrl::parse(args.url.trim()).map_err(|err| err.to_string())?;
+/// Runs an inbox subcommand on an inbox opened without any DDL (the CLI
+/// never creates or migrates a schema: a receiver does).
+pub(crate) fn run(args: &InboxArgs) -> CliResult {
+    let url = InboxUrl::parse(args.url.trim()).map_err(CliError::from)?;
     check_sqlite_file(&url)?;
     crate::runtime()?.block_on(async {
-        let inbox = match InboxBuilder::new(url).open().await {
-            Ok(inbox) => inbox,
-            // The server or file did not answer: worth trying again.
-            Err(err) => return Ok(failed(&err)),
-        };
-        let done = match &args.command {
+        let inbox = InboxBuilder::new(url).connect().await?;
+        match &args.command {
             InboxCommand::List(list) => table::run(&inbox, list).await,
             InboxCommand::Show(show) => show::run(&inbox, show.id).await,
             InboxCommand::Retry(retry) => replay::retry(&inbox, retry).await,
             InboxCommand::Purge(purge) => replay::purge(&inbox, purge.older_than).await,
-        };
-        Ok(done.unwrap_or_else(|err| failed(&err)))
+        }
     })
 }
 
-/// Reports an inbox that could not answer; exit status 1.
-fn failed(err: &InboxError) -> Exit {
-    eprintln!("error: {err}");
-    Exit::Failure
+/// A setting the inbox refuses is bad input (exit status 2); anything else
+/// is an inbox that could not answer as asked (1).
+impl From<InboxError> for CliError {
+    fn from(err: InboxError) -> Self {
+        let kind = match err.kind() {
+            InboxErrorKind::Invalid => ErrorKind::BadInput,
+            _ => ErrorKind::Unavailable,
+        };
+        CliError::new(kind, err.to_string()).with_source(err)
+    }
 }
 
-/// Reports a row that is not there; exit status 1.
-fn no_row(id: i64) -> Exit {
-    eprintln!("error: there is no inbox row with id {id} (see `ckwebhook inbox list`)");
-    Exit::Failure
+/// A row that is not there; exit status 1.
+fn no_row(id: i64) -> CliError {
+    CliError::new(
+        ErrorKind::Unavailable,
+        format!("there is no inbox row with id {id} (see `ckwebhook inbox list`)"),
+    )
 }
 
-/// Opening a SQLite inbox creates the file: here a typo would inspect a
-/// new, empty inbox, so a missing file is refused instead.
-fn check_sqlite_file(url: &InboxUrl) -> Result<(), String> {
+/// A SQLite inbox is created by the receiver that opens it: here a typo
+/// would find no inbox, so a missing file is named as such.
+fn check_sqlite_file(url: &InboxUrl) -> CliResult {
     match url.sqlite_path() {
-        Some(path) if !path.is_file() => Err(format!(
+        Some(path) if !path.is_file() => Err(CliError::bad_input(format!(
             "there is no inbox file at {} (a receiver creates it when it starts)",
             path.display()
-        )),
+        ))),
         _ => Ok(()),
     }
 }
@@ -71,6 +76,7 @@ mod tests {
         assert!(InboxUrl::parse("sqlite:").is_err());
         let url = "sqlite:///no/such/dir/inbox.db?durability=power-loss";
         let missing = check_sqlite_file(&InboxUrl::parse(url).unwrap());
-        assert!(missing.unwrap_err().contains("/no/such/dir/inbox.db"));
+        let message = missing.unwrap_err().to_string();
+        assert!(message.contains("/no/such/dir/inbox.db"), "{message}");
     }
 }

@@ -1,22 +1,22 @@
 //! `ckwebhook inbox show`: one row in full, its credentials redacted.
 
 use costkatana_webhooks::inbox::Entry;
-use costkatana_webhooks_inbox::{Inbox, InboxError, InboxErrorKind};
+use costkatana_webhooks_inbox::{Inbox, InboxErrorKind};
 
 use super::text::{body, or_dash, printable};
+use crate::error::CliResult;
 use crate::util::iso8601;
-use crate::Exit;
 
-pub(super) async fn run(inbox: &Inbox, id: i64) -> Result<Exit, InboxError> {
+pub(super) async fn run(inbox: &Inbox, id: i64) -> CliResult {
     let record = match inbox.get(id).await {
         Ok(record) => record,
-        Err(err) if err.kind() == InboxErrorKind::NotFound => return Ok(super::no_row(id)),
-        Err(err) => return Err(err),
+        Err(err) if err.kind() == InboxErrorKind::NotFound => return Err(super::no_row(id)),
+        Err(err) => return Err(err.into()),
     };
     for line in describe(&record) {
         outln!("{line}");
     }
-    Ok(Exit::Success)
+    Ok(())
 }
 
 /// Every field, the headers as [`Entry::redacted_headers`] shows

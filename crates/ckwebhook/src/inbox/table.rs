@@ -5,8 +5,8 @@ use costkatana_webhooks_inbox::{Inbox, InboxError};
 
 use super::text::{age, or_dash, printable};
 use crate::commands::inbox::InboxListArgs;
+use crate::error::CliResult;
 use crate::util::{iso8601, now_ms};
-use crate::Exit;
 
 const HEADINGS: [&str; 7] = [
     "ID",
@@ -18,7 +18,7 @@ const HEADINGS: [&str; 7] = [
     "LAST ERROR",
 ];
 
-pub(super) async fn run(inbox: &Inbox, args: &InboxListArgs) -> Result<Exit, InboxError> {
+pub(super) async fn run(inbox: &Inbox, args: &InboxListArgs) -> CliResult {
     let state = args.state.map(EntryState::from);
     let stats = inbox.stats().await?;
     let rows = newest(inbox, state, args.limit).await?;
@@ -28,7 +28,7 @@ pub(super) async fn run(inbox: &Inbox, args: &InboxListArgs) -> Result<Exit, Inb
             Some(state) => outln!("no {state} rows"),
             None => outln!("no rows"),
         }
-        return Ok(Exit::Success);
+        return Ok(());
     }
     for line in lines(&rows) {
         outln!("{line}");
@@ -41,7 +41,7 @@ pub(super) async fn run(inbox: &Inbox, args: &InboxListArgs) -> Result<Exit, Inb
     if hidden > 0 {
         outln!("({hidden} older not shown: raise --limit)");
     }
-    Ok(Exit::Success)
+    Ok(())
 }
 
 /// Up to `limit` rows, newest first, in `state` or in any: page after page
