@@ -32,8 +32,6 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-/// The inbox's modules report how they ended with this (see `commands::inbox`).
-
 fn main() -> ExitCode {
     let cli = commands::Cli::parse();
     match cli.command.exec() {
