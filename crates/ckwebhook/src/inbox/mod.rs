@@ -1,6 +1,6 @@
 //! `ckwebhook inbox`: inspect and replay a durable inbox.
 //!
-//! Everything goes through the library's [`Inbox`], the API a receiver's
+//! Everything goes through the library's [`Inbox`](costkatana_webhooks_inbox::Inbox), the API a receiver's
 //! inbox is built on, so the CLI sees and changes exactly what the workers
 //! do. Header values that are credentials are only ever shown redacted.
 
