@@ -4,7 +4,7 @@ use std::future::Future;
 use std::time::Duration;
 
 use costkatana_webhooks::dedupe::{
-    Claim, ClaimToken, Completion, DedupeStore, StoreError, StoreFuture,
+    Claim, ClaimToken, Completion, DedupeStore, KeyState, StoreError, StoreFuture,
 };
 use redis::{ErrorKind, Script};
 
@@ -227,6 +227,10 @@ impl RedisStore {
     fn key(&self, key: &str) -> String {
         format!("{}{key}", self.prefix)
     }
+
+    fn replay_key(&self, key: &str) -> String {
+        format!("{}replay:{key}", self.prefix)
+    }
 }
 
 fn in_flight(token: ClaimToken) -> String {
@@ -270,6 +274,58 @@ impl DedupeStore for RedisStore {
                 .await
                 .map(drop)
         })
+    }
+
+    /// `GET` of the key: what it holds, without claiming it.
+    fn peek<'a>(&'a self, key: &'a str) -> StoreFuture<'a, KeyState> {
+        Box::pin(async move {
+            let mut connection = self.connection.clone();
+            let get = redis::cmd("GET").arg(self.key(key)).clone();
+            let held: Option<Vec<u8>> = self
+                .bounded("peek", get.query_async(&mut connection))
+                .await?;
+            Ok(match held.as_deref() {
+                None => KeyState::Unknown,
+                Some(DONE) => KeyState::Done,
+                Some(other) if other.starts_with(IN_FLIGHT.as_bytes()) => KeyState::InFlight,
+                Some(_) => KeyState::Unknown,
+            })
+        })
+    }
+
+    /// `SET <prefix>replay:<key> expected NX PX <ttl>`: shared by every
+    /// replica, so one asks and any accepts.
+    fn expect_replay<'a>(&'a self, key: &'a str, ttl: Duration) -> StoreFuture<'a, bool> {
+        Box::pin(async move {
+            let mut connection = self.connection.clone();
+            let set = redis::cmd("SET")
+                .arg(self.replay_key(key))
+                .arg("expected")
+                .arg("NX")
+                .arg("PX")
+                .arg(px(ttl))
+                .clone();
+            let set: Option<String> = self
+                .bounded("expect a replay", set.query_async(&mut connection))
+                .await?;
+            Ok(set.is_some())
+        })
+    }
+
+    fn replay_expected<'a>(&'a self, key: &'a str) -> StoreFuture<'a, bool> {
+        Box::pin(async move {
+            let mut connection = self.connection.clone();
+            let exists = redis::cmd("EXISTS").arg(self.replay_key(key)).clone();
+            let count: i64 = self
+                .bounded("look up a replay", exists.query_async(&mut connection))
+                .await?;
+            Ok(count == 1)
+        })
+    }
+
+    /// What Redis holds outlives the receiver's process.
+    fn remembers_after_restart(&self) -> bool {
+        true
     }
 
     /// A `PING`, within the store's time-out (fail-open or not: health

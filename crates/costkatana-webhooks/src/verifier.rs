@@ -104,9 +104,22 @@ impl Verifier {
         headers: &impl Headers,
         body: impl RequestBody,
     ) -> Result<Verified, Error> {
+        let (verified, age) = self.verify_request_judged(method, headers, body).await?;
+        age.map(|()| verified)
+    }
+
+    /// [`Verifier::verify_request`] that hands back an authentic request
+    /// together with the verdict on its age, so a receiver can make its one
+    /// exception: an authentic delivery it asked the sender to replay.
+    pub(crate) async fn verify_request_judged(
+        &self,
+        method: &str,
+        headers: &impl Headers,
+        body: impl RequestBody,
+    ) -> Result<(Verified, Result<(), Error>), Error> {
         let (signed, declared) = self.check_head(method, headers)?;
         let body = intake::read_body(self.inner.limits, declared, body).await?;
-        self.verify_signed(&signed, body, self.inner.clock.now_ms())
+        self.judge_signed(&signed, body, self.inner.clock.now_ms())
     }
 
     /// Verifies a request whose body has been read, at the clock's current
@@ -202,6 +215,18 @@ impl Verifier {
         body: Bytes,
         now_ms: i64,
     ) -> Result<Verified, Error> {
+        let (verified, age) = self.judge_signed(signed, body, now_ms)?;
+        age.map(|()| verified)
+    }
+
+    /// The signature, then the age of an authentic request, as a verdict
+    /// beside it.
+    fn judge_signed(
+        &self,
+        signed: &SignedHeaders,
+        body: Bytes,
+        now_ms: i64,
+    ) -> Result<(Verified, Result<(), Error>), Error> {
         let config = &*self.inner;
         let matched = config
             .secrets
@@ -222,16 +247,12 @@ impl Verifier {
         let Some((index, signature)) = matched else {
             return Err(Error::new(ErrorKind::InvalidSignature));
         };
-        if let Some((past_ms, future_ms)) = config.window {
-            check_window(signed, now_ms, past_ms, future_ms)?;
-        }
-        Ok(Verified::new(
-            signed.scheme,
-            index,
-            signed.timestamp_ms,
-            signature,
-            body,
-        ))
+        let age = match config.window {
+            Some((past_ms, future_ms)) => check_window(signed, now_ms, past_ms, future_ms),
+            None => Ok(()),
+        };
+        let verified = Verified::new(signed.scheme, index, signed.timestamp_ms, signature, body);
+        Ok((verified, age))
     }
 
     /// The clock this verifier reads.

@@ -5,7 +5,7 @@ use std::hash::{BuildHasher, BuildHasherDefault, Hash, Hasher, RandomState};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use super::{Claim, ClaimToken, Completion, DedupeStore, StoreFuture};
+use super::{Claim, ClaimToken, Completion, DedupeStore, KeyState, StoreError, StoreFuture};
 use crate::{Clock, SystemClock};
 
 /// The default bound on remembered keys: a day of deliveries at 11 per
@@ -60,6 +60,8 @@ struct Inner {
     /// One lock: held for a map lookup, it is never the bottleneck of a
     /// request that costs microseconds.
     entries: Mutex<Entries>,
+    /// The replays asked of the sender: until when each is expected.
+    replays: Mutex<HashMap<Digest, i64, BuildHasherDefault<AsIs>>>,
     /// The random key of the digests: a keyed hash (SipHash) of the key
     /// and of the key tagged, 128 bits in all.
     digest_key: RandomState,
@@ -286,6 +288,14 @@ impl Entries {
         completion
     }
 
+    fn peek(&self, digest: Digest, now: i64) -> KeyState {
+        match self.map.get(&digest).map(|&at| self.nodes[at as usize]) {
+            Some(node) if node.until_ms > now && node.is_done() => KeyState::Done,
+            Some(node) if node.until_ms > now => KeyState::InFlight,
+            _ => KeyState::Unknown,
+        }
+    }
+
     /// Forgets the key if `token` still holds it, even past its lease.
     fn release(&mut self, digest: Digest, token: ClaimToken) {
         if let Some(&at) = self.map.get(&digest) {
@@ -383,7 +393,42 @@ impl MemoryStore {
         let digest = self.digest(key);
         self.entries().release(digest, token);
     }
+
+    fn replays(&self) -> std::sync::MutexGuard<'_, HashMap<Digest, i64, BuildHasherDefault<AsIs>>> {
+        self.inner
+            .replays
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn expect_replay_now(&self, key: &str, ttl: Duration) -> Result<bool, StoreError> {
+        let (now, digest) = (self.now(), self.digest(key));
+        let mut replays = self.replays();
+        if replays.get(&digest).is_some_and(|&until| until > now) {
+            return Ok(false);
+        }
+        if replays.len() >= MAX_REPLAYS {
+            replays.retain(|_, &mut until| until > now);
+            if replays.len() >= MAX_REPLAYS {
+                return Err(StoreError::new(format!(
+                    "memory store: already {MAX_REPLAYS} replays expected; none more until some arrive or end"
+                )));
+            }
+        }
+        replays.insert(digest, deadline(now, ttl));
+        Ok(true)
+    }
+
+    fn replay_expected_now(&self, key: &str) -> bool {
+        let (now, digest) = (self.now(), self.digest(key));
+        self.replays()
+            .get(&digest)
+            .is_some_and(|&until| until > now)
+    }
 }
+
+/// The most replays a memory store expects at once.
+const MAX_REPLAYS: usize = 100_000;
 
 impl DedupeStore for MemoryStore {
     fn claim<'a>(&'a self, key: &'a str, lease: Duration) -> StoreFuture<'a, Claim> {
@@ -404,6 +449,22 @@ impl DedupeStore for MemoryStore {
     fn release<'a>(&'a self, key: &'a str, token: ClaimToken) -> StoreFuture<'a, ()> {
         self.release_now(key, token);
         Box::pin(async { Ok(()) })
+    }
+
+    fn peek<'a>(&'a self, key: &'a str) -> StoreFuture<'a, KeyState> {
+        let (now, digest) = (self.now(), self.digest(key));
+        let state = self.entries().peek(digest, now);
+        Box::pin(async move { Ok(state) })
+    }
+
+    fn expect_replay<'a>(&'a self, key: &'a str, ttl: Duration) -> StoreFuture<'a, bool> {
+        let recorded = self.expect_replay_now(key, ttl);
+        Box::pin(async move { recorded })
+    }
+
+    fn replay_expected<'a>(&'a self, key: &'a str) -> StoreFuture<'a, bool> {
+        let expected = self.replay_expected_now(key);
+        Box::pin(async move { Ok(expected) })
     }
 
     /// The memory store settles synchronously, with or without a runtime.
@@ -456,6 +517,7 @@ impl MemoryStoreBuilder {
         MemoryStore {
             inner: Arc::new(Inner {
                 entries: Mutex::new(Entries::new(max_entries as usize)),
+                replays: Mutex::new(HashMap::default()),
                 digest_key: RandomState::new(),
                 clock: self.clock,
             }),

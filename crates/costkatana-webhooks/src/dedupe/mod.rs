@@ -33,6 +33,24 @@ pub enum Claim {
     InFlight,
 }
 
+/// What a store knows of a key, asked without claiming it
+/// ([`DedupeStore::peek`]).
+///
+/// ```
+/// use costkatana_webhooks::dedupe::KeyState;
+/// assert_ne!(KeyState::Done, KeyState::Unknown);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum KeyState {
+    /// Never seen, or forgotten (its TTL ended, or the store restarted).
+    Unknown,
+    /// Claimed and being handled.
+    InFlight,
+    /// Handled: remembered as done.
+    Done,
+}
+
 /// What a [`DedupeStore::complete`] found.
 ///
 /// ```
@@ -242,6 +260,43 @@ pub trait DedupeStore: Send + Sync + 'static {
     /// Frees `key` so the next claim is fresh, if `token` still owns it.
     fn release<'a>(&'a self, key: &'a str, token: ClaimToken) -> StoreFuture<'a, ()>;
 
+    /// What the store knows of `key` now, without claiming it: for
+    /// catch-up, which must not replay what the receiver already handled.
+    /// The default knows nothing.
+    fn peek<'a>(&'a self, key: &'a str) -> StoreFuture<'a, KeyState> {
+        let _ = key;
+        Box::pin(std::future::ready(Ok(KeyState::Unknown)))
+    }
+
+    /// Records that a replay of `key` was asked of the sender, for `ttl`:
+    /// `true` when recorded now, `false` when a record was already there
+    /// (another pass or replica asked). While it lasts, the receiver lets
+    /// an authentic copy of that delivery past its timestamp window
+    /// ([`DedupeStore::replay_expected`]); dedupe then handles it once.
+    ///
+    /// The default keeps no such record and says so.
+    fn expect_replay<'a>(&'a self, key: &'a str, ttl: Duration) -> StoreFuture<'a, bool> {
+        let _ = (key, ttl);
+        Box::pin(std::future::ready(Err(StoreError::new(
+            "this store keeps no record of the replays asked for",
+        ))))
+    }
+
+    /// Whether a replay of `key` is expected now: a record of
+    /// [`DedupeStore::expect_replay`] that has not ended. The default never
+    /// has one.
+    fn replay_expected<'a>(&'a self, key: &'a str) -> StoreFuture<'a, bool> {
+        let _ = key;
+        Box::pin(std::future::ready(Ok(false)))
+    }
+
+    /// Whether what the store knows survives a restart of the process
+    /// (Redis: yes; the memory store: no). Catch-up replays less from a
+    /// store that forgets. The default: no.
+    fn remembers_after_restart(&self) -> bool {
+        false
+    }
+
     /// Checks that the store answers now, changing nothing (Redis: a
     /// `PING`), for [`Receiver::health`](crate::Receiver::health). The
     /// default answers that it does.
@@ -280,6 +335,22 @@ impl<S: DedupeStore + ?Sized> DedupeStore for std::sync::Arc<S> {
 
     fn probe(&self) -> StoreFuture<'_, ()> {
         (**self).probe()
+    }
+
+    fn peek<'a>(&'a self, key: &'a str) -> StoreFuture<'a, KeyState> {
+        (**self).peek(key)
+    }
+
+    fn expect_replay<'a>(&'a self, key: &'a str, ttl: Duration) -> StoreFuture<'a, bool> {
+        (**self).expect_replay(key, ttl)
+    }
+
+    fn replay_expected<'a>(&'a self, key: &'a str) -> StoreFuture<'a, bool> {
+        (**self).replay_expected(key)
+    }
+
+    fn remembers_after_restart(&self) -> bool {
+        (**self).remembers_after_restart()
     }
 
     fn settle_without_runtime(&self, key: &str, token: ClaimToken, done: Option<Duration>) -> bool {

@@ -290,6 +290,39 @@ pub trait InboxStore: Send + Sync + 'static {
     /// Entries per state and the oldest pending arrival.
     fn stats(&self) -> StoreFuture<'_, InboxStats>;
 
+    /// The state of the entry whose dedupe key is `key`, if any: for
+    /// catch-up, which must not replay what the inbox holds. The default
+    /// knows none.
+    fn state_of<'a>(&'a self, key: &'a str) -> StoreFuture<'a, Option<EntryState>> {
+        let _ = key;
+        Box::pin(std::future::ready(Ok(None)))
+    }
+
+    /// Records that a replay of `key` was asked of the sender, until
+    /// `until_ms`: `true` when recorded now, `false` when a live record was
+    /// already there (another pass or replica asked). See
+    /// [`DedupeStore::expect_replay`](crate::dedupe::DedupeStore::expect_replay).
+    /// The default keeps no such record and says so.
+    fn expect_replay<'a>(
+        &'a self,
+        key: &'a str,
+        now_ms: i64,
+        until_ms: i64,
+    ) -> StoreFuture<'a, bool> {
+        let _ = (key, now_ms, until_ms);
+        Box::pin(std::future::ready(Err(StoreError::inbox(
+            "this inbox keeps no record of the replays asked for",
+        ))))
+    }
+
+    /// Whether a replay of `key` is expected at `now_ms` (a record of
+    /// [`InboxStore::expect_replay`] that has not ended). The default never
+    /// has one.
+    fn replay_expected<'a>(&'a self, key: &'a str, now_ms: i64) -> StoreFuture<'a, bool> {
+        let _ = (key, now_ms);
+        Box::pin(std::future::ready(Ok(false)))
+    }
+
     /// Checks that a delivery could be stored now, changing nothing (a
     /// write in a transaction that is rolled back). A receiver asks at
     /// [`start`](crate::Receiver::start), refusing to start when it fails,
@@ -349,6 +382,23 @@ impl<S: InboxStore + ?Sized> InboxStore for std::sync::Arc<S> {
 
     fn probe(&self) -> StoreFuture<'_, ()> {
         (**self).probe()
+    }
+
+    fn state_of<'a>(&'a self, key: &'a str) -> StoreFuture<'a, Option<EntryState>> {
+        (**self).state_of(key)
+    }
+
+    fn expect_replay<'a>(
+        &'a self,
+        key: &'a str,
+        now_ms: i64,
+        until_ms: i64,
+    ) -> StoreFuture<'a, bool> {
+        (**self).expect_replay(key, now_ms, until_ms)
+    }
+
+    fn replay_expected<'a>(&'a self, key: &'a str, now_ms: i64) -> StoreFuture<'a, bool> {
+        (**self).replay_expected(key, now_ms)
     }
 
     fn lead(&self, task: &'static str) -> StoreFuture<'_, bool> {

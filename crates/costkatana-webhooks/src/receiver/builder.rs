@@ -575,7 +575,7 @@ impl ReceiverBuilder {
         };
         Ok(Receiver {
             inner: Arc::new(Inner {
-                namespace,
+                namespace: Arc::new(namespace),
                 verifier,
                 routes: self.routes,
                 states: self.states,

@@ -5,11 +5,12 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
 use tokio::task::JoinHandle;
 
+use super::{Inner, ReplayLedger};
 use crate::error::Cause;
 use crate::inbox::InboxStore;
 use crate::Clock;
@@ -108,6 +109,7 @@ pub trait BackgroundTask: Send + Sync + 'static {
 #[derive(Clone)]
 pub struct TaskContext {
     clock: Arc<dyn Clock>,
+    receiver: Weak<Inner>,
 }
 
 impl fmt::Debug for TaskContext {
@@ -117,8 +119,14 @@ impl fmt::Debug for TaskContext {
 }
 
 impl TaskContext {
-    pub(crate) fn new(clock: Arc<dyn Clock>) -> Self {
-        TaskContext { clock }
+    pub(super) fn new(clock: Arc<dyn Clock>, receiver: Weak<Inner>) -> Self {
+        TaskContext { clock, receiver }
+    }
+
+    /// The receiver's store as catch-up sees it (see [`ReplayLedger`]);
+    /// `None` once the receiver is gone.
+    pub fn replay_ledger(&self) -> Option<ReplayLedger> {
+        self.receiver.upgrade().map(|inner| inner.replay_ledger())
     }
 
     /// The receiver's clock.
@@ -281,9 +289,10 @@ impl Tasks {
 }
 
 /// One task's loop: a tick at once, then one every `task.every()`, until
-/// aborted.
+/// aborted or the receiver is gone.
 async fn every(task: Arc<dyn BackgroundTask>, context: TaskContext, elector: Elector) {
-    loop {
+    // Ends with the receiver, should it be dropped without a shutdown.
+    while context.receiver.strong_count() > 0 {
         if !task.leader_only() || elector.leads(task.name()).await {
             task.tick(&context).await;
         }

@@ -36,6 +36,7 @@ mod health;
 mod inbox_mode;
 mod lifecycle;
 mod mode;
+mod replays;
 mod routes;
 
 pub use builder::ReceiverBuilder;
@@ -45,6 +46,7 @@ pub use handler::{HandlerError, HandlerResult, WebhookHandler};
 pub use health::Health;
 pub use lifecycle::{BackgroundTask, StartError, TaskContext, TaskFuture};
 pub use mode::Mode;
+pub use replays::{DeliveryKey, Known, ReplayLedger, REPLAYS_RECEIVED_TOTAL};
 pub use routes::EventSelector;
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -106,7 +108,7 @@ struct Inner {
     verifier: Verifier,
     routes: Routes,
     states: States,
-    namespace: Namespace,
+    namespace: Arc<Namespace>,
     dedupe_ttl: Duration,
     lease: Duration,
     captured_headers: Vec<&'static str>,
@@ -313,7 +315,7 @@ impl Receiver {
                     .caused_by(err)
             })?;
         }
-        let context = Context::new(inner.verifier.shared_clock());
+        let context = Context::new(inner.verifier.shared_clock(), Arc::downgrade(inner));
         inner.tasks.prepare(&context).await?;
         if let Engine::Inbox(inbox) = &inner.engine {
             inbox.spawn(inner, &runtime);
@@ -389,6 +391,49 @@ impl Receiver {
         }
     }
 
+    /// The receiver's store as catch-up sees it: what it knows of a
+    /// delivery, and the ledger of the replays asked of the sender (see
+    /// [`ReplayLedger`]).
+    ///
+    /// ```
+    /// # use costkatana_webhooks::{Payload, Receiver};
+    /// let receiver = Receiver::builder()
+    ///     .secret("s3cret")
+    ///     .fallback(|_: Payload| async { Ok(()) })
+    ///     .build()?;
+    /// assert!(!receiver.replay_ledger().remembers_after_restart()); // the memory store
+    /// # Ok::<(), costkatana_webhooks::ConfigError>(())
+    /// ```
+    pub fn replay_ledger(&self) -> ReplayLedger {
+        self.inner.replay_ledger()
+    }
+
+    /// The one exception to the timestamp window: an authentic stale
+    /// delivery the receiver asked the sender to replay passes, until the
+    /// ledger's deadline (dedupe then handles it once).
+    /// Anything else keeps its verdict (`stale_timestamp`, or
+    /// `future_timestamp`). A ledger that cannot be read is answered 503,
+    /// since the replay's retry can still pass.
+    async fn admit_expected_replay(&self, verdict: Error, key: &str) -> Result<(), Error> {
+        if verdict.kind() != ErrorKind::StaleTimestamp {
+            return Err(verdict);
+        }
+        match self.inner.replay_ledger().expects(key).await {
+            Ok(true) => {
+                metrics::counter!(REPLAYS_RECEIVED_TOTAL).increment(1);
+                tracing::info!(
+                    "accepted a replay the receiver asked for, outside the timestamp window"
+                );
+                Ok(())
+            }
+            Ok(false) => Err(verdict),
+            Err(err) => {
+                tracing::warn!(error = %err, "could not read the ledger of expected replays");
+                Err(err.into())
+            }
+        }
+    }
+
     /// Says once that an inbox receiver stores deliveries it will not run
     /// until it is started: a forgotten `start` shows in the log.
     fn warn_if_unstarted(&self) {
@@ -413,7 +458,10 @@ impl Receiver {
         body: impl RequestBody,
     ) -> Result<(Payload, Delivery), Error> {
         let inner = &*self.inner;
-        let mut verified = inner.verifier.verify_request(method, headers, body).await?;
+        let (mut verified, age) = inner
+            .verifier
+            .verify_request_judged(method, headers, body)
+            .await?;
         let payload = verified.take_payload();
         let namespace = inner.namespace.for_secret(verified.secret_index());
         // A blank id is no id: keying on it would merge different events.
@@ -421,6 +469,9 @@ impl Receiver {
             Some(id) => dedupe_key(namespace, "event", id),
             None => dedupe_key(namespace, "signature", &verified.signature_hex()),
         };
+        if let Err(err) = age {
+            self.admit_expected_replay(err, &key).await?;
+        }
         let span = tracing::Span::current();
         span.record("scheme", verified.scheme().as_str());
         if let Payload::Event(event) = &payload {
@@ -437,6 +488,20 @@ impl Receiver {
 }
 
 impl Inner {
+    fn replay_ledger(&self) -> ReplayLedger {
+        let store = match &self.engine {
+            Engine::Inline(store) | Engine::AckFirst(store, _) => {
+                replays::Store::Dedupe(Arc::clone(store))
+            }
+            Engine::Inbox(inbox) => replays::Store::Inbox(Arc::clone(inbox.store())),
+        };
+        ReplayLedger::new(
+            store,
+            Arc::clone(&self.namespace),
+            self.verifier.shared_clock(),
+        )
+    }
+
     /// Inline and ack-first modes: claim, run (now, or in the background
     /// on `queue`), settle.
     async fn process(
@@ -491,6 +556,15 @@ pub(crate) enum Namespace {
 }
 
 impl Namespace {
+    /// Every namespace a delivery may be keyed in.
+    fn all(&self) -> impl Iterator<Item = &str> {
+        let namespaces: &[String] = match self {
+            Namespace::Fixed(namespace) => std::slice::from_ref(namespace),
+            Namespace::PerSecret(namespaces) => namespaces,
+        };
+        namespaces.iter().map(String::as_str)
+    }
+
     /// The namespace of a delivery verified by the `index`-th secret.
     fn for_secret(&self, index: usize) -> &str {
         match self {
