@@ -14,6 +14,12 @@
 //! delay after a first failed attempt, doubling; default 1000) and
 //! `INBOX_LEASE_SECS` (whole seconds a running row is leased, after which a
 //! crashed worker's row is taken again; default 60).
+//!
+//! Catch-up (recovering the events the sender dropped while the receiver was
+//! down), with any store: on when `COSTKATANA_API_KEY` and
+//! `COSTKATANA_WEBHOOK_ID` are both set; `COSTKATANA_API_URL` (default the
+//! guide's API) and `COSTKATANA_CATCH_UP_SECS` (whole seconds between passes,
+//! default 60) tune it.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -48,6 +54,68 @@ pub struct Config {
     pub inbox_retry_delay: Option<Duration>,
     /// How long the inbox leases a running row (default 60 s).
     pub inbox_lease: Option<Duration>,
+    /// Catch-up's settings, when it is on.
+    pub catch_up: Option<CatchUpConfig>,
+}
+
+/// Catch-up's settings, from `COSTKATANA_API_KEY`, `COSTKATANA_WEBHOOK_ID`,
+/// `COSTKATANA_API_URL` and `COSTKATANA_CATCH_UP_SECS`.
+#[derive(Debug)]
+pub struct CatchUpConfig {
+    /// The API key (shown by its prefix only).
+    pub api_key: costkatana_webhooks_api::ApiKey,
+    /// The webhook whose deliveries to recover.
+    pub webhook_id: String,
+    /// The API's base URL, when not the guide's.
+    pub api_url: Option<String>,
+    /// The time between passes, when not 60 s.
+    pub every: Option<Duration>,
+}
+
+impl CatchUpConfig {
+    fn from_env() -> Result<Option<CatchUpConfig>, String> {
+        let (key, webhook_id) = match (
+            non_empty_var("COSTKATANA_API_KEY"),
+            non_empty_var("COSTKATANA_WEBHOOK_ID"),
+        ) {
+            (Some(key), Some(id)) => (key, id),
+            (None, None) => return Ok(None),
+            (Some(_), None) => return Err(
+                "COSTKATANA_API_KEY is set but COSTKATANA_WEBHOOK_ID is not: catch-up needs both"
+                    .to_owned(),
+            ),
+            (None, Some(_)) => return Err(
+                "COSTKATANA_WEBHOOK_ID is set but COSTKATANA_API_KEY is not: catch-up needs both"
+                    .to_owned(),
+            ),
+        };
+        let every = match whole_number("COSTKATANA_CATCH_UP_SECS", "seconds")? {
+            Some(0) => return Err("COSTKATANA_CATCH_UP_SECS must be at least 1".to_owned()),
+            secs => secs.map(Duration::from_secs),
+        };
+        Ok(Some(CatchUpConfig {
+            api_key: key.into(),
+            webhook_id,
+            api_url: non_empty_var("COSTKATANA_API_URL"),
+            every,
+        }))
+    }
+
+    /// The background task.
+    fn task(&self) -> Result<costkatana_webhooks_api::CatchUp, String> {
+        let mut client = costkatana_webhooks_api::Client::builder().api_key(self.api_key.clone());
+        if let Some(url) = &self.api_url {
+            client = client.base_url(url.clone());
+        }
+        let client = client
+            .build()
+            .map_err(|e| format!("COSTKATANA_API_URL: {e}"))?;
+        let mut catch_up = costkatana_webhooks_api::CatchUp::new(client, self.webhook_id.clone());
+        if let Some(every) = self.every {
+            catch_up = catch_up.every(every);
+        }
+        Ok(catch_up)
+    }
 }
 
 impl Config {
@@ -87,6 +155,7 @@ impl Config {
                 Some(0) => return Err("INBOX_LEASE_SECS must be at least 1".to_owned()),
                 secs => secs.map(Duration::from_secs),
             },
+            catch_up: CatchUpConfig::from_env()?,
         })
     }
 
@@ -99,9 +168,13 @@ impl Config {
     ///
     /// A Redis server or an inbox that cannot be reached or opened.
     pub async fn receiver_builder(&self) -> Result<ReceiverBuilder, String> {
-        let builder = Receiver::builder()
+        let mut builder = Receiver::builder()
             .secrets(self.secrets.iter().cloned())
             .past_tolerance(self.past_tolerance);
+        if let Some(catch_up) = &self.catch_up {
+            tracing::info!(webhook = %catch_up.webhook_id, key = %catch_up.api_key.shown(), "catch-up on: missed events are recovered through the Cost Katana API");
+            builder = builder.background(catch_up.task()?);
+        }
         let Some(url) = &self.inbox_url else {
             if self.inbox_retry_delay.is_some() || self.inbox_lease.is_some() {
                 tracing::warn!(
