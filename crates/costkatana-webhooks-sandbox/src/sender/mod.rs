@@ -25,6 +25,7 @@
 //! # Ok(()) }
 //! ```
 
+mod exchange;
 mod reply;
 mod request;
 
@@ -33,6 +34,7 @@ use std::time::{Duration, Instant};
 
 use costkatana_webhooks::Backoff;
 
+pub use exchange::{Cause, Exchange, MAX_EXCHANGE_BODY};
 pub use reply::{Attempt, Reply};
 pub use request::{Endpoint, EndpointError, SignedRequest};
 
@@ -67,6 +69,9 @@ pub struct Sender {
     backoff: Backoff,
 }
 
+/// The most redirects the live sender's HTTP client (axios) follows.
+pub const SENDER_MAX_REDIRECTS: usize = 5;
+
 impl Sender {
     /// A builder with the sender's defaults: 30 s per attempt, 3 retries,
     /// [`Backoff::sender`].
@@ -82,6 +87,7 @@ impl Sender {
             timeout: DEFAULT_TIMEOUT,
             retries: DEFAULT_RETRIES,
             backoff: Backoff::sender(),
+            redirects: 0,
         }
     }
 
@@ -188,6 +194,7 @@ pub struct SenderBuilder {
     timeout: Duration,
     retries: u32,
     backoff: Backoff,
+    redirects: usize,
 }
 
 impl SenderBuilder {
@@ -235,6 +242,21 @@ impl SenderBuilder {
         self
     }
 
+    /// Follows up to `max` redirects (default 0: a 3xx is the answer, a
+    /// failed delivery). The live sender's HTTP client follows up to
+    /// [`SENDER_MAX_REDIRECTS`]: a 301, 302 or 303 turns the POST into a
+    /// GET without a body, a 307 or 308 keeps it (PROTOCOL.md §4).
+    ///
+    /// ```
+    /// # use costkatana_webhooks_sandbox::sender::{Sender, SENDER_MAX_REDIRECTS};
+    /// let sender = Sender::builder().follow_redirects(SENDER_MAX_REDIRECTS).build()?;
+    /// # Ok::<(), costkatana_webhooks_sandbox::sender::SenderError>(())
+    /// ```
+    pub fn follow_redirects(mut self, max: usize) -> Self {
+        self.redirects = max;
+        self
+    }
+
     /// The sender.
     ///
     /// # Errors
@@ -248,10 +270,14 @@ impl SenderBuilder {
     /// # Ok::<(), costkatana_webhooks_sandbox::sender::SenderError>(())
     /// ```
     pub fn build(self) -> Result<Sender, SenderError> {
+        // Unless told otherwise, a redirect is not followed: a 3xx is a
+        // failed delivery.
+        let redirects = match self.redirects {
+            0 => reqwest::redirect::Policy::none(),
+            max => reqwest::redirect::Policy::limited(max),
+        };
         let client = reqwest::Client::builder()
-            // The sender does not follow a redirect with its POST: a 3xx is
-            // a failed delivery.
-            .redirect(reqwest::redirect::Policy::none())
+            .redirect(redirects)
             .timeout(self.timeout)
             .build()
             .map_err(|err| SenderError {

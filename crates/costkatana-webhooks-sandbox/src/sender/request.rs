@@ -194,6 +194,34 @@ impl SignedRequest {
         }
     }
 
+    /// A request signed elsewhere, sent exactly as given: `headers` (the
+    /// signature's among them) and `body` byte for byte. How a stored
+    /// delivery is sent again, unchanged, by its retries and replays.
+    ///
+    /// ```
+    /// use costkatana_webhooks_sandbox::sender::{Endpoint, SignedRequest};
+    /// use http::{HeaderMap, HeaderValue};
+    ///
+    /// let mut headers = HeaderMap::new();
+    /// headers.insert("x-webhook-timestamp", HeaderValue::from_static("1777377600000"));
+    /// headers.insert("x-webhook-signature", HeaderValue::from_static("ab12"));
+    /// let endpoint = Endpoint::parse("http://127.0.0.1:3000/hook")?;
+    /// let request = SignedRequest::from_parts(endpoint, headers.clone(), "{}");
+    /// assert_eq!(request.headers(), &headers);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn from_parts(
+        endpoint: Endpoint,
+        headers: HeaderMap,
+        body: impl Into<Bytes>,
+    ) -> SignedRequest {
+        SignedRequest {
+            endpoint,
+            headers,
+            body: body.into(),
+        }
+    }
+
     /// Adds the webhook's custom headers (an `Authorization`, say), as the
     /// sender does after its own: each name replaces a header already there,
     /// and of a name given several times the last value is kept.
