@@ -5,6 +5,7 @@
 use std::error::Error as StdError;
 use std::time::{Duration, Instant};
 
+use super::follow::{Sent, TOO_MANY_REDIRECTS};
 use super::{Reply, Sender, SignedRequest};
 
 /// The most bytes of an answer's body an [`Exchange`] keeps; the rest is
@@ -41,6 +42,9 @@ pub struct Exchange {
     /// Why there was no answer, when the request failed before one (not
     /// for a time-out, which [`Reply::Timeout`] says).
     pub cause: Option<Cause>,
+    /// The URL of the last request made: the request's own, or where the
+    /// last redirect followed led.
+    pub url: String,
 }
 
 /// Why a request got no answer.
@@ -84,26 +88,24 @@ impl Sender {
     /// ```
     pub async fn exchange(&self, request: &SignedRequest, timeout: Option<Duration>) -> Exchange {
         let started = Instant::now();
-        let mut builder = self
-            .client
-            .post(request.endpoint().url().clone())
-            .headers(request.headers().clone())
-            .body(request.body().clone());
-        if let Some(timeout) = timeout {
-            builder = builder.timeout(timeout);
-        }
-        let mut response = match builder.send().await {
-            Ok(response) => response,
-            Err(err) => {
+        let (sent, url) = self.send(request, timeout).await;
+        let no_answer = |reply: Reply, cause: Option<Cause>| Exchange {
+            reply,
+            latency: started.elapsed(),
+            headers: Vec::new(),
+            body: String::new(),
+            cause,
+            url: url.to_string(),
+        };
+        let mut response = match sent {
+            Sent::Answered(response) => response,
+            Sent::Failed(err) => {
                 let reply = Reply::from_error(&err);
                 let cause = (reply != Reply::Timeout).then(|| cause_of(&err));
-                return Exchange {
-                    reply,
-                    latency: started.elapsed(),
-                    headers: Vec::new(),
-                    body: String::new(),
-                    cause,
-                };
+                return no_answer(reply, cause);
+            }
+            Sent::TooManyRedirects => {
+                return no_answer(Reply::Broken(TOO_MANY_REDIRECTS.into()), Some(Cause::Other));
             }
         };
         let status = response.status().as_u16();
@@ -133,6 +135,7 @@ impl Sender {
             }
         }
         let body = String::from_utf8_lossy(&bytes).into_owned();
+        let url = url.to_string();
         let reply = match &unreadable {
             Some(err) => Reply::unreadable(status, err),
             None => Reply::answered(status, body.clone()),
@@ -147,6 +150,7 @@ impl Sender {
             headers,
             body,
             cause,
+            url,
         }
     }
 }

@@ -26,6 +26,7 @@
 //! ```
 
 mod exchange;
+mod follow;
 mod reply;
 mod request;
 
@@ -67,6 +68,7 @@ pub struct Sender {
     client: reqwest::Client,
     retries: u32,
     backoff: Backoff,
+    redirects: usize,
 }
 
 /// The most redirects the live sender's HTTP client (axios) follows.
@@ -160,16 +162,12 @@ impl Sender {
     }
 
     async fn attempt(&self, request: &SignedRequest) -> Reply {
-        let sent = self
-            .client
-            .post(request.endpoint().url().clone())
-            .headers(request.headers().clone())
-            .body(request.body().clone())
-            .send()
-            .await;
-        let response = match sent {
-            Ok(response) => response,
-            Err(err) => return Reply::from_error(&err),
+        let response = match self.send(request, None).await.0 {
+            follow::Sent::Answered(response) => response,
+            follow::Sent::Failed(err) => return Reply::from_error(&err),
+            follow::Sent::TooManyRedirects => {
+                return Reply::Broken(follow::TOO_MANY_REDIRECTS.into())
+            }
         };
         let status = response.status().as_u16();
         match response.text().await {
@@ -270,14 +268,10 @@ impl SenderBuilder {
     /// # Ok::<(), costkatana_webhooks_sandbox::sender::SenderError>(())
     /// ```
     pub fn build(self) -> Result<Sender, SenderError> {
-        // Unless told otherwise, a redirect is not followed: a 3xx is a
-        // failed delivery.
-        let redirects = match self.redirects {
-            0 => reqwest::redirect::Policy::none(),
-            max => reqwest::redirect::Policy::limited(max),
-        };
         let client = reqwest::Client::builder()
-            .redirect(redirects)
+            // Redirects are followed (or not) by `follow`, which knows where
+            // each one leads.
+            .redirect(reqwest::redirect::Policy::none())
             .timeout(self.timeout)
             .build()
             .map_err(|err| SenderError {
@@ -287,6 +281,7 @@ impl SenderBuilder {
             client,
             retries: self.retries,
             backoff: self.backoff,
+            redirects: self.redirects,
         })
     }
 }

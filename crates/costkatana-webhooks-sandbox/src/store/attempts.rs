@@ -90,12 +90,11 @@ impl Store {
         let delivery = self.delivery_mut(id)?;
         delivery.in_flight = false;
         let (webhook_id, retries_left) = (delivery.webhook_id, delivery.retries_left);
-        let url = delivery.request.url.clone();
         let (timeout_ms, retry) = self
             .webhook(webhook_id)
             .map_or((30_000.0, RetryConfig::default()), |w| (w.timeout, w.retry));
         let response = response_record(exchange, now);
-        match judge(exchange, retries_left, timeout_ms, &url) {
+        match judge(exchange, retries_left, timeout_ms) {
             Verdict::Delivered => {
                 self.succeed(id, response, exchange.latency, now);
                 None

@@ -24,10 +24,11 @@ pub(crate) enum Verdict {
     Failed(DeliveryError),
 }
 
-/// Reads `exchange`, sent to `url` with `retries_left` and a time-out of
+/// Reads `exchange`, sent with `retries_left` and a time-out of
 /// `timeout_ms`.
-pub(crate) fn judge(exchange: &Exchange, retries_left: f64, timeout_ms: f64, url: &str) -> Verdict {
+pub(crate) fn judge(exchange: &Exchange, retries_left: f64, timeout_ms: f64) -> Verdict {
     let retries = retries_left > 0.0;
+    let url = exchange.url.as_str();
     match (&exchange.reply, exchange.cause) {
         (Reply::Status(200..=299, _), None) => Verdict::Delivered,
         (Reply::Status(status @ 500..=599, _), None) if retries => {
@@ -137,12 +138,17 @@ mod tests {
     use super::*;
 
     fn exchange(reply: Reply, cause: Option<Cause>) -> Exchange {
+        exchange_to(reply, cause, "http://127.0.0.1:4000/hook")
+    }
+
+    fn exchange_to(reply: Reply, cause: Option<Cause>, url: &str) -> Exchange {
         Exchange {
             reply,
             latency: Duration::from_millis(12),
             headers: Vec::new(),
             body: String::new(),
             cause,
+            url: url.into(),
         }
     }
 
@@ -153,33 +159,28 @@ mod tests {
         }
     }
 
-    const URL: &str = "http://127.0.0.1:4000/hook";
-
     #[test]
     fn answers_and_retries() {
         let ok = exchange(Reply::Status(204, String::new()), None);
-        assert_eq!(judge(&ok, 0.0, 30_000.0, URL), Verdict::Delivered);
+        assert_eq!(judge(&ok, 0.0, 30_000.0), Verdict::Delivered);
         let busy = exchange(Reply::Status(503, String::new()), None);
         assert_eq!(
-            judge(&busy, 1.0, 30_000.0, URL),
+            judge(&busy, 1.0, 30_000.0),
             Verdict::Retry("HTTP 503".into())
         );
         assert_eq!(
-            failure(judge(&busy, 0.0, 30_000.0, URL)),
+            failure(judge(&busy, 0.0, 30_000.0)),
             ("http_error", "HTTP 503".into(), Some("503".into()))
         );
         let gone = exchange(Reply::Status(410, String::new()), None);
         assert_eq!(
-            failure(judge(&gone, 3.0, 30_000.0, URL)),
+            failure(judge(&gone, 3.0, 30_000.0)),
             ("http_error", "HTTP 410".into(), Some("410".into()))
         );
         let slow = exchange(Reply::Timeout, None);
+        assert_eq!(judge(&slow, 0.5, 5000.0), Verdict::Retry("Timeout".into()));
         assert_eq!(
-            judge(&slow, 0.5, 5000.0, URL),
-            Verdict::Retry("Timeout".into())
-        );
-        assert_eq!(
-            failure(judge(&slow, -0.5, 5000.0, URL)),
+            failure(judge(&slow, -0.5, 5000.0)),
             (
                 "timeout",
                 "Request timed out after 5000ms".into(),
@@ -192,16 +193,20 @@ mod tests {
     fn no_answer_fails_at_once() {
         let refused = exchange(Reply::Unreachable("refused".into()), Some(Cause::Refused));
         assert_eq!(
-            failure(judge(&refused, 3.0, 30_000.0, URL)),
+            failure(judge(&refused, 3.0, 30_000.0)),
             (
                 "network_error",
                 "connect ECONNREFUSED 127.0.0.1:4000".into(),
                 Some("ECONNREFUSED".into())
             )
         );
-        let unknown = exchange(Reply::Unreachable("dns".into()), Some(Cause::UnknownHost));
+        let unknown = exchange_to(
+            Reply::Unreachable("dns".into()),
+            Some(Cause::UnknownHost),
+            "https://nowhere.invalid/x",
+        );
         assert_eq!(
-            failure(judge(&unknown, 3.0, 30_000.0, "https://nowhere.invalid/x")),
+            failure(judge(&unknown, 3.0, 30_000.0)),
             (
                 "network_error",
                 "getaddrinfo ENOTFOUND nowhere.invalid".into(),
@@ -209,10 +214,7 @@ mod tests {
             )
         );
         let reset = exchange(Reply::Broken("reset".into()), Some(Cause::Reset));
-        assert_eq!(
-            failure(judge(&reset, 3.0, 30_000.0, URL)).0,
-            "request_error"
-        );
+        assert_eq!(failure(judge(&reset, 3.0, 30_000.0)).0, "request_error");
     }
 
     #[test]
