@@ -210,7 +210,8 @@ impl Store {
 
     // Delivery records.
 
-    /// Forgets the records older than their lifetime.
+    /// Forgets the records older than their lifetime (MongoDB's TTL rule:
+    /// made before `now` less the lifetime).
     pub(crate) fn expire(&mut self, now: i64) {
         let cutoff = now.saturating_sub(RECORD_LIFETIME_MS);
         while let Some(entry) = self.deliveries.first_entry() {
