@@ -151,6 +151,6 @@ mod store;
 mod validate;
 
 pub use server::{
-    ApiKey, ApiKeyError, EmitError, Emission, Emitted, RunningSandbox, Sandbox, SandboxBuilder,
+    ApiKey, ApiKeyError, Emission, EmitError, Emitted, RunningSandbox, Sandbox, SandboxBuilder,
     StartError, DEFAULT_MAX_DELIVERIES,
 };

@@ -29,8 +29,9 @@ impl Status {
 }
 
 /// The request as signed when the event happened: what every retry and
-/// replay of it sends again, unchanged.
-#[derive(Debug, PartialEq)]
+/// replay of it sends again, unchanged. Its `Debug` names the headers
+/// without their values (an auth header is a credential).
+#[derive(PartialEq)]
 pub(crate) struct StoredRequest {
     pub(crate) url: String,
     /// In the order the sender sets them; the signature's last.
@@ -38,6 +39,18 @@ pub(crate) struct StoredRequest {
     pub(crate) body: String,
     /// When it was signed (ms).
     pub(crate) timestamp: i64,
+}
+
+impl std::fmt::Debug for StoredRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names: Vec<&str> = self.headers.iter().map(|(name, _)| name.as_str()).collect();
+        f.debug_struct("StoredRequest")
+            .field("url", &self.url)
+            .field("headers", &names)
+            .field("body_len", &self.body.len())
+            .field("timestamp", &self.timestamp)
+            .finish()
+    }
 }
 
 impl StoredRequest {

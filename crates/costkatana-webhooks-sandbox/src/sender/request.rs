@@ -142,13 +142,30 @@ impl std::error::Error for EndpointError {}
 ///
 /// let verifier = Verifier::builder().secret("s3cret").build()?;
 /// assert!(verifier.verify_at(request.headers(), request.body().clone(), 1_777_377_600_000).is_ok());
+///
+/// // Debug names the headers, never their values (a custom one may be a credential).
+/// let signature = request.headers()["x-webhook-signature"].to_str()?;
+/// assert!(!format!("{request:?}").contains(signature));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct SignedRequest {
     endpoint: Endpoint,
     headers: HeaderMap,
     body: Bytes,
+}
+
+impl fmt::Debug for SignedRequest {
+    /// The endpoint, the headers' names (their values may be credentials:
+    /// a custom auth header, a bearer token) and the body's length.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let names: Vec<&str> = self.headers.keys().map(HeaderName::as_str).collect();
+        f.debug_struct("SignedRequest")
+            .field("endpoint", &self.endpoint.as_str())
+            .field("headers", &names)
+            .field("body_len", &self.body.len())
+            .finish()
+    }
 }
 
 impl SignedRequest {

@@ -24,6 +24,8 @@ pub enum Script {
     Hang,
     /// This status, once the test calls [`Receiver::release`].
     Held(u16),
+    /// This (redirect) status with `Location` set to this path.
+    Redirect(u16, &'static str),
 }
 
 /// One request as the receiver saw it.
@@ -118,6 +120,12 @@ async fn answer(script: Script, n: usize, held: &Semaphore) -> Response {
         )
             .into_response(),
         Script::Hang => std::future::pending().await,
+        Script::Redirect(status, path) => (
+            StatusCode::from_u16(status).unwrap(),
+            [("location", path)],
+            String::new(),
+        )
+            .into_response(),
         Script::Held(status) => {
             held.acquire().await.unwrap().forget();
             (
