@@ -291,8 +291,28 @@ async fn a_refused_connection_fails_at_once_without_retry() {
     .await;
 }
 
+/// Whether this machine's resolver says at once that `.invalid` names do
+/// not exist (some resolvers answer every name; an offline one may take
+/// its time): the unknown-host case is only checked where it can be.
+async fn resolver_refuses_invalid_names() -> bool {
+    use std::net::ToSocketAddrs;
+    let lookup = tokio::task::spawn_blocking(|| {
+        ("costkatana-sandbox-test.invalid", 80)
+            .to_socket_addrs()
+            .is_err()
+    });
+    matches!(
+        tokio::time::timeout(Duration::from_secs(3), lookup).await,
+        Ok(Ok(true))
+    )
+}
+
 #[tokio::test]
 async fn an_unknown_host_fails_at_once_without_retry() {
+    if !resolver_refuses_invalid_names().await {
+        eprintln!("skipped: this machine's resolver does not refuse .invalid names at once");
+        return;
+    }
     bounded(async {
         let (sandbox, api, _clock) = sandbox().await;
         // `.invalid` never resolves (RFC 6761).

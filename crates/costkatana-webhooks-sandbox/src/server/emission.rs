@@ -46,7 +46,9 @@ impl Emission {
     }
 
     /// The event's `data`, sent as given (the live service's events hold
-    /// `title`, `description` and `severity` in it, and more by type).
+    /// `title`, `description` and `severity` in it, and more by type). Its
+    /// keys go out in `serde_json`'s order; `POST /sandbox/events` keeps
+    /// the order of the text it is given.
     ///
     /// ```
     /// # use costkatana_webhooks::EventType;

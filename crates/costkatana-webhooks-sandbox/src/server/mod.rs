@@ -24,9 +24,11 @@ use crate::shared::Shared;
 use crate::store::Store;
 
 /// Delivery records a sandbox keeps at most, by default; past it the oldest
-/// go first. A record holds its request (headers and body) and the
-/// answer's first 10,000 characters, so 100,000 records of the sample
-/// events take a few hundred MB at most.
+/// go first, whatever their state. A record of a sample event with a short
+/// answer takes about 2–3 KB (its signed request, shared with its retries
+/// and replays, and the answer's status, headers and body), so a full
+/// sandbox holds about 250 MB; long answers (up to 10,000 characters are
+/// kept of each, as on the live service) take more.
 ///
 /// ```
 /// assert_eq!(costkatana_webhooks_sandbox::DEFAULT_MAX_DELIVERIES, 100_000);
@@ -122,8 +124,10 @@ impl SandboxBuilder {
     }
 
     /// Divides every retry delay by `speed` (default 1): at 1000 the live
-    /// service's 10, 20, 40 s waits take about 10, 20, 40 ms. Nothing else
-    /// changes (time-outs, windows, counts). Must be finite and above 0.
+    /// service's 10, 20, 40 s waits take about 10, 20, 40 ms, and the
+    /// records report the waits so divided (`error.details.delay`,
+    /// `nextRetryAt`). Nothing else changes (time-outs, windows, counts).
+    /// Must be finite and above 0.
     ///
     /// ```
     /// # use costkatana_webhooks_sandbox::Sandbox;
