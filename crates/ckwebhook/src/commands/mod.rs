@@ -8,6 +8,7 @@
 pub(crate) mod events;
 pub(crate) mod inbox;
 pub(crate) mod listen;
+pub(crate) mod sandbox;
 pub(crate) mod send;
 pub(crate) mod sign;
 pub(crate) mod verify;
@@ -46,6 +47,7 @@ pub(crate) enum Command {
     Listen(listen::ListenArgs),
     Verify(verify::VerifyArgs),
     Inbox(inbox::InboxArgs),
+    Sandbox(sandbox::SandboxArgs),
 }
 
 impl Command {
@@ -58,6 +60,7 @@ impl Command {
             Command::Listen(args) => listen::exec(args),
             Command::Verify(args) => verify::exec(args),
             Command::Inbox(args) => inbox::exec(args),
+            Command::Sandbox(args) => sandbox::exec(args),
         }
     }
 }

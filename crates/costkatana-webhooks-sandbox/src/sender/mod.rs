@@ -25,6 +25,8 @@
 //! # Ok(()) }
 //! ```
 
+mod exchange;
+mod follow;
 mod reply;
 mod request;
 
@@ -33,6 +35,7 @@ use std::time::{Duration, Instant};
 
 use costkatana_webhooks::Backoff;
 
+pub use exchange::{Cause, Exchange, MAX_EXCHANGE_BODY};
 pub use reply::{Attempt, Reply};
 pub use request::{Endpoint, EndpointError, SignedRequest};
 
@@ -65,7 +68,11 @@ pub struct Sender {
     client: reqwest::Client,
     retries: u32,
     backoff: Backoff,
+    redirects: usize,
 }
+
+/// The most redirects the live sender's HTTP client (axios) follows.
+pub const SENDER_MAX_REDIRECTS: usize = 5;
 
 impl Sender {
     /// A builder with the sender's defaults: 30 s per attempt, 3 retries,
@@ -82,6 +89,7 @@ impl Sender {
             timeout: DEFAULT_TIMEOUT,
             retries: DEFAULT_RETRIES,
             backoff: Backoff::sender(),
+            redirects: 0,
         }
     }
 
@@ -154,16 +162,12 @@ impl Sender {
     }
 
     async fn attempt(&self, request: &SignedRequest) -> Reply {
-        let sent = self
-            .client
-            .post(request.endpoint().url().clone())
-            .headers(request.headers().clone())
-            .body(request.body().clone())
-            .send()
-            .await;
-        let response = match sent {
-            Ok(response) => response,
-            Err(err) => return Reply::from_error(&err),
+        let response = match self.send(request, None).await.0 {
+            follow::Sent::Answered(response) => response,
+            follow::Sent::Failed(err) => return Reply::from_error(&err),
+            follow::Sent::TooManyRedirects => {
+                return Reply::Broken(follow::TOO_MANY_REDIRECTS.into())
+            }
         };
         let status = response.status().as_u16();
         match response.text().await {
@@ -188,6 +192,7 @@ pub struct SenderBuilder {
     timeout: Duration,
     retries: u32,
     backoff: Backoff,
+    redirects: usize,
 }
 
 impl SenderBuilder {
@@ -235,6 +240,21 @@ impl SenderBuilder {
         self
     }
 
+    /// Follows up to `max` redirects (default 0: a 3xx is the answer, a
+    /// failed delivery). The live sender's HTTP client follows up to
+    /// [`SENDER_MAX_REDIRECTS`]: a 301, 302 or 303 turns the POST into a
+    /// GET without a body, a 307 or 308 keeps it (PROTOCOL.md §4).
+    ///
+    /// ```
+    /// # use costkatana_webhooks_sandbox::sender::{Sender, SENDER_MAX_REDIRECTS};
+    /// let sender = Sender::builder().follow_redirects(SENDER_MAX_REDIRECTS).build()?;
+    /// # Ok::<(), costkatana_webhooks_sandbox::sender::SenderError>(())
+    /// ```
+    pub fn follow_redirects(mut self, max: usize) -> Self {
+        self.redirects = max;
+        self
+    }
+
     /// The sender.
     ///
     /// # Errors
@@ -249,8 +269,8 @@ impl SenderBuilder {
     /// ```
     pub fn build(self) -> Result<Sender, SenderError> {
         let client = reqwest::Client::builder()
-            // The sender does not follow a redirect with its POST: a 3xx is
-            // a failed delivery.
+            // Redirects are followed (or not) by `follow`, which knows where
+            // each one leads.
             .redirect(reqwest::redirect::Policy::none())
             .timeout(self.timeout)
             .build()
@@ -261,6 +281,7 @@ impl SenderBuilder {
             client,
             retries: self.retries,
             backoff: self.backoff,
+            redirects: self.redirects,
         })
     }
 }

@@ -142,13 +142,30 @@ impl std::error::Error for EndpointError {}
 ///
 /// let verifier = Verifier::builder().secret("s3cret").build()?;
 /// assert!(verifier.verify_at(request.headers(), request.body().clone(), 1_777_377_600_000).is_ok());
+///
+/// // Debug names the headers, never their values (a custom one may be a credential).
+/// let signature = request.headers()["x-webhook-signature"].to_str()?;
+/// assert!(!format!("{request:?}").contains(signature));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct SignedRequest {
     endpoint: Endpoint,
     headers: HeaderMap,
     body: Bytes,
+}
+
+impl fmt::Debug for SignedRequest {
+    /// The endpoint, the headers' names (their values may be credentials:
+    /// a custom auth header, a bearer token) and the body's length.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let names: Vec<&str> = self.headers.keys().map(HeaderName::as_str).collect();
+        f.debug_struct("SignedRequest")
+            .field("endpoint", &self.endpoint.as_str())
+            .field("headers", &names)
+            .field("body_len", &self.body.len())
+            .finish()
+    }
 }
 
 impl SignedRequest {
@@ -191,6 +208,34 @@ impl SignedRequest {
             endpoint,
             headers,
             body,
+        }
+    }
+
+    /// A request signed elsewhere, sent exactly as given: `headers` (the
+    /// signature's among them) and `body` byte for byte. How a stored
+    /// delivery is sent again, unchanged, by its retries and replays.
+    ///
+    /// ```
+    /// use costkatana_webhooks_sandbox::sender::{Endpoint, SignedRequest};
+    /// use http::{HeaderMap, HeaderValue};
+    ///
+    /// let mut headers = HeaderMap::new();
+    /// headers.insert("x-webhook-timestamp", HeaderValue::from_static("1777377600000"));
+    /// headers.insert("x-webhook-signature", HeaderValue::from_static("ab12"));
+    /// let endpoint = Endpoint::parse("http://127.0.0.1:3000/hook")?;
+    /// let request = SignedRequest::from_parts(endpoint, headers.clone(), "{}");
+    /// assert_eq!(request.headers(), &headers);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn from_parts(
+        endpoint: Endpoint,
+        headers: HeaderMap,
+        body: impl Into<Bytes>,
+    ) -> SignedRequest {
+        SignedRequest {
+            endpoint,
+            headers,
+            body: body.into(),
         }
     }
 

@@ -1,15 +1,19 @@
 //! A scripted receiver on 127.0.0.1: the n-th request gets the n-th answer
 //! of the script (the last one repeats), and every request is recorded.
+//! Plus a client for a sandbox's API.
 
 #![allow(dead_code, unreachable_pub)]
+
+pub mod api;
 
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::body::Bytes;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
+use tokio::sync::{Notify, Semaphore};
 
 /// How the scripted receiver answers one request.
 #[derive(Debug, Clone, Copy)]
@@ -18,11 +22,17 @@ pub enum Script {
     Status(u16),
     /// No answer at all: the sender's time-out has to end the attempt.
     Hang,
+    /// This status, once the test calls [`Receiver::release`].
+    Held(u16),
+    /// This (redirect) status with `Location` set to this path.
+    Redirect(u16, &'static str),
 }
 
 /// One request as the receiver saw it.
 #[derive(Debug, Clone)]
 pub struct Recorded {
+    pub method: Method,
+    pub path: String,
     pub headers: HeaderMap,
     pub body: Bytes,
 }
@@ -31,30 +41,49 @@ pub struct Recorded {
 pub struct Receiver {
     pub url: String,
     requests: Arc<Mutex<Vec<Recorded>>>,
+    arrived: Arc<Notify>,
+    held: Arc<Semaphore>,
 }
 
 impl Receiver {
     /// Starts the receiver on a free port of 127.0.0.1.
     pub async fn start(script: Vec<Script>) -> Receiver {
         let requests = Arc::new(Mutex::new(Vec::new()));
-        let recorded = Arc::clone(&requests);
-        let app = axum::Router::new().fallback(move |headers: HeaderMap, body: Bytes| {
-            let (recorded, script) = (Arc::clone(&recorded), script.clone());
-            async move {
-                let n = {
-                    let mut all = recorded.lock().unwrap();
-                    all.push(Recorded { headers, body });
-                    all.len()
-                };
-                answer(script[(n - 1).min(script.len() - 1)], n).await
-            }
-        });
+        let arrived = Arc::new(Notify::new());
+        let held = Arc::new(Semaphore::new(0));
+        let (recorded, notify, gate) = (
+            Arc::clone(&requests),
+            Arc::clone(&arrived),
+            Arc::clone(&held),
+        );
+        let app = axum::Router::new().fallback(
+            move |method: Method, uri: axum::http::Uri, headers: HeaderMap, body: Bytes| {
+                let (recorded, script) = (Arc::clone(&recorded), script.clone());
+                let (notify, gate) = (Arc::clone(&notify), Arc::clone(&gate));
+                async move {
+                    let n = {
+                        let mut all = recorded.lock().unwrap();
+                        all.push(Recorded {
+                            method,
+                            path: uri.path().to_owned(),
+                            headers,
+                            body,
+                        });
+                        all.len()
+                    };
+                    notify.notify_waiters();
+                    answer(script[(n - 1).min(script.len() - 1)], n, &gate).await
+                }
+            },
+        );
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         tokio::spawn(async move { axum::serve(listener, app).await });
         Receiver {
             url: format!("http://{addr}/webhooks/costkatana"),
             requests,
+            arrived,
+            held,
         }
     }
 
@@ -62,9 +91,27 @@ impl Receiver {
     pub fn recorded(&self) -> Vec<Recorded> {
         self.requests.lock().unwrap().clone()
     }
+
+    /// Waits until `n` requests have arrived.
+    pub async fn wait_for(&self, n: usize) {
+        loop {
+            let arrived = self.arrived.notified();
+            tokio::pin!(arrived);
+            arrived.as_mut().enable();
+            if self.requests.lock().unwrap().len() >= n {
+                return;
+            }
+            arrived.await;
+        }
+    }
+
+    /// Lets one held answer go.
+    pub fn release(&self) {
+        self.held.add_permits(1);
+    }
 }
 
-async fn answer(script: Script, n: usize) -> Response {
+async fn answer(script: Script, n: usize, held: &Semaphore) -> Response {
     match script {
         Script::Status(status) => (
             StatusCode::from_u16(status).unwrap(),
@@ -73,6 +120,20 @@ async fn answer(script: Script, n: usize) -> Response {
         )
             .into_response(),
         Script::Hang => std::future::pending().await,
+        Script::Redirect(status, path) => (
+            StatusCode::from_u16(status).unwrap(),
+            [("location", path)],
+            String::new(),
+        )
+            .into_response(),
+        Script::Held(status) => {
+            held.acquire().await.unwrap().forget();
+            (
+                StatusCode::from_u16(status).unwrap(),
+                format!("{{\"answer\":{n}}}"),
+            )
+                .into_response()
+        }
     }
 }
 
