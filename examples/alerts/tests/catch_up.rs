@@ -24,6 +24,7 @@ use costkatana_webhooks_api::{Client, CreateWebhook, Delivery as Record, Deliver
 use costkatana_webhooks_inbox::testing::PostgresServer;
 use costkatana_webhooks_redis::testing::RedisServer;
 use costkatana_webhooks_sandbox::{Emission, RunningSandbox, Sandbox};
+use futures_util::TryStreamExt;
 use serde_json::{json, Value};
 use support::{free_port, Alerts, Reply, Slack, TempDir, WAIT};
 
@@ -173,23 +174,15 @@ impl World {
 
     /// Every record of the webhook, in full, newest first.
     async fn records(&self) -> Vec<Record> {
-        let mut all = Vec::new();
-        let mut query = DeliveryQuery::new().limit(100);
-        loop {
-            let page = self
-                .client
-                .deliveries(&self.webhook_id, &query)
-                .await
-                .expect("a page of records");
-            let read = page.items.len() as u64;
-            for listed in page.items {
-                all.push(self.record(&listed.id).await);
-            }
-            if !page.pagination.has_more || read == 0 {
-                return all;
-            }
-            query = query.clone().offset(query.offset + read);
+        let listing = self
+            .client
+            .delivery_stream(&self.webhook_id, DeliveryQuery::new().limit(100));
+        let listed: Vec<Record> = listing.try_collect().await.expect("the records");
+        let mut all = Vec::with_capacity(listed.len());
+        for record in listed {
+            all.push(self.record(&record.id).await);
         }
+        all
     }
 
     /// The replay records of each original delivery, by its id.
