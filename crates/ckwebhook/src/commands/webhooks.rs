@@ -365,10 +365,11 @@ pub(crate) struct CatchUpArgs {
     /// Change nothing: report what a pass would do
     #[arg(long)]
     pub(crate) dry_run: bool,
-    /// The receiver's inbox: sqlite:<path> or postgres://… (it must exist)
+    // Help set as an attribute: `<path>` in a doc comment reads as HTML to rustdoc.
     #[arg(
         long,
         value_name = "URL",
+        help = "The receiver's inbox: sqlite:<path> or postgres://… (it must exist)",
         env = "INBOX_URL",
         hide_env_values = true,
         conflicts_with = "redis_url",

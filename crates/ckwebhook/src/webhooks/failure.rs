@@ -32,7 +32,11 @@ fn describe(err: &ApiError, server: Option<&str>) -> String {
     let Some(server) = server else {
         return said.to_owned();
     };
-    let mut text = match err.status() {
+    // The client rewords a 401 to name the key's prefix, without its status.
+    let status = err
+        .status()
+        .or((err.kind() == ApiErrorKind::Unauthorized).then_some(401));
+    let mut text = match status {
         Some(status) => format!("{server} answered {status} to {said}"),
         // A transport failure names the URL itself.
         None if said.contains(server) => said.to_owned(),

@@ -140,7 +140,8 @@ fn replay(context: &Context<'_>, event: &LostEvent, not_asked: u64) -> String {
     }
 }
 
-/// A duration as given on the command line, in its largest exact unit.
+/// A duration as the command line takes it, in its largest exact unit
+/// (hours up to two days: `24h`, `36h`, `2d`).
 fn words(value: Duration) -> String {
     let ms = value.as_millis();
     [
@@ -150,7 +151,7 @@ fn words(value: Duration) -> String {
         (1000, "s"),
     ]
     .iter()
-    .find(|(size, _)| ms != 0 && ms % size == 0)
+    .find(|(size, unit)| ms != 0 && ms % size == 0 && (*unit != "d" || ms >= 2 * 86_400_000))
     .map_or_else(
         || format!("{ms}ms"),
         |(size, unit)| format!("{}{unit}", ms / size),
@@ -182,7 +183,7 @@ mod tests {
         assert!(
             text.starts_with(
                 "catch-up of webhook 65f0c0ffee0000000000beef at http://127.0.0.1:4000, records \
-                 since 2026-04-28T12:00:00.000Z (1d): dry run, nothing changed\nstore: none given"
+                 since 2026-04-28T12:00:00.000Z (24h): dry run, nothing changed\nstore: none given"
             ),
             "{text}"
         );
@@ -196,7 +197,8 @@ mod tests {
 
     #[test]
     fn durations_in_words() {
-        assert_eq!(words(Duration::from_secs(24 * 3600)), "1d");
+        assert_eq!(words(Duration::from_secs(24 * 3600)), "24h");
+        assert_eq!(words(Duration::from_secs(7 * 24 * 3600)), "7d");
         assert_eq!(words(Duration::from_secs(90)), "90s");
         assert_eq!(words(Duration::from_millis(1500)), "1500ms");
     }
