@@ -12,6 +12,7 @@ pub(crate) mod sandbox;
 pub(crate) mod send;
 pub(crate) mod sign;
 pub(crate) mod verify;
+pub(crate) mod webhooks;
 
 use clap::{Parser, Subcommand};
 
@@ -48,6 +49,7 @@ pub(crate) enum Command {
     Verify(verify::VerifyArgs),
     Inbox(inbox::InboxArgs),
     Sandbox(sandbox::SandboxArgs),
+    Webhooks(webhooks::WebhooksArgs),
 }
 
 impl Command {
@@ -61,6 +63,7 @@ impl Command {
             Command::Verify(args) => verify::exec(args),
             Command::Inbox(args) => inbox::exec(args),
             Command::Sandbox(args) => sandbox::exec(args),
+            Command::Webhooks(args) => webhooks::exec(args),
         }
     }
 }
