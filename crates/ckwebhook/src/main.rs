@@ -27,6 +27,7 @@ mod scheme_arg;
 mod send;
 mod util;
 mod verify;
+mod webhooks;
 
 use std::process::ExitCode;
 

@@ -57,8 +57,10 @@ impl HttpServiceFactory for WebhookEndpoint {
             .to(move |req: HttpRequest, payload: web::Payload| {
                 let receiver = receiver.clone();
                 async move {
+                    let peer = req.peer_addr().map(|peer| peer.ip());
                     let outcome = receiver
-                        .receive(
+                        .receive_from(
+                            peer,
                             req.method().as_str(),
                             &ActixHeaders(req.headers()),
                             ActixRequestBody(payload.into_inner()),

@@ -12,7 +12,7 @@ use http_body::Body;
 use http_body_util::Full;
 use tower_service::Service;
 
-use crate::{http_response, HttpRequestBody};
+use crate::{http_response, HttpRequestBody, PeerAddr};
 
 /// A complete endpoint for a [`Receiver`]: checks the method and the
 /// signature headers, reads the body within the receiver's limits,
@@ -74,8 +74,10 @@ where
         let receiver = self.receiver.clone();
         Box::pin(async move {
             let (parts, body) = request.into_parts();
+            let peer = parts.extensions.get::<PeerAddr>().map(|peer| peer.0.ip());
             let outcome = receiver
-                .receive(
+                .receive_from(
+                    peer,
                     parts.method.as_str(),
                     &parts.headers,
                     HttpRequestBody::new(body),

@@ -31,6 +31,7 @@
 
 mod body;
 mod endpoint;
+mod peer;
 mod response;
 #[cfg(feature = "server")]
 mod serve;
@@ -38,6 +39,7 @@ mod verify;
 
 pub use body::HttpRequestBody;
 pub use endpoint::{EndpointFuture, WebhookEndpoint};
+pub use peer::PeerAddr;
 pub use response::http_response;
 #[cfg(feature = "server")]
 pub use serve::{

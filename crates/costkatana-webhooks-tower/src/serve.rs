@@ -21,6 +21,8 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::time::Instant;
 use tower_service::Service;
 
+use crate::PeerAddr;
+
 /// The default time a client has to send a request's headers: 10 s.
 pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 /// The default time a connection may move no byte at all: 120 s, the
@@ -43,6 +45,8 @@ const ACCEPT_BACKOFF: (Duration, Duration) = (Duration::from_millis(10), Duratio
 ///   [idle time-out](WebhookServer::idle_timeout) is closed;
 /// - accept errors (out of file descriptors, say) pause accepting, from
 ///   10 ms doubling to 1 s, instead of retrying in a busy loop;
+/// - each request carries the peer's address as a [`PeerAddr`] extension,
+///   which the endpoint hands to the receiver's rejection log;
 /// - [with a shutdown signal](WebhookServer::with_graceful_shutdown), it
 ///   stops accepting, lets in-flight requests finish within a
 ///   [grace period](WebhookServer::shutdown_grace), closes idle
@@ -187,9 +191,9 @@ where
             while connections.try_join_next().is_some() {}
             let stream = tokio::select! {
                 accepted = listener.accept() => match accepted {
-                    Ok((stream, _)) => {
+                    Ok((stream, peer)) => {
                         backoff = ACCEPT_BACKOFF.0;
-                        stream
+                        (stream, peer)
                     }
                     // The peer gave up before we accepted: the next one may be fine.
                     Err(err) if is_per_connection(&err) => continue,
@@ -207,10 +211,14 @@ where
                 },
                 () = &mut signal => break,
             };
+            let (stream, peer) = stream;
             let (io, activity) = Watched::new(stream);
-            let connection = graceful.watch(
-                http.serve_connection(TokioIo::new(io), TowerToHyperService::new(service.clone())),
-            );
+            let service = WithPeer {
+                inner: service.clone(),
+                peer: PeerAddr(peer),
+            };
+            let connection = graceful
+                .watch(http.serve_connection(TokioIo::new(io), TowerToHyperService::new(service)));
             connections.spawn(async move {
                 tokio::select! {
                     result = connection => {
@@ -236,6 +244,32 @@ where
         // dropped too, which releases a held claim.
         connections.shutdown().await;
         Ok(())
+    }
+}
+
+/// The connection's service, putting the peer's address in each request's
+/// extensions.
+#[derive(Clone)]
+struct WithPeer<S> {
+    inner: S,
+    peer: PeerAddr,
+}
+
+impl<S, B> Service<http::Request<B>> for WithPeer<S>
+where
+    S: Service<http::Request<B>>,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = S::Future;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut request: http::Request<B>) -> Self::Future {
+        request.extensions_mut().insert(self.peer);
+        self.inner.call(request)
     }
 }
 

@@ -172,3 +172,21 @@ async fn connections_still_open_after_the_grace_period_are_closed() {
     let received = until_closed(&mut stream).await;
     assert!(received.is_empty(), "{received:?}");
 }
+
+#[tokio::test]
+async fn the_receiver_learns_the_peers_address() {
+    use costkatana_webhooks::{Payload, Receiver};
+    let receiver = Receiver::builder()
+        .secret("whsec_peer")
+        .fallback(|_: Payload| async { Ok(()) })
+        .build()
+        .unwrap();
+    let (listener, addr) = listener().await;
+    let endpoint = costkatana_webhooks_tower::WebhookEndpoint::new(receiver.clone());
+    tokio::spawn(serve(listener, endpoint).into_future());
+    let answer = get(addr, "/webhooks/costkatana").await;
+    assert!(answer.starts_with("HTTP/1.1 405"), "{answer}");
+    let rejection = &receiver.rejections()[0];
+    assert_eq!(rejection.reason, "method_not_allowed");
+    assert_eq!(rejection.remote, Some("127.0.0.1".parse().unwrap()));
+}

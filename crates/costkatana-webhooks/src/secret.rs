@@ -28,13 +28,23 @@ use crate::{mac, ConfigError};
 /// # Ok::<(), costkatana_webhooks::ConfigError>(())
 /// ```
 #[derive(Clone)]
-pub struct Secret(mac::Keyed);
+pub struct Secret {
+    keyed: mac::Keyed,
+    /// The secret with trailing whitespace added (or removed), keyed: what
+    /// a sender whose copy of the secret differs by a newline signs with.
+    /// Only a rejected request's diagnosis reads them.
+    whitespace: Box<[mac::Keyed]>,
+}
 
 impl Drop for Secret {
     fn drop(&mut self) {
-        self.0 = mac::keyed(&[]);
-        // Keep the overwrite: the state is read once more.
-        std::hint::black_box(&mut self.0);
+        self.keyed = mac::keyed(&[]);
+        for keyed in self.whitespace.iter_mut() {
+            *keyed = mac::keyed(&[]);
+        }
+        // Keep the overwrites: the states are read once more.
+        std::hint::black_box(&mut self.keyed);
+        std::hint::black_box(&mut self.whitespace);
     }
 }
 
@@ -85,12 +95,31 @@ impl Secret {
         if text.is_empty() {
             return Err(ConfigError::new("the webhook secret is empty"));
         }
-        Ok(Secret(mac::keyed(text.as_bytes())))
+        let mut variants: Vec<String> = ["\n", "\r\n", " "]
+            .iter()
+            .map(|end| format!("{text}{end}"))
+            .collect();
+        if text.trim_end() != text && !text.trim_end().is_empty() {
+            variants.push(text.trim_end().to_owned());
+        }
+        let whitespace = variants
+            .into_iter()
+            .map(|variant| mac::keyed(Zeroizing::new(variant).as_bytes()))
+            .collect();
+        Ok(Secret {
+            keyed: mac::keyed(text.as_bytes()),
+            whitespace,
+        })
     }
 
     /// HMAC keyed with the secret.
     pub(crate) fn keyed(&self) -> &mac::Keyed {
-        &self.0
+        &self.keyed
+    }
+
+    /// HMAC keyed with the secret give or take trailing whitespace.
+    pub(crate) fn whitespace_variants(&self) -> &[mac::Keyed] {
+        &self.whitespace
     }
 
     /// Several secrets from one comma-separated text, as read from an

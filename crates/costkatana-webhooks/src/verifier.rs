@@ -104,22 +104,42 @@ impl Verifier {
         headers: &impl Headers,
         body: impl RequestBody,
     ) -> Result<Verified, Error> {
-        let (verified, age) = self.verify_request_judged(method, headers, body).await?;
+        let (verified, age) = self
+            .verify_request_judged(method, headers, body)
+            .await
+            .map_err(|(err, _)| err)?;
         age.map(|()| verified)
     }
 
     /// [`Verifier::verify_request`] that hands back an authentic request
     /// together with the verdict on its age, so a receiver can make its one
-    /// exception: an authentic delivery it asked the sender to replay.
+    /// exception (an authentic delivery it asked the sender to replay), and,
+    /// beside a refusal, the body when it was read, so the receiver can
+    /// diagnose it.
     pub(crate) async fn verify_request_judged(
         &self,
         method: &str,
         headers: &impl Headers,
         body: impl RequestBody,
-    ) -> Result<(Verified, Result<(), Error>), Error> {
-        let (signed, declared) = self.check_head(method, headers)?;
-        let body = intake::read_body(self.inner.limits, declared, body).await?;
-        self.judge_signed(&signed, body, self.inner.clock.now_ms())
+    ) -> Result<(Verified, Result<(), Error>), (Error, Option<Bytes>)> {
+        let (signed, declared) = self
+            .check_head(method, headers)
+            .map_err(|err| (err, None))?;
+        let body = intake::read_body(self.inner.limits, declared, body)
+            .await
+            .map_err(|err| (err, None))?;
+        self.judge_signed(&signed, body.clone(), self.inner.clock.now_ms())
+            .map_err(|err| (err, Some(body)))
+    }
+
+    /// The configured secrets, in order.
+    pub(crate) fn secrets(&self) -> &[Secret] {
+        &self.inner.secrets
+    }
+
+    /// The scheme every request must use, when one is pinned.
+    pub(crate) fn pinned_scheme(&self) -> Option<Scheme> {
+        self.inner.scheme
     }
 
     /// Verifies a request whose body has been read, at the clock's current

@@ -12,6 +12,7 @@ pub(crate) mod sandbox;
 pub(crate) mod send;
 pub(crate) mod sign;
 pub(crate) mod verify;
+pub(crate) mod webhooks;
 
 use clap::{Parser, Subcommand};
 
@@ -27,7 +28,9 @@ use crate::error::CliResult;
         `send` behaves like the real Cost Katana sender (same headers, same retries), \
         `listen` is a verifying receiver that prints every event, `verify` explains why a \
         captured request does not verify, `sign` prints the headers for a body, `inbox` \
-        inspects and replays a durable inbox, and `events` lists every event type.",
+        inspects and replays a durable inbox, `webhooks` drives the Cost Katana management \
+        API (and catches up on missed events), `sandbox` runs a local Cost Katana, and \
+        `events` lists every event type.",
     after_help = "Try it: `ckwebhook listen --secret s3cret` in one terminal, then \
         `ckwebhook send budget.exceeded --url http://127.0.0.1:3000/webhooks/costkatana --secret s3cret` \
         in another.\n\nExit status: 0 success, 1 not delivered or not valid, 2 bad input."
@@ -48,6 +51,7 @@ pub(crate) enum Command {
     Verify(verify::VerifyArgs),
     Inbox(inbox::InboxArgs),
     Sandbox(sandbox::SandboxArgs),
+    Webhooks(webhooks::WebhooksArgs),
 }
 
 impl Command {
@@ -61,6 +65,7 @@ impl Command {
             Command::Verify(args) => verify::exec(args),
             Command::Inbox(args) => inbox::exec(args),
             Command::Sandbox(args) => sandbox::exec(args),
+            Command::Webhooks(args) => webhooks::exec(args),
         }
     }
 }

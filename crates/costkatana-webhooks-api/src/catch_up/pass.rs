@@ -79,6 +79,9 @@ impl Pass<'_> {
                 // Newest first: an event's first record is its latest word.
                 if seen.len() >= MAX_EVENTS {
                     complete = false;
+                    report.stopped_by = Some(format!(
+                        "more than {MAX_EVENTS} events since the horizon: the next pass reads on"
+                    ));
                     break 'pages;
                 }
                 if !seen.insert(delivery.event_id.clone()) {
@@ -94,6 +97,7 @@ impl Pass<'_> {
                     Err(err) if err.kind().is_transient() => {
                         complete = false;
                         tracing::warn!(error = %err, "catch-up stops this pass");
+                        report.stopped_by = Some(err.to_string());
                         break 'pages;
                     }
                     Err(err) => return Err(err),

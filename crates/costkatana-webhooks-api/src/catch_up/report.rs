@@ -60,6 +60,11 @@ pub struct CatchUpReport {
     /// Whether every record since the horizon was read and every lost
     /// event handled (the next pass then starts from this one).
     pub complete: bool,
+    /// Why the pass stopped before the end, when it did (`complete` is
+    /// then `false`): the API or the receiver's store failed in a way the
+    /// next pass may get past.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stopped_by: Option<String>,
 }
 
 impl CatchUpReport {

@@ -9,6 +9,7 @@ use super::handler::WebhookHandler;
 use super::inbox_mode::{self, InboxMode};
 use super::lifecycle::{BackgroundTask, Elector, Tasks};
 use super::mode::Engine;
+use super::rejections::Rejections;
 use super::routes::Routes;
 use super::{
     EventSelector, Inner, Namespace, Receiver, DEFAULT_DEDUPE_TTL, DEFAULT_INBOX_WORKERS,
@@ -100,6 +101,7 @@ pub struct ReceiverBuilder {
     inbox_workers: usize,
     retry_policy: RetryPolicy,
     tasks: Vec<Arc<dyn BackgroundTask>>,
+    rejection_log: usize,
 }
 
 impl std::fmt::Debug for ReceiverBuilder {
@@ -140,6 +142,7 @@ impl ReceiverBuilder {
             inbox_workers: DEFAULT_INBOX_WORKERS,
             retry_policy: RetryPolicy::default(),
             tasks: Vec::new(),
+            rejection_log: super::DEFAULT_REJECTION_LOG,
         }
     }
 
@@ -438,6 +441,18 @@ impl ReceiverBuilder {
         self
     }
 
+    /// How many refused requests [`Receiver::rejections`] keeps (default
+    /// 1000; 0 keeps none).
+    ///
+    /// ```
+    /// # use costkatana_webhooks::Receiver;
+    /// let builder = Receiver::builder().rejection_log(100);
+    /// ```
+    pub fn rejection_log(mut self, capacity: usize) -> Self {
+        self.rejection_log = capacity;
+        self
+    }
+
     /// Runs `task` between [`Receiver::start`] and [`Receiver::shutdown`]:
     /// periodic work such as recovering missed events. See
     /// [`BackgroundTask`] for when it runs and how it stops.
@@ -586,6 +601,7 @@ impl ReceiverBuilder {
                 elector,
                 tasks: Tasks::new(tasks),
                 life: Default::default(),
+                rejections: Rejections::new(self.rejection_log),
             }),
         })
     }

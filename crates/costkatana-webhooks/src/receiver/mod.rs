@@ -36,6 +36,7 @@ mod health;
 mod inbox_mode;
 mod lifecycle;
 mod mode;
+mod rejections;
 mod replays;
 mod routes;
 
@@ -46,13 +47,16 @@ pub use handler::{HandlerError, HandlerResult, WebhookHandler};
 pub use health::Health;
 pub use lifecycle::{BackgroundTask, StartError, TaskContext, TaskFuture};
 pub use mode::Mode;
+pub use rejections::{Diagnosis, Rejection, DEFAULT_REJECTION_LOG};
 pub use replays::{DeliveryKey, Known, ReplayLedger, REPLAYS_RECEIVED_TOTAL};
 pub use routes::EventSelector;
 
+use std::net::IpAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use bytes::Bytes;
 use tracing::Instrument;
 
 use crate::dedupe::{Claim, DedupeStore};
@@ -63,6 +67,7 @@ use claim_guard::ClaimGuard;
 use extract::States;
 use lifecycle::{Elector, TaskContext as Context, Tasks};
 use mode::Engine;
+use rejections::{Refused, Rejections};
 use routes::Routes;
 
 /// The default time a completed delivery is remembered: 24 h.
@@ -116,6 +121,7 @@ struct Inner {
     elector: Elector,
     tasks: Tasks,
     life: Life,
+    rejections: Rejections,
 }
 
 /// Where a receiver is in its life; `start` and `shutdown` hold the lock
@@ -210,6 +216,34 @@ impl Receiver {
         headers: &impl Headers,
         body: impl RequestBody,
     ) -> Outcome {
+        self.receive_from(None, method, headers, body).await
+    }
+
+    /// [`Receiver::receive`] for a request from `remote`, the peer's
+    /// address, which the [rejection log](Receiver::rejections) keeps
+    /// beside a refused request. Adapters pass it when their server knows
+    /// it.
+    ///
+    /// ```
+    /// # use costkatana_webhooks::{Payload, Receiver};
+    /// # tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap().block_on(async {
+    /// let receiver = Receiver::builder()
+    ///     .secret("s3cret")
+    ///     .fallback(|_: Payload| async { Ok(()) })
+    ///     .build()?;
+    /// let peer = "203.0.113.7".parse().ok();
+    /// let outcome = receiver.receive_from(peer, "POST", &[("Content-Type", "application/json")], "{}").await;
+    /// assert_eq!(outcome.label(), "missing_signature");
+    /// assert_eq!(receiver.rejections()[0].remote, peer);
+    /// # Ok::<(), costkatana_webhooks::ConfigError>(()) }).unwrap();
+    /// ```
+    pub async fn receive_from(
+        &self,
+        remote: Option<IpAddr>,
+        method: &str,
+        headers: &impl Headers,
+        body: impl RequestBody,
+    ) -> Outcome {
         let span = tracing::info_span!(
             "costkatana_webhook",
             event_id = tracing::field::Empty,
@@ -235,13 +269,43 @@ impl Receiver {
                 (Ok((payload, delivery)), Engine::AckFirst(store, queue)) => {
                     inner.process(store, Some(queue), payload, delivery).await
                 }
-                (Err(err), _) => Outcome::Failed(err),
+                (Err((err, body)), _) => {
+                    inner.rejections.note(Refused {
+                        error: &err,
+                        verifier: &inner.verifier,
+                        headers,
+                        body: body.as_ref(),
+                        remote,
+                    });
+                    Outcome::Failed(err)
+                }
             };
-            record(&record_span, &outcome);
+            inner.record(&record_span, &outcome);
             outcome
         }
         .instrument(span)
         .await
+    }
+
+    /// The requests refused lately, newest first: when, why (the reason
+    /// code and, where it can be told, a [`Diagnosis`]), from where, the
+    /// scheme and the body's size; never the body, a signature or a
+    /// credential. The receiver keeps the last 1000
+    /// ([`ReceiverBuilder::rejection_log`]).
+    ///
+    /// ```
+    /// # use costkatana_webhooks::{Payload, Receiver};
+    /// # tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap().block_on(async {
+    /// let receiver = Receiver::builder()
+    ///     .secret("s3cret")
+    ///     .fallback(|_: Payload| async { Ok(()) })
+    ///     .build()?;
+    /// receiver.receive("GET", &[("Host", "example.com")], "").await;
+    /// assert_eq!(receiver.rejections()[0].reason, "method_not_allowed");
+    /// # Ok::<(), costkatana_webhooks::ConfigError>(()) }).unwrap();
+    /// ```
+    pub fn rejections(&self) -> Vec<Rejection> {
+        self.inner.rejections.recent()
     }
 
     /// What the receiver does with a verified delivery: inline, ack-first
@@ -456,7 +520,7 @@ impl Receiver {
         method: &str,
         headers: &impl Headers,
         body: impl RequestBody,
-    ) -> Result<(Payload, Delivery), Error> {
+    ) -> Result<(Payload, Delivery), (Error, Option<Bytes>)> {
         let inner = &*self.inner;
         let (mut verified, age) = inner
             .verifier
@@ -470,7 +534,10 @@ impl Receiver {
             None => dedupe_key(namespace, "signature", &verified.signature_hex()),
         };
         if let Err(err) = age {
-            self.admit_expected_replay(err, &key).await?;
+            let body = verified.body_bytes();
+            self.admit_expected_replay(err, &key)
+                .await
+                .map_err(|err| (err, Some(body)))?;
         }
         let span = tracing::Span::current();
         span.record("scheme", verified.scheme().as_str());
@@ -614,18 +681,29 @@ async fn complete(guard: ClaimGuard) {
     }
 }
 
-/// The one place a request's outcome is counted and logged.
-fn record(span: &tracing::Span, outcome: &Outcome) {
-    let label = outcome.label();
-    span.record("outcome", label);
-    metrics::counter!(REQUESTS_TOTAL, "outcome" => label).increment(1);
-    match outcome {
-        Outcome::Failed(err) if err.kind().sender_retries() => {
-            tracing::warn!(parent: span, outcome = label, reason = %err.message(), "webhook delivery not handled; the sender will retry");
+impl Inner {
+    /// The one place a request's outcome is counted and logged: a refusal
+    /// that points at a misconfigured sender (a wrong secret, a clock, a
+    /// limit) at WARN, at most one line per reason every 10 s; other
+    /// refusals at INFO.
+    fn record(&self, span: &tracing::Span, outcome: &Outcome) {
+        let label = outcome.label();
+        span.record("outcome", label);
+        metrics::counter!(REQUESTS_TOTAL, "outcome" => label).increment(1);
+        match outcome {
+            Outcome::Failed(err) if err.kind().sender_retries() => {
+                tracing::warn!(parent: span, outcome = label, reason = %err.message(), "webhook delivery not handled; the sender will retry");
+            }
+            Outcome::Failed(err) if rejections::misconfiguration(err.kind()) => {
+                let now_ms = self.verifier.clock().now_ms();
+                if let Some(held) = self.rejections.may_warn(err.code(), now_ms) {
+                    tracing::warn!(parent: span, outcome = label, reason = %err.message(), similar_since = held, "webhook delivery rejected: is the sender configured as this receiver? (Receiver::rejections has the details)");
+                }
+            }
+            Outcome::Failed(err) => {
+                tracing::info!(parent: span, outcome = label, reason = %err.message(), "webhook delivery rejected");
+            }
+            _ => tracing::info!(parent: span, outcome = label, "webhook delivery"),
         }
-        Outcome::Failed(err) => {
-            tracing::info!(parent: span, outcome = label, reason = %err.message(), "webhook delivery rejected");
-        }
-        _ => tracing::info!(parent: span, outcome = label, "webhook delivery"),
     }
 }

@@ -105,7 +105,8 @@ async fn attempt(
             let in_ms = at_ms - inner.verifier.clock().now_ms();
             tracing::warn!(%error, retry_in_ms = in_ms, "handler failed; retrying later");
         }
-        Settlement::Done | Settlement::Release => {}
+        Settlement::Done => tracing::info!("handled"),
+        Settlement::Release => {}
     }
     settle_until_lease_ends(&inner, &mode, &entry, settlement).await;
     drop(slot);

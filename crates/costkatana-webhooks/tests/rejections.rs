@@ -1,0 +1,162 @@
+//! The rejection log: why requests were refused, with a diagnosis where
+//! one can be told, never the body, a signature or a credential; and the
+//! WARN lines of a misconfigured sender, rate-limited.
+
+mod support;
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use costkatana_webhooks::receiver::Diagnosis;
+use costkatana_webhooks::signing::{sign, signature_hex};
+use costkatana_webhooks::{ManualClock, Payload, Receiver, Scheme};
+use support::{NOW, SECRET};
+
+fn receiver(clock: &Arc<ManualClock>) -> Receiver {
+    Receiver::builder()
+        .secret(SECRET)
+        .clock(clock.clone())
+        .fallback(|_: Payload| async { Ok(()) })
+        .build()
+        .unwrap()
+}
+
+const BODY: &str = r#"{"eventId":"evt_1","eventType":"cost.alert","data":{"amount":125.50}}"#;
+
+fn current(signature: &str, timestamp: &str) -> Vec<(String, String)> {
+    vec![
+        ("X-Webhook-Signature".into(), signature.into()),
+        ("X-Webhook-Timestamp".into(), timestamp.into()),
+    ]
+}
+
+#[tokio::test]
+async fn each_rejection_is_kept_with_its_diagnosis() {
+    let clock = Arc::new(ManualClock::new(NOW));
+    let receiver = receiver(&clock);
+    let ts = NOW.to_string();
+    let peer = "198.51.100.4".parse().ok();
+
+    // Another secret altogether.
+    let wrong = sign(Scheme::Current, "whsec_other", NOW, BODY.as_bytes());
+    receiver.receive_from(peer, "POST", &wrong, BODY).await;
+    // Signed over a compact copy, sent pretty.
+    let pretty = "{\n  \"eventId\": \"evt_1\",\n  \"eventType\": \"cost.alert\",\n  \"data\": {\n    \"amount\": 125.50\n  }\n}";
+    let compact = signature_hex(SECRET, &ts, BODY.as_bytes());
+    receiver
+        .receive("POST", &current(&compact, &ts), pretty)
+        .await;
+    // The sender's copy of the secret ends with a newline.
+    let newline = signature_hex(&format!("{SECRET}\n"), &ts, BODY.as_bytes());
+    receiver
+        .receive("POST", &current(&newline, &ts), BODY)
+        .await;
+    // Seconds where milliseconds are due: authentic, so judged stale.
+    let secs = (NOW / 1000).to_string();
+    let in_seconds = signature_hex(SECRET, &secs, BODY.as_bytes());
+    receiver
+        .receive("POST", &current(&in_seconds, &secs), BODY)
+        .await;
+    receiver.receive("GET", &[("Host", "x")], "").await;
+
+    let kept = receiver.rejections();
+    let seen: Vec<(&str, Option<Diagnosis>)> =
+        kept.iter().map(|r| (r.reason, r.diagnosis)).collect();
+    assert_eq!(
+        seen,
+        [
+            ("method_not_allowed", None),
+            ("stale_timestamp", Some(Diagnosis::TimestampInSeconds)),
+            ("invalid_signature", Some(Diagnosis::SecretWhitespace)),
+            ("invalid_signature", Some(Diagnosis::ReserializedBody)),
+            ("invalid_signature", Some(Diagnosis::NoSecretMatches)),
+        ]
+    );
+    let first = kept.last().unwrap();
+    assert_eq!(first.remote, peer);
+    assert_eq!(first.scheme, Some(Scheme::Current));
+    assert_eq!(first.body_bytes, Some(BODY.len()));
+    assert_eq!(first.status, 401);
+    assert_eq!(first.at_ms, NOW);
+    let shown = format!("{kept:?}");
+    assert!(
+        !shown.contains("evt_1") && !shown.contains(&compact[..16]),
+        "{shown}"
+    );
+}
+
+#[tokio::test]
+async fn diagnoses_are_rate_limited_and_the_log_is_bounded() {
+    let clock = Arc::new(ManualClock::new(NOW));
+    let receiver = Receiver::builder()
+        .secret(SECRET)
+        .clock(clock.clone())
+        .rejection_log(10)
+        .fallback(|_: Payload| async { Ok(()) })
+        .build()
+        .unwrap();
+    let forged = sign(Scheme::Current, "whsec_forger", NOW, BODY.as_bytes());
+    for _ in 0..8 {
+        receiver.receive("POST", &forged, BODY).await;
+    }
+    let examined = |receiver: &Receiver| {
+        receiver
+            .rejections()
+            .iter()
+            .filter(|r| r.diagnosis == Some(Diagnosis::NoSecretMatches))
+            .count()
+    };
+    assert_eq!(examined(&receiver), 5, "a burst of five is examined");
+    assert_eq!(
+        receiver.rejections()[0].diagnosis,
+        Some(Diagnosis::NotExamined)
+    );
+    clock.advance_ms(1000);
+    for _ in 0..8 {
+        receiver.receive("POST", &forged, BODY).await;
+    }
+    assert_eq!(receiver.rejections().len(), 10, "bounded");
+    assert_eq!(examined(&receiver), 2, "two more a second after");
+}
+
+/// Counts the WARN events it sees.
+struct Warnings(Arc<AtomicUsize>);
+
+impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for Warnings {
+    fn on_event(&self, event: &tracing::Event<'_>, _: tracing_subscriber::layer::Context<'_, S>) {
+        if *event.metadata().level() == tracing::Level::WARN {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+}
+
+#[test]
+fn a_misconfigured_sender_is_a_warning_once_every_ten_seconds() {
+    use tracing_subscriber::layer::SubscriberExt;
+    let warnings = Arc::new(AtomicUsize::new(0));
+    let subscriber = tracing_subscriber::registry().with(Warnings(warnings.clone()));
+    tracing::subscriber::with_default(subscriber, || {
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+            .block_on(async {
+                let clock = Arc::new(ManualClock::new(NOW));
+                let receiver = receiver(&clock);
+                let wrong = sign(Scheme::Current, "whsec_other", NOW, BODY.as_bytes());
+                for _ in 0..50 {
+                    receiver.receive("POST", &wrong, BODY).await;
+                }
+                assert_eq!(
+                    warnings.load(Ordering::SeqCst),
+                    1,
+                    "one line for 50 refusals"
+                );
+                clock.advance_ms(10_000);
+                receiver.receive("POST", &wrong, BODY).await;
+                assert_eq!(warnings.load(Ordering::SeqCst), 2);
+                // A request that is no sender's (a scanner's GET) stays at INFO.
+                receiver.receive("GET", &[("Host", "x")], "").await;
+                assert_eq!(warnings.load(Ordering::SeqCst), 2);
+            });
+    });
+}
