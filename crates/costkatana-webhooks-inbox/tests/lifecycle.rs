@@ -87,3 +87,66 @@ async fn an_unstarted_receiver_stores_and_a_started_one_runs() {
     );
     assert_eq!(receiver.shutdown(Duration::from_secs(5)).await, 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_dead_letter_hook_runs_once_per_dead_entry() {
+    use costkatana_webhooks::receiver::DeadLetter;
+    let (inbox, _dir) = sqlite("hook").await;
+    let dead = Arc::new(Mutex::new(Vec::<DeadLetter>::new()));
+    let seen = dead.clone();
+    let receiver = Receiver::builder()
+        .secret(SECRET)
+        .inbox(inbox.clone())
+        .retry_policy(
+            RetryPolicy::default()
+                .first_delay(Duration::from_millis(10))
+                .max_attempts(2),
+        )
+        .on_dead_letter(move |letter: DeadLetter| {
+            let seen = seen.clone();
+            async move { seen.lock().unwrap().push(letter) }
+        })
+        .fallback(|payload: Payload| async move {
+            match payload.event_id() {
+                Some("evt_refused") => Err(HandlerError::refuse("not ours")),
+                Some("evt_failing") => Err(HandlerError::from("downstream answered 500")),
+                _ => Ok(()),
+            }
+        })
+        .build()
+        .unwrap();
+    receiver.start().await.unwrap();
+    for id in ["evt_refused", "evt_failing", "evt_fine"] {
+        assert_eq!(Request::event(id).send(&receiver).await.label(), "stored");
+    }
+    eventually("two dead letters", || dead.lock().unwrap().len() == 2).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let mut dead = dead.lock().unwrap().clone();
+    dead.sort_by(|a, b| a.event_id.cmp(&b.event_id));
+    assert_eq!(dead.len(), 2, "once each: {dead:?}");
+    assert_eq!(dead[0].event_id.as_deref(), Some("evt_failing"));
+    assert_eq!(dead[0].attempts, 2);
+    assert!(
+        dead[0].error.contains("downstream answered 500"),
+        "{:?}",
+        dead[0]
+    );
+    assert_eq!(dead[1].event_id.as_deref(), Some("evt_refused"));
+    assert_eq!(dead[1].event_type.as_deref(), Some("cost.alert"));
+    assert_eq!(
+        (dead[1].attempts, dead[1].error.as_str()),
+        (1, "refused: not ours")
+    );
+    receiver.shutdown(Duration::from_secs(1)).await;
+
+    let outside = Receiver::builder()
+        .secret(SECRET)
+        .on_dead_letter(|_: DeadLetter| async {})
+        .fallback(|_: Payload| async { Ok(()) })
+        .build()
+        .unwrap_err();
+    assert!(
+        outside.to_string().contains("needs inbox mode"),
+        "{outside}"
+    );
+}

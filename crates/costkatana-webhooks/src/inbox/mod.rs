@@ -333,6 +333,24 @@ pub trait InboxStore: Send + Sync + 'static {
         Box::pin(std::future::ready(Ok(())))
     }
 
+    /// Whether this backend can commit a handler's writes in the
+    /// transaction that marks its entry done
+    /// ([`InboxStore::begin_transaction`]). A handler asking for such
+    /// writes is refused at build by an inbox that cannot. The default:
+    /// no.
+    fn supports_transactions(&self) -> bool {
+        false
+    }
+
+    /// What a transactional handler's writes go through during `entry`'s
+    /// attempt: `None` when the backend cannot (the default). Dropped
+    /// without [`AttemptTransaction::commit_done`], it rolls the writes
+    /// back.
+    fn begin_transaction(&self, entry: &LeasedEntry) -> Option<Box<dyn AttemptTransaction>> {
+        let _ = entry;
+        None
+    }
+
     /// Whether this process leads `task` among every process sharing the
     /// inbox, for maintenance that must run once per fleet (the purge,
     /// catch-up). Asked before each run; the answer holds until the
@@ -404,6 +422,39 @@ impl<S: InboxStore + ?Sized> InboxStore for std::sync::Arc<S> {
     fn lead(&self, task: &'static str) -> StoreFuture<'_, bool> {
         (**self).lead(task)
     }
+
+    fn supports_transactions(&self) -> bool {
+        (**self).supports_transactions()
+    }
+
+    fn begin_transaction(&self, entry: &LeasedEntry) -> Option<Box<dyn AttemptTransaction>> {
+        (**self).begin_transaction(entry)
+    }
+}
+
+/// A transactional handler's writes during one attempt: they commit in the
+/// transaction that marks the entry done, if the entry is still this
+/// attempt's, or not at all.
+///
+/// The receiver's workers begin one ([`InboxStore::begin_transaction`])
+/// for a handler that asks for it, hand its [`handle`](Self::handle) to the
+/// handler's argument, and after a successful handler call
+/// [`commit_done`](Self::commit_done). On any other outcome (a failure, a
+/// refusal, a time limit, a shutdown) they drop it, and its writes roll
+/// back.
+pub trait AttemptTransaction: Send + Sync + 'static {
+    /// What the handler's argument is made from: the backend's own handle
+    /// type, which the argument downcasts.
+    fn handle(&self) -> std::sync::Arc<dyn std::any::Any + Send + Sync>;
+
+    /// Commits the writes together with the done mark of `entry`, if its
+    /// lease is still this attempt's; [`Completion::Overtaken`] (and
+    /// nothing written) when another worker took the entry over.
+    fn commit_done<'a>(
+        self: Box<Self>,
+        entry: &'a LeasedEntry,
+        now_ms: i64,
+    ) -> StoreFuture<'a, Completion>;
 }
 
 /// A backend error, with the message the log shows.

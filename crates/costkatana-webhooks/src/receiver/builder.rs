@@ -4,9 +4,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::background::Background;
-use super::extract::States;
+use super::extract::{ModeFacts, States};
 use super::handler::WebhookHandler;
-use super::inbox_mode::{self, InboxMode};
+use super::inbox_mode::{self, DeadLetter, DeadLetterHook, InboxMode};
 use super::lifecycle::{BackgroundTask, Elector, Tasks};
 use super::mode::Engine;
 use super::rejections::Rejections;
@@ -102,6 +102,7 @@ pub struct ReceiverBuilder {
     retry_policy: RetryPolicy,
     tasks: Vec<Arc<dyn BackgroundTask>>,
     rejection_log: usize,
+    dead_letter_hook: Option<DeadLetterHook>,
 }
 
 impl std::fmt::Debug for ReceiverBuilder {
@@ -143,6 +144,7 @@ impl ReceiverBuilder {
             retry_policy: RetryPolicy::default(),
             tasks: Vec::new(),
             rejection_log: super::DEFAULT_REJECTION_LOG,
+            dead_letter_hook: None,
         }
     }
 
@@ -441,6 +443,30 @@ impl ReceiverBuilder {
         self
     }
 
+    /// Runs `hook` once for each inbox entry that reaches the dead letter
+    /// (its last attempt failed, or its handler refused it), after the
+    /// dead state is committed: to page someone, say. It runs on its own
+    /// task; a panic in it is caught and logged, and it cannot change the
+    /// entry. Inbox mode only.
+    ///
+    /// ```
+    /// use costkatana_webhooks::receiver::DeadLetter;
+    /// use costkatana_webhooks::Receiver;
+    ///
+    /// let builder = Receiver::builder().on_dead_letter(|dead: DeadLetter| async move {
+    ///     eprintln!("dead letter: entry {} ({:?}) after {} attempts: {}",
+    ///         dead.entry_id, dead.event_type, dead.attempts, dead.error);
+    /// });
+    /// ```
+    pub fn on_dead_letter<F, Fut>(mut self, hook: F) -> Self
+    where
+        F: Fn(DeadLetter) -> Fut + Send + Sync + 'static,
+        Fut: std::future::Future<Output = ()> + Send + 'static,
+    {
+        self.dead_letter_hook = Some(Arc::new(move |dead| Box::pin(hook(dead))));
+        self
+    }
+
     /// How many refused requests [`Receiver::rejections`] keeps (default
     /// 1000; 0 keeps none).
     ///
@@ -509,9 +535,15 @@ impl ReceiverBuilder {
     /// assert_eq!(err.to_string(), "a handler for budget.exceeded is registered twice");
     /// ```
     pub fn build(self) -> Result<Receiver, ConfigError> {
-        let inbox_mode = matches!(self.mode, Choice::Inbox(_));
+        let mode = match &self.mode {
+            Choice::Inbox(inbox) => ModeFacts {
+                inbox: true,
+                transactions: inbox.supports_transactions(),
+            },
+            _ => ModeFacts::default(),
+        };
         let verifier = self.verifier.build();
-        let routes = self.routes.validate(&self.states, inbox_mode);
+        let routes = self.routes.validate(&self.states, mode);
         let (verifier, ()) = match (verifier, routes) {
             (Ok(verifier), Ok(())) => (verifier, ()),
             (Err(a), Err(b)) => return Err(ConfigError::new(format!("{a}; {b}"))),
@@ -552,6 +584,11 @@ impl ReceiverBuilder {
         if self.mode_mistake {
             return Err(ConfigError::new(INBOX_ALONE));
         }
+        if self.dead_letter_hook.is_some() && !mode.inbox {
+            return Err(ConfigError::new(
+                "on_dead_letter(..) needs inbox mode, the one mode with dead letters: add .inbox(..)",
+            ));
+        }
         let default_store = || -> Arc<dyn DedupeStore> {
             Arc::new(
                 MemoryStore::builder()
@@ -573,8 +610,12 @@ impl ReceiverBuilder {
                 Elector::Alone,
             ),
             Choice::Inbox(inbox) => {
-                let mode =
-                    InboxMode::new(Arc::clone(&inbox), self.retry_policy, self.inbox_workers)?;
+                let mode = InboxMode::new(
+                    Arc::clone(&inbox),
+                    self.retry_policy,
+                    self.inbox_workers,
+                    self.dead_letter_hook,
+                )?;
                 tasks.push(Arc::new(inbox_mode::Gauges(Arc::clone(&inbox))));
                 tasks.push(Arc::new(inbox_mode::Purge {
                     inbox: Arc::clone(&inbox),

@@ -4,6 +4,7 @@
 
 use std::any::{type_name, Any, TypeId};
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use super::{Delivery, HandlerError};
 use crate::{Event, Payload};
@@ -101,6 +102,7 @@ pub struct DeliveryParts<'a, In> {
     delivery: Delivery,
     states: &'a States,
     attempt: Option<InboxAttempt>,
+    transaction: Option<Arc<dyn Any + Send + Sync>>,
 }
 
 impl<'a, In> DeliveryParts<'a, In> {
@@ -109,12 +111,14 @@ impl<'a, In> DeliveryParts<'a, In> {
         delivery: Delivery,
         states: &'a States,
         attempt: Option<InboxAttempt>,
+        transaction: Option<Arc<dyn Any + Send + Sync>>,
     ) -> Self {
         DeliveryParts {
             input: Some(input),
             delivery,
             states,
             attempt,
+            transaction,
         }
     }
 
@@ -137,6 +141,15 @@ impl<'a, In> DeliveryParts<'a, In> {
     /// The inbox entry and attempt being run, in inbox mode.
     pub fn inbox_attempt(&self) -> Option<InboxAttempt> {
         self.attempt
+    }
+
+    /// The handle of this attempt's transaction, as the inbox's backend
+    /// made it (see
+    /// [`AttemptTransaction`](crate::inbox::AttemptTransaction)), when the
+    /// handler asked for one ([`Requirements::transaction`]) and it is of
+    /// type `T`.
+    pub fn transaction<T: Any + Send + Sync>(&self) -> Option<Arc<T>> {
+        Arc::clone(self.transaction.as_ref()?).downcast::<T>().ok()
     }
 }
 
@@ -169,6 +182,7 @@ pub struct Requirements {
     inputs: usize,
     states: Vec<StateType>,
     inbox_only: Vec<&'static str>,
+    transaction: Option<&'static str>,
 }
 
 impl Requirements {
@@ -188,8 +202,23 @@ impl Requirements {
         self.inbox_only.push(what);
     }
 
-    /// The mistakes of a handler for `route` with these needs.
-    pub(crate) fn mistakes(&self, route: &str, states: &States, inbox: bool) -> Vec<String> {
+    /// The argument writes through the attempt's transaction (an inbox
+    /// whose backend commits a handler's writes with its done mark); `what`
+    /// names it.
+    pub fn transaction(&mut self, what: &'static str) {
+        self.inbox_only.push(what);
+        self.transaction = Some(what);
+    }
+
+    /// Whether the handler's writes go through the attempt's transaction.
+    pub(crate) fn is_transactional(&self) -> bool {
+        self.transaction.is_some()
+    }
+
+    /// The mistakes of a handler for `route` with these needs, in a
+    /// receiver whose mode is `mode`.
+    pub(crate) fn mistakes(&self, route: &str, states: &States, mode: ModeFacts) -> Vec<String> {
+        let inbox = mode.inbox;
         let mut mistakes = Vec::new();
         if self.inputs > 1 {
             mistakes.push(format!(
@@ -213,9 +242,23 @@ impl Requirements {
                      .inbox(..) or remove the argument"
                 ));
             }
+        } else if let Some(what) = self.transaction.filter(|_| !mode.transactions) {
+            mistakes.push(format!(
+                "the handler for {route} takes {what}, but this inbox's backend cannot commit a \
+                 handler's writes with its done mark"
+            ));
         }
         mistakes
     }
+}
+
+/// What the mode lets handlers have, for [`Requirements::mistakes`].
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct ModeFacts {
+    /// Inbox mode.
+    pub(crate) inbox: bool,
+    /// An inbox whose backend supports transactional handlers.
+    pub(crate) transactions: bool,
 }
 
 /// An argument asked for after another took it, which `build` rules out.

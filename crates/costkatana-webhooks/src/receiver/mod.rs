@@ -45,6 +45,7 @@ pub use delivery::Delivery;
 pub use extract::{DeliveryParts, FromDelivery, InboxAttempt, Requirements, Shared};
 pub use handler::{HandlerError, HandlerResult, WebhookHandler};
 pub use health::Health;
+pub use inbox_mode::DeadLetter;
 pub use lifecycle::{BackgroundTask, StartError, TaskContext, TaskFuture};
 pub use mode::Mode;
 pub use rejections::{Diagnosis, Rejection, DEFAULT_REJECTION_LOG};
@@ -591,8 +592,10 @@ impl Inner {
             }
         };
         let guard = ClaimGuard::new(Arc::clone(store), key, token, self.dedupe_ttl);
-        let handler =
-            catch_panic::call(|| self.routes.dispatch(payload, delivery, &self.states, None));
+        let handler = catch_panic::call(|| {
+            self.routes
+                .dispatch(payload, delivery, &self.states, None, None)
+        });
         let Some(queue) = queue else {
             return match settle(handler, guard).await {
                 Ok(()) => Outcome::Processed { event_id },

@@ -1,12 +1,13 @@
 //! Which handler a delivery goes to: by event type, by category, else the
 //! fallback.
 
+use std::any::Any;
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::extract::{DeliveryParts, InboxAttempt, Requirements, States};
+use super::extract::{DeliveryParts, InboxAttempt, ModeFacts, Requirements, States};
 use super::handler::{sealed::Call, HandlerFuture};
 use super::{Delivery, DEFAULT_ATTEMPT_TIMEOUT};
 use crate::{Category, ConfigError, Event, EventType, Payload};
@@ -107,13 +108,24 @@ fn known(names: impl Iterator<Item = String>) -> String {
     names.collect::<Vec<_>>().join(", ")
 }
 
-type Erased<In> = Arc<dyn Fn(DeliveryParts<'_, In>) -> HandlerFuture + Send + Sync>;
+/// A handler's call, its argument types erased.
+type ErasedCall<In> = Arc<dyn Fn(DeliveryParts<'_, In>) -> HandlerFuture + Send + Sync>;
 
-fn erase<In, Args, H>(handler: H) -> Erased<In>
+/// A registered handler, erased, and whether it writes through the
+/// attempt's transaction.
+struct Erased<In> {
+    call: ErasedCall<In>,
+    transactional: bool,
+}
+
+fn erase<In, Args, H>(handler: H, needs: &Requirements) -> Erased<In>
 where
     H: Call<In, Args> + Send + Sync + 'static,
 {
-    Arc::new(move |parts| handler.call(parts))
+    Erased {
+        call: Arc::new(move |parts| handler.call(parts)),
+        transactional: needs.is_transactional(),
+    }
 }
 
 /// The routing table, with the mistakes found while it was filled, which
@@ -169,12 +181,10 @@ impl Routes {
         H: Call<Event, Args> + Send + Sync + 'static,
     {
         let label = selector.to_string();
-        self.require(label.clone(), &handler);
+        let handler = self.erase(label.clone(), handler);
         let twice = match selector.0 {
-            Selector::Type(ty) => self.types.insert(ty, erase(handler)).is_some(),
-            Selector::Category(category) => {
-                self.categories.insert(category, erase(handler)).is_some()
-            }
+            Selector::Type(ty) => self.types.insert(ty, handler).is_some(),
+            Selector::Category(category) => self.categories.insert(category, handler).is_some(),
             Selector::Unknown(why) => {
                 self.mistakes.push(why);
                 false
@@ -190,11 +200,23 @@ impl Routes {
     where
         H: Call<Payload, Args> + Send + Sync + 'static,
     {
-        self.require("the fallback".to_owned(), &handler);
-        if self.fallback.replace(erase(handler)).is_some() {
+        let handler = self.erase("the fallback".to_owned(), handler);
+        if self.fallback.replace(handler).is_some() {
             self.mistakes
                 .push("the fallback handler is registered twice".to_owned());
         }
+    }
+
+    /// Erases `handler`, keeping what its arguments need for `validate`.
+    fn erase<In, Args, H>(&mut self, route: String, handler: H) -> Erased<In>
+    where
+        H: Call<In, Args> + Send + Sync + 'static,
+    {
+        let mut needs = Requirements::default();
+        handler.require(&mut needs);
+        let erased = erase(handler, &needs);
+        self.needs.push((route, needs));
+        erased
     }
 
     /// Attempts of the events `selector` picks may run for `limit`.
@@ -239,16 +261,11 @@ impl Routes {
             .unwrap_or(limits.default)
     }
 
-    fn require<In, Args>(&mut self, route: String, handler: &impl Call<In, Args>) {
-        let mut needs = Requirements::default();
-        handler.require(&mut needs);
-        self.needs.push((route, needs));
-    }
-
     /// Reports every mistake: unknown names, duplicates, no fallback, an
     /// argument no handler can get (a state never given, an inbox-only
-    /// argument outside inbox mode, the event taken twice).
-    pub(crate) fn validate(&self, states: &States, inbox: bool) -> Result<(), ConfigError> {
+    /// argument outside inbox mode or a transaction the inbox cannot give,
+    /// the event taken twice).
+    pub(crate) fn validate(&self, states: &States, mode: ModeFacts) -> Result<(), ConfigError> {
         let mut mistakes = self.mistakes.clone();
         if self.fallback.is_none() {
             mistakes.push(
@@ -258,7 +275,7 @@ impl Routes {
             );
         }
         for (route, needs) in &self.needs {
-            mistakes.extend(needs.mistakes(route, states, inbox));
+            mistakes.extend(needs.mistakes(route, states, mode));
         }
         if mistakes.is_empty() {
             Ok(())
@@ -267,39 +284,59 @@ impl Routes {
         }
     }
 
-    /// The handler future for `payload`: the exact type's handler, else
-    /// its category's, else the fallback.
-    pub(crate) fn dispatch(
-        &self,
-        payload: Payload,
-        delivery: Delivery,
-        states: &States,
-        attempt: Option<InboxAttempt>,
-    ) -> HandlerFuture {
+    /// The handler that takes `payload`: the exact type's, else its
+    /// category's, else the fallback (`None` only before `validate`).
+    fn route(&self, payload: &Payload) -> Option<Route<'_>> {
         if let Payload::Event(event) = payload {
             let handler = self
                 .types
                 .get(&event.event_type)
                 .or_else(|| self.categories.get(&event.event_type.category()));
             if let Some(handler) = handler {
-                return handler(DeliveryParts::new(*event, delivery, states, attempt));
+                return Some(Route::Event(handler));
             }
-            return self.call_fallback(Payload::Event(event), delivery, states, attempt);
         }
-        self.call_fallback(payload, delivery, states, attempt)
+        self.fallback.as_ref().map(Route::Fallback)
     }
 
-    fn call_fallback(
+    /// Whether the handler that takes `payload` writes through the
+    /// attempt's transaction.
+    pub(crate) fn is_transactional(&self, payload: &Payload) -> bool {
+        match self.route(payload) {
+            Some(Route::Event(handler)) => handler.transactional,
+            Some(Route::Fallback(handler)) => handler.transactional,
+            None => false,
+        }
+    }
+
+    /// The handler future for `payload`.
+    pub(crate) fn dispatch(
         &self,
         payload: Payload,
         delivery: Delivery,
         states: &States,
         attempt: Option<InboxAttempt>,
+        transaction: Option<Arc<dyn Any + Send + Sync>>,
     ) -> HandlerFuture {
-        match &self.fallback {
-            Some(fallback) => fallback(DeliveryParts::new(payload, delivery, states, attempt)),
+        match (self.route(&payload), payload) {
+            (Some(Route::Event(handler)), Payload::Event(event)) => (handler.call)(
+                DeliveryParts::new(*event, delivery, states, attempt, transaction),
+            ),
+            (Some(Route::Fallback(handler)), payload) => (handler.call)(DeliveryParts::new(
+                payload,
+                delivery,
+                states,
+                attempt,
+                transaction,
+            )),
             // `validate` guarantees a fallback before any dispatch.
-            None => Box::pin(async { Err("no fallback handler".into()) }),
+            _ => Box::pin(async { Err("no fallback handler".into()) }),
         }
     }
+}
+
+/// Where a payload goes.
+enum Route<'a> {
+    Event(&'a Erased<Event>),
+    Fallback(&'a Erased<Payload>),
 }

@@ -1,8 +1,11 @@
 //! Inbox mode: store, acknowledge, and run handlers from the stored copy.
 
+mod dead_letter;
 mod maintenance;
 mod workers;
 
+pub use dead_letter::DeadLetter;
+pub(crate) use dead_letter::DeadLetterHook;
 pub(crate) use maintenance::{Gauges, Purge};
 
 use std::sync::Arc;
@@ -40,6 +43,7 @@ pub(crate) struct InboxMode {
     slots: Arc<Semaphore>,
     wake: Notify,
     phase: watch::Sender<Phase>,
+    dead_letter_hook: Option<DeadLetterHook>,
 }
 
 impl InboxMode {
@@ -47,6 +51,7 @@ impl InboxMode {
         store: Arc<dyn InboxStore>,
         policy: RetryPolicy,
         workers: usize,
+        dead_letter_hook: Option<DeadLetterHook>,
     ) -> Result<Self, ConfigError> {
         if workers == 0 || workers > Semaphore::MAX_PERMITS {
             return Err(ConfigError::new(format!(
@@ -61,6 +66,7 @@ impl InboxMode {
             slots: Arc::new(Semaphore::new(workers)),
             wake: Notify::new(),
             phase: watch::Sender::new(Phase::Running),
+            dead_letter_hook,
         })
     }
 

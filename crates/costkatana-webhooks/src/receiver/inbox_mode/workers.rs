@@ -8,10 +8,13 @@ use std::time::{Duration, Instant};
 use tokio::sync::OwnedSemaphorePermit;
 use tracing::Instrument;
 
+use super::dead_letter::{self, DeadLetter};
 use super::{InboxMode, Phase};
 use crate::clock::millis;
 use crate::dedupe::Completion;
-use crate::inbox::{LeasedEntry, Settlement, INBOX_ATTEMPTS_TOTAL, INBOX_DEAD_LETTERS_TOTAL};
+use crate::inbox::{
+    AttemptTransaction, LeasedEntry, Settlement, INBOX_ATTEMPTS_TOTAL, INBOX_DEAD_LETTERS_TOTAL,
+};
 use crate::receiver::extract::InboxAttempt;
 use crate::receiver::{catch_panic, Delivery, Inner, HANDLER_SECONDS, LEASE_OVERRUNS_TOTAL};
 use crate::Payload;
@@ -87,7 +90,11 @@ async fn attempt(
     entry: LeasedEntry,
     slot: OwnedSemaphorePermit,
 ) {
-    let settlement = run_handler(&inner, &mode, &entry).await;
+    let Attempted {
+        settlement,
+        transaction,
+        event,
+    } = run_handler(&inner, &mode, &entry).await;
     let result = match &settlement {
         Settlement::Done => "done",
         Settlement::Retry { .. } => "retry",
@@ -108,19 +115,93 @@ async fn attempt(
         Settlement::Done => tracing::info!("handled"),
         Settlement::Release => {}
     }
-    settle_until_lease_ends(&inner, &mode, &entry, settlement).await;
+    let dead = match &settlement {
+        Settlement::Dead { error } => mode.dead_letter_hook.as_ref().map(|hook| {
+            let dead = DeadLetter {
+                entry_id: entry.id,
+                event_id: event.0.clone(),
+                event_type: event.1.clone(),
+                attempts: entry.attempt,
+                error: error.clone(),
+            };
+            (hook, dead)
+        }),
+        _ => None,
+    };
+    let settled = match (settlement, transaction) {
+        (Settlement::Done, Some(transaction)) => {
+            commit_done(&inner, &mode, &entry, transaction).await
+        }
+        // Any other outcome drops the transaction: its writes roll back.
+        (settlement, _) => settle_until_lease_ends(&inner, &mode, &entry, settlement).await,
+    };
+    if let (Some((hook, dead)), Completion::Recorded) = (dead, settled) {
+        dead_letter::run(hook, dead);
+    }
     drop(slot);
     mode.wake.notify_one();
 }
 
+/// Commits a transactional handler's writes with the done mark. If that
+/// fails, nothing was written: the attempt counts as failed and is retried.
+async fn commit_done(
+    inner: &Inner,
+    mode: &InboxMode,
+    entry: &LeasedEntry,
+    transaction: Box<dyn AttemptTransaction>,
+) -> Completion {
+    let now_ms = inner.verifier.clock().now_ms();
+    match transaction.commit_done(entry, now_ms).await {
+        Ok(Completion::Recorded) => Completion::Recorded,
+        Ok(_) => {
+            metrics::counter!(LEASE_OVERRUNS_TOTAL).increment(1);
+            tracing::warn!(
+                "the handler finished after its lease ended and another worker took the entry \
+                 over: its writes were rolled back, and the other worker's run stands"
+            );
+            Completion::Overtaken
+        }
+        Err(err) => {
+            let settlement = failed(
+                inner,
+                mode,
+                entry,
+                &format!("the handler's writes could not be committed: {err}"),
+            );
+            tracing::warn!(error = %err, "could not commit the handler's writes; retrying later");
+            settle_until_lease_ends(inner, mode, entry, settlement).await
+        }
+    }
+}
+
+/// What an attempt came to: how to settle its entry, the transaction its
+/// handler wrote through (if it asked for one), and the event's id and
+/// type (for the dead-letter hook).
+struct Attempted {
+    settlement: Settlement,
+    transaction: Option<Box<dyn AttemptTransaction>>,
+    event: (Option<String>, Option<String>),
+}
+
+impl From<Settlement> for Attempted {
+    fn from(settlement: Settlement) -> Self {
+        Attempted {
+            settlement,
+            transaction: None,
+            event: (None, None),
+        }
+    }
+}
+
 /// Verifies the stored copy again, runs its handler, and says how to
 /// settle the entry.
-async fn run_handler(inner: &Inner, mode: &InboxMode, entry: &LeasedEntry) -> Settlement {
+async fn run_handler(inner: &Inner, mode: &InboxMode, entry: &LeasedEntry) -> Attempted {
     if entry.attempt > mode.policy.attempts() {
         return Settlement::Dead {
             error: "the last attempt never finished: its worker stopped or crashed mid-handler"
                 .to_owned(),
-        };
+        }
+        .into();
     }
     let verified = inner.verifier.reverify(&entry.headers, entry.body.clone());
     let mut verified = match verified {
@@ -132,9 +213,14 @@ async fn run_handler(inner: &Inner, mode: &InboxMode, entry: &LeasedEntry) -> Se
                     err.message()
                 ),
             }
+            .into()
         }
     };
     let payload = verified.take_payload();
+    let event = match &payload {
+        Payload::Event(event) => (event.id.clone(), Some(event.event_type.to_string())),
+        _ => (None, None),
+    };
     let span = tracing::Span::current();
     if let Payload::Event(event) = &payload {
         span.record("event_type", event.event_type.as_str());
@@ -150,10 +236,16 @@ async fn run_handler(inner: &Inner, mode: &InboxMode, entry: &LeasedEntry) -> Se
     );
     let attempt = Some(InboxAttempt::new(entry.id, entry.attempt));
     let limit = inner.routes.time_limit(&payload);
+    let transaction = inner
+        .routes
+        .is_transactional(&payload)
+        .then(|| mode.store().begin_transaction(entry))
+        .flatten();
+    let handle = transaction.as_ref().map(|transaction| transaction.handle());
     let handler = catch_panic::call(|| {
         inner
             .routes
-            .dispatch(payload, delivery, &inner.states, attempt)
+            .dispatch(payload, delivery, &inner.states, attempt, handle)
     });
     let mut phase = mode.phase.subscribe();
     let aborted = phase.wait_for(|phase| *phase == Phase::Abort);
@@ -173,12 +265,17 @@ async fn run_handler(inner: &Inner, mode: &InboxMode, entry: &LeasedEntry) -> Se
         never = keep_leased(inner, mode, entry) => match never {},
     };
     metrics::histogram!(HANDLER_SECONDS).record(started.elapsed().as_secs_f64());
-    match result {
+    let settlement = match result {
         Ok(()) => Settlement::Done,
         Err(err) if err.is_refusal() => Settlement::Dead {
             error: format!("refused: {err}"),
         },
         Err(err) => failed(inner, mode, entry, &err),
+    };
+    Attempted {
+        settlement,
+        transaction,
+        event,
     }
 }
 
@@ -243,20 +340,20 @@ async fn settle_until_lease_ends(
     mode: &InboxMode,
     entry: &LeasedEntry,
     settlement: Settlement,
-) {
+) -> Completion {
     let give_up = Instant::now() + inner.lease;
     let mut pause = Duration::from_millis(100);
     loop {
         let now_ms = inner.verifier.clock().now_ms();
         match mode.store().settle(entry, settlement.clone(), now_ms).await {
-            Ok(Completion::Recorded) => return,
+            Ok(Completion::Recorded) => return Completion::Recorded,
             Ok(_) => {
                 metrics::counter!(LEASE_OVERRUNS_TOTAL).increment(1);
                 tracing::warn!(
                     "the handler finished after its lease ended and another worker took the entry \
                      over, so the event ran twice: raise the lease above the slowest handler"
                 );
-                return;
+                return Completion::Overtaken;
             }
             Err(err) if Instant::now() + pause < give_up => {
                 tracing::warn!(error = %err, "could not settle the entry; trying again");
@@ -265,7 +362,7 @@ async fn settle_until_lease_ends(
             }
             Err(err) => {
                 tracing::error!(error = %err, "could not settle the entry before its lease ended; it will run again");
-                return;
+                return Completion::Overtaken;
             }
         }
     }
