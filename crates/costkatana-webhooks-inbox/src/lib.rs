@@ -117,6 +117,7 @@ mod inbox;
 mod listing;
 pub mod migrations;
 mod postgres;
+mod purge;
 mod rows;
 mod sql;
 mod sqlite;

@@ -16,6 +16,9 @@ use crate::Durability;
 const CACHE_KIB: i64 = -64 * 1024;
 /// How long a statement waits for another process's lock (the CLI, say).
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+/// What the write-ahead log is cut back to once checkpointed: without a
+/// limit, a burst of large bodies leaves a log as large as the burst.
+const JOURNAL_SIZE_LIMIT: i64 = 16 << 20;
 
 /// What names the file in errors: `SQLite inbox <path>`.
 pub(super) fn shown(path: &Path) -> String {
@@ -97,7 +100,54 @@ pub(super) fn configure(
     // from the operating system by every statement (the default is 2 MiB).
     conn.pragma_update(None, "cache_size", CACHE_KIB)
         .map_err(|e| failed(path, "set the cache size", e))?;
+    conn.pragma_update(None, "journal_size_limit", JOURNAL_SIZE_LIMIT)
+        .map_err(|e| failed(path, "set the journal size limit", e))?;
     Ok(())
+}
+
+/// Refuses to create the inbox in a file that already holds tables of
+/// something else (an application's own database, named by mistake): its
+/// tables are listed, and the file is left as it was. Other inboxes'
+/// tables (several inboxes may share a file) are not something else.
+pub(super) fn refuse_other_tables(
+    conn: &Connection,
+    path: &Path,
+    table: &Table,
+) -> Result<(), InboxError> {
+    let read = || -> rusqlite::Result<(bool, Vec<String>)> {
+        let ours = conn
+            .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1")?
+            .exists([table.name()])?;
+        // An inbox table has a lease token; a table of migrations, a
+        // checksum and a dirty flag.
+        let others = conn
+            .prepare(
+                "SELECT m.name FROM sqlite_master m
+                 WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\'
+                 AND NOT EXISTS (SELECT 1 FROM pragma_table_info(m.name) c
+                                 WHERE c.name = 'lease_token')
+                 AND (SELECT COUNT(*) FROM pragma_table_info(m.name) c
+                      WHERE c.name IN ('checksum', 'dirty')) < 2
+                 ORDER BY m.name",
+            )?
+            .query_map([], |row| row.get(0))?
+            .collect::<rusqlite::Result<Vec<String>>>()?;
+        Ok((ours, others))
+    };
+    let (ours, others) = read().map_err(|e| failed(path, "read the schema", e))?;
+    if ours || others.is_empty() {
+        return Ok(());
+    }
+    Err(InboxError::new(
+        InboxErrorKind::Schema,
+        format!(
+            "{}: the file holds other tables ({}) and no inbox table {table}: it looks like \
+             another application's database, so no inbox was created in it (point the inbox \
+             at a file of its own, or allow it with InboxBuilder::allow_other_tables)",
+            shown(path),
+            others.join(", ")
+        ),
+    ))
 }
 
 /// What the file holds, schema-wise.

@@ -99,7 +99,10 @@ pub async fn a_database_made_before_migrations_is_adopted_rows_and_all(db: &Db) 
     }
     let inbox = Inbox::open(&db.url()).await.unwrap();
     assert_eq!(inbox.schema_version().await.unwrap(), migrations::LATEST);
-    assert_eq!(versions(db, "costkatana_webhook_inbox").await, ["1", "2"]);
+    assert_eq!(
+        versions(db, "costkatana_webhook_inbox").await,
+        ["1", "2", "3"]
+    );
     let relations = db.relations().await;
     for index in INDEXES_OF_2 {
         assert!(
@@ -153,13 +156,19 @@ pub async fn a_database_made_before_migrations_is_adopted_rows_and_all(db: &Db) 
     // Once migrated, nothing more to do.
     assert!(inbox.migrate().await.unwrap().is_empty());
     drop(Inbox::open(&db.url()).await.unwrap());
-    assert_eq!(versions(db, "costkatana_webhook_inbox").await, ["1", "2"]);
+    assert_eq!(
+        versions(db, "costkatana_webhook_inbox").await,
+        ["1", "2", "3"]
+    );
 }
 
 pub async fn an_empty_database_is_created_at_the_latest_version(db: &Db) {
     let inbox = Inbox::open(&db.url()).await.unwrap();
     assert_eq!(inbox.schema_version().await.unwrap(), migrations::LATEST);
-    assert_eq!(versions(db, "costkatana_webhook_inbox").await, ["1", "2"]);
+    assert_eq!(
+        versions(db, "costkatana_webhook_inbox").await,
+        ["1", "2", "3"]
+    );
     let shipped = if db.is_sqlite() {
         migrations::sqlite()
     } else {
@@ -181,12 +190,12 @@ pub async fn a_newer_schema_is_refused(db: &Db) {
     db.execute(
         "INSERT INTO costkatana_webhook_inbox_migrations
             (version, name, checksum, applied_at, dirty)
-         VALUES (3, 'from_a_newer_release', 'abc', 0, FALSE)",
+         VALUES (4, 'from_a_newer_release', 'abc', 0, FALSE)",
     )
     .await;
     refused(
         db,
-        "the inbox schema is at version 3, newer than this code's 2: upgrade \
+        "the inbox schema is at version 4, newer than this code's 3: upgrade \
          costkatana-webhooks-inbox",
     )
     .await;
@@ -227,7 +236,7 @@ pub async fn a_table_name_of_ones_own_is_used_everywhere(db: &Db) {
         (listed[0].event_id.as_deref(), listed[0].state),
         (Some("evt_custom"), EntryState::Done)
     );
-    assert_eq!(versions(db, "custom_inbox").await, ["1", "2"]);
+    assert_eq!(versions(db, "custom_inbox").await, ["1", "2", "3"]);
     let relations = db.relations().await;
     for name in ["custom_inbox", "custom_inbox_due", "custom_inbox_event_id"] {
         assert!(
@@ -299,7 +308,7 @@ pub async fn connect_refuses_an_older_schema_and_changes_nothing(db: &Db) {
     assert_eq!(err.kind(), InboxErrorKind::Schema);
     assert!(
         err.to_string()
-            .contains("the inbox schema is at version 1, older than this code's 2"),
+            .contains("the inbox schema is at version 1, older than this code's 3"),
         "{err}"
     );
     assert_eq!(db.relations().await, before, "no DDL");
@@ -340,7 +349,7 @@ pub async fn the_builders_clock_is_the_inboxs_now(db: &Db) {
     let applied = db
         .strings("SELECT applied_at FROM costkatana_webhook_inbox_migrations")
         .await;
-    assert_eq!(applied, ["1000000", "1000000"]);
+    assert_eq!(applied, ["1000000", "1000000", "1000000"]);
 
     inbox.enqueue(entry("evt_clock")).await.unwrap();
     let dead = |inbox: Inbox, now: i64| async move {
