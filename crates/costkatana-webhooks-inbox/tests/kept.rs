@@ -78,4 +78,25 @@ async fn a_done_row_keeps_its_key_not_its_body_or_headers(db: &Db) {
     assert!(!row.body.is_empty() && !row.headers.is_empty());
 }
 
-on_both!(a_done_row_keeps_its_key_not_its_body_or_headers);
+async fn an_inbox_told_to_keep_done_bodies_keeps_them_and_can_replay(db: &Db) {
+    let inbox = Inbox::builder(&db.url())
+        .keep_done_bodies(true)
+        .open()
+        .await
+        .unwrap();
+    let done = settled(&inbox, "evt_kept", Settlement::Done).await;
+    let row = inbox.get(done).await.unwrap();
+    assert_eq!(row.state, EntryState::Done);
+    assert!(!row.body.is_empty());
+    assert!(row
+        .headers
+        .iter()
+        .any(|(name, _)| name == "x-webhook-signature"));
+    assert_eq!(inbox.retry(done).await.unwrap(), EntryState::Done);
+    assert_eq!(inbox.get(done).await.unwrap().state, EntryState::Pending);
+}
+
+on_both!(
+    a_done_row_keeps_its_key_not_its_body_or_headers,
+    an_inbox_told_to_keep_done_bodies_keeps_them_and_can_replay,
+);

@@ -207,3 +207,59 @@ async fn a_row_postgres_refuses_fails_alone_and_its_batch_is_stored() {
     }
     assert_eq!(inbox.stats().await.unwrap().pending, 60);
 }
+
+/// A write the database refuses is told in the database's words all along
+/// the error's chain (never a bare "db error"), and its `Debug` shows no
+/// row: the server's detail quotes the failing row, headers and body.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_write_is_told_in_the_databases_words_and_shows_no_row() {
+    let Some(server) = costkatana_webhooks_inbox::testing::PostgresServer::start() else {
+        return;
+    };
+    let db = Db::Postgres(server.create_database("refused"));
+    let inbox = Inbox::open(&db.url()).await.unwrap();
+    db.execute(
+        "ALTER TABLE costkatana_webhook_inbox ADD CONSTRAINT no_poison_error \
+         CHECK (last_error IS DISTINCT FROM 'poison')",
+    )
+    .await;
+    let request = Request::event("evt_refused");
+    assert_eq!(
+        request
+            .send(&receiver(&inbox, &Runs::default()))
+            .await
+            .label(),
+        "stored"
+    );
+    let signature = request
+        .headers
+        .iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case("x-webhook-signature"))
+        .map(|(_, value)| value.clone())
+        .unwrap();
+    let job = inbox
+        .take(now_ms(), Duration::from_secs(60), 1)
+        .await
+        .unwrap()
+        .remove(0);
+    let poison = Settlement::Retry {
+        at_ms: now_ms(),
+        error: "poison".to_owned(),
+    };
+    let err = inbox.settle(&job, poison, now_ms()).await.unwrap_err();
+    let shown = err.to_string();
+    assert!(
+        shown.contains("violates check constraint \"no_poison_error\" (SQLSTATE 23514)"),
+        "{shown}"
+    );
+    let mut link: Option<&dyn std::error::Error> = Some(&err);
+    while let Some(current) = link {
+        assert_ne!(current.to_string(), "db error");
+        assert!(current.to_string().contains("SQLSTATE 23514"), "{current}");
+        let debug = format!("{current:?}");
+        for secret in [signature.as_str(), "inbox-suite-token", "65f0c0ffee"] {
+            assert!(!debug.contains(secret), "{secret} in {debug}");
+        }
+        link = current.source();
+    }
+}

@@ -380,4 +380,6 @@ async fn blocking<T: Send + 'static>(
 }
 
 #[cfg(test)]
+mod plans;
+#[cfg(test)]
 mod tests;

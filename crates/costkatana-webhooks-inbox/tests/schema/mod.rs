@@ -375,6 +375,103 @@ pub async fn the_builders_clock_is_the_inboxs_now(db: &Db) {
     assert_eq!(inbox.get(id).await.unwrap().run_after_ms, NOW + 3_000);
 }
 
+/// A database as the previous release left it: migrations 1 and 2 run
+/// and recorded, rows in every state.
+async fn at_version_2(db: &Db) {
+    let shipped = if db.is_sqlite() {
+        migrations::sqlite()
+    } else {
+        migrations::postgres()
+    };
+    db.execute(
+        "CREATE TABLE costkatana_webhook_inbox_migrations (
+            version BIGINT PRIMARY KEY,
+            name TEXT NOT NULL,
+            checksum TEXT NOT NULL,
+            applied_at BIGINT NOT NULL,
+            dirty BOOLEAN NOT NULL
+        )",
+    )
+    .await;
+    for migration in &shipped[..2] {
+        db.execute(migration.sql).await;
+        db.execute(&format!(
+            "INSERT INTO costkatana_webhook_inbox_migrations VALUES ({}, '{}', '{}', 0, FALSE)",
+            migration.version,
+            migration.name,
+            migration.checksum()
+        ))
+        .await;
+    }
+    for row in old_rows() {
+        db.insert_old(&row).await;
+    }
+}
+
+pub async fn a_database_at_the_previous_version_is_upgraded_in_place(db: &Db) {
+    at_version_2(db).await;
+    let err = Inbox::connect(&db.url()).await.unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("at version 2, older than this code's 3"),
+        "{err}"
+    );
+    let inbox = Inbox::open(&db.url()).await.unwrap();
+    assert_eq!(inbox.schema_version().await.unwrap(), 3);
+    assert_eq!(
+        versions(db, "costkatana_webhook_inbox").await,
+        ["1", "2", "3"]
+    );
+
+    // Every row as it was, and still a duplicate of itself.
+    let listed = inbox.list(&EntryQuery::new()).await.unwrap();
+    let states: Vec<(&str, EntryState)> = listed
+        .iter()
+        .map(|e| (e.event_id.as_deref().unwrap(), e.state))
+        .collect();
+    assert_eq!(
+        states,
+        [
+            ("evt_dead", EntryState::Dead),
+            ("evt_done", EntryState::Done),
+            ("evt_stuck", EntryState::Running),
+            ("evt_pending", EntryState::Pending),
+        ]
+    );
+    let dead = inbox.get(listed[0].id).await.unwrap();
+    assert_eq!((dead.body.as_ref(), dead.attempts), (OLD_BODY, 8));
+    for (key, state) in [
+        ("evt_done", EntryState::Done),
+        ("evt_pending", EntryState::Pending),
+    ] {
+        let copy = NewEntry {
+            dedupe_key: key.to_owned(),
+            ..entry(key)
+        };
+        assert_eq!(
+            inbox.enqueue(copy).await.unwrap(),
+            costkatana_webhooks::inbox::Enqueued::Duplicate(state)
+        );
+    }
+
+    // The workers go on with them, and new rows of any id are stored.
+    let jobs = inbox.take(NOW, Duration::from_secs(60), 10).await.unwrap();
+    assert_eq!(jobs.len(), 2);
+    for job in &jobs {
+        let settled = inbox.settle(job, Settlement::Done, NOW).await.unwrap();
+        assert_eq!(settled, Completion::Recorded);
+    }
+    // Hex of digests: nothing a btree entry's compression can shrink.
+    let long: String = (0..100)
+        .map(|i: u32| hex::encode(<sha2::Sha256 as sha2::Digest>::digest(i.to_be_bytes())))
+        .collect();
+    for id in ["evt_after\u{0}upgrade", long.as_str()] {
+        let stored = inbox.enqueue(entry(id)).await.unwrap();
+        assert_eq!(stored, costkatana_webhooks::inbox::Enqueued::Stored);
+    }
+    assert_eq!(inbox.stats().await.unwrap().pending, 2);
+}
+
 /// Every check, as `$each!(name)` for a backend's runner.
 #[macro_export]
 macro_rules! schema_checks {
@@ -390,6 +487,7 @@ macro_rules! schema_checks {
             connect_refuses_an_older_schema_and_changes_nothing,
             a_schema_made_by_a_migrator_of_ones_own_is_used_as_it_is,
             the_builders_clock_is_the_inboxs_now,
+            a_database_at_the_previous_version_is_upgraded_in_place,
         );
     };
 }
