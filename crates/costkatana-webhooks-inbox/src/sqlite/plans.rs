@@ -54,11 +54,21 @@ fn searches(lines: &[String], statement: &str) {
     );
 }
 
+/// Deletes the test's directory when dropped.
+struct TempDir(std::path::PathBuf);
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
 #[tokio::test]
 async fn the_writers_statements_search_and_the_reads_walk_indexes() {
     let dir = std::env::temp_dir().join(format!("ckw-inbox-plans-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
+    let _guard = TempDir(dir.clone());
     let path = dir.join("inbox.db");
     let table = Table::default();
     let sqlite = Sqlite::open(
@@ -175,5 +185,4 @@ async fn the_writers_statements_search_and_the_reads_walk_indexes() {
     ] {
         searches(&plan(&conn, &statement), &statement);
     }
-    let _ = std::fs::remove_dir_all(&dir);
 }
