@@ -3,6 +3,7 @@
 //! commit, `writer.rs`); reads go to a read-only connection of their own
 //! (`reader.rs`); the file and its schema are `schema.rs`'s.
 
+mod checkpoint;
 mod file;
 mod reader;
 mod schema;
@@ -27,6 +28,7 @@ use crate::rows::{self, SettleParams, Taken};
 use crate::sql::{Dialect, Statements};
 use crate::table::Table;
 use crate::{purge, Durability};
+use checkpoint::Checkpointer;
 use reader::Reader;
 use writer::Writer;
 
@@ -69,7 +71,7 @@ impl Sqlite {
         let shown: Arc<str> = schema::shown(path).into();
         file::prepare(path, create, &shown)?;
         let shown_in_task = Arc::clone(&shown);
-        let (conn, reader) = blocking(move || {
+        let (conn, checkpoints, reader) = blocking(move || {
             let path = owned.as_path();
             let mut conn = schema::open_writer(path, create)?;
             // Checked before anything changes: a file that is not an
@@ -86,11 +88,13 @@ impl Sqlite {
             if create {
                 schema::migrate(&mut conn, path, &table, clock.as_ref())?;
             }
-            Ok((conn, schema::open_reader(path)?))
+            let checkpoints = checkpoint::connection(path)?;
+            Ok((conn, checkpoints, schema::open_reader(path)?))
         })
         .await?;
+        let checkpointer = Checkpointer::start(checkpoints, &shown)?;
         Ok(Sqlite {
-            writer: Writer::start(conn, Arc::clone(&shown))?,
+            writer: Writer::start(conn, checkpointer, Arc::clone(&shown))?,
             reader: Arc::new(Reader::new(reader, Arc::clone(&sql), shown)),
             sql,
             path: path.into(),

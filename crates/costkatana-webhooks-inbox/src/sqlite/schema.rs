@@ -72,7 +72,8 @@ pub(super) fn open_reader(path: &Path) -> Result<Connection, InboxError> {
 }
 
 /// WAL (readers do not wait for the writer, nor it for them), the
-/// durability's `synchronous`, and a larger page cache.
+/// durability's `synchronous`, a larger page cache, a log cut back after
+/// a burst, and no checkpoint inside the writer's commits.
 pub(super) fn configure(
     conn: &Connection,
     path: &Path,
@@ -102,6 +103,10 @@ pub(super) fn configure(
         .map_err(|e| failed(path, "set the cache size", e))?;
     conn.pragma_update(None, "journal_size_limit", JOURNAL_SIZE_LIMIT)
         .map_err(|e| failed(path, "set the journal size limit", e))?;
+    // Checkpoints run on a thread of their own (`checkpoint.rs`), never
+    // inside a commit of the writer thread.
+    conn.pragma_update(None, "wal_autocheckpoint", 0)
+        .map_err(|e| failed(path, "turn off the writer's checkpoints", e))?;
     Ok(())
 }
 
