@@ -110,7 +110,13 @@ const SQLITE: [Migration; LATEST as usize] = [
         version: 3,
         name: "hardening",
         sql: include_str!("../migrations/sqlite/0003_hardening.sql"),
-        creates: &["costkatana_webhook_inbox_arrival"],
+        creates: &[
+            "costkatana_webhook_inbox_arrival",
+            "costkatana_webhook_inbox_counts",
+            "costkatana_webhook_inbox_count_insert",
+            "costkatana_webhook_inbox_count_update",
+            "costkatana_webhook_inbox_count_delete",
+        ],
     },
 ];
 

@@ -4,10 +4,13 @@
 //! default inside the commit that crosses 1,000 pages, on the committing
 //! connection: here the writer thread, so every few thousand deliveries one
 //! acknowledgement waited for the copy and the flush (tens of ms on a busy
-//! disk). The writer's own checkpoints are turned off
-//! (`wal_autocheckpoint = 0`, see `schema::configure`); this thread runs a
-//! passive checkpoint on a connection of its own after commits, at most
-//! every [`EVERY`], which never blocks the writer.
+//! disk). This thread runs a passive checkpoint on a connection of its own
+//! after commits, at most every [`EVERY`], which never blocks the writer;
+//! the writer's next transaction then starts the log over. Under writes
+//! without a pause the log cannot start over (the writer is always past
+//! the checkpoint): the writer checkpoints itself once the log reaches
+//! 16 MiB (`wal_autocheckpoint`, see `schema::configure`), copying what
+//! this thread had not, so the log stays bounded.
 
 use std::path::Path;
 use std::sync::mpsc;
@@ -33,7 +36,7 @@ impl Checkpointer {
     pub(super) fn start(conn: Connection, shown: &str) -> Result<Checkpointer, InboxError> {
         let (wake, woken) = mpsc::sync_channel(1);
         std::thread::Builder::new()
-            .name("costkatana-inbox-checkpoint".to_owned())
+            .name("inbox-checkpt".to_owned())
             .spawn(move || run(&conn, &woken))
             .map_err(|err| {
                 InboxError::caused_by(

@@ -19,6 +19,10 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// What the write-ahead log is cut back to once checkpointed: without a
 /// limit, a burst of large bodies leaves a log as large as the burst.
 const JOURNAL_SIZE_LIMIT: i64 = 16 << 20;
+/// The log's length, in pages, at which the writer thread checkpoints
+/// itself (16 MiB): four times SQLite's default, reached only when the
+/// checkpoint thread cannot start the log over.
+const WRITER_CHECKPOINT_PAGES: i64 = 4096;
 
 /// What names the file in errors: `SQLite inbox <path>`.
 pub(super) fn shown(path: &Path) -> String {
@@ -103,10 +107,11 @@ pub(super) fn configure(
         .map_err(|e| failed(path, "set the cache size", e))?;
     conn.pragma_update(None, "journal_size_limit", JOURNAL_SIZE_LIMIT)
         .map_err(|e| failed(path, "set the journal size limit", e))?;
-    // Checkpoints run on a thread of their own (`checkpoint.rs`), never
-    // inside a commit of the writer thread.
-    conn.pragma_update(None, "wal_autocheckpoint", 0)
-        .map_err(|e| failed(path, "turn off the writer's checkpoints", e))?;
+    // Checkpoints run on a thread of their own (`checkpoint.rs`). The
+    // writer checkpoints only when that thread cannot keep the log short
+    // (writes without a pause leave it no moment to start the log over).
+    conn.pragma_update(None, "wal_autocheckpoint", WRITER_CHECKPOINT_PAGES)
+        .map_err(|e| failed(path, "set the writer's checkpoint threshold", e))?;
     Ok(())
 }
 
@@ -124,7 +129,8 @@ pub(super) fn refuse_other_tables(
             .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1")?
             .exists([table.name()])?;
         // An inbox table has a lease token; a table of migrations, a
-        // checksum and a dirty flag.
+        // checksum and a dirty flag; an inbox's counters are named after
+        // it.
         let others = conn
             .prepare(
                 "SELECT m.name FROM sqlite_master m
@@ -133,6 +139,9 @@ pub(super) fn refuse_other_tables(
                                  WHERE c.name = 'lease_token')
                  AND (SELECT COUNT(*) FROM pragma_table_info(m.name) c
                       WHERE c.name IN ('checksum', 'dirty')) < 2
+                 AND NOT (substr(m.name, -7) = '_counts' AND EXISTS (
+                     SELECT 1 FROM pragma_table_info(substr(m.name, 1, length(m.name) - 7)) c
+                     WHERE c.name = 'lease_token'))
                  ORDER BY m.name",
             )?
             .query_map([], |row| row.get(0))?

@@ -38,7 +38,7 @@ impl Writer {
     ) -> Result<Writer, InboxError> {
         let (ops, queue) = mpsc::channel::<Op>();
         std::thread::Builder::new()
-            .name("costkatana-inbox-sqlite".to_owned())
+            .name("inbox-writer".to_owned())
             .spawn(move || serve(&conn, &queue, &checkpointer))
             .map_err(|err| {
                 InboxError::caused_by(
