@@ -214,7 +214,9 @@ impl Inbox {
     }
 
     /// Rows per state and the oldest pending arrival. On SQLite it reads
-    /// on a connection of its own, never waiting for the workers' writes.
+    /// on a connection of its own, never waiting for the workers' writes,
+    /// four counters its triggers keep and one index entry: as fast on a
+    /// million rows as on ten.
     ///
     /// # Errors
     ///

@@ -21,8 +21,12 @@ use rusqlite::Connection;
 use crate::error::{InboxError, InboxErrorKind};
 
 /// The least time between two checkpoints: enough to coalesce the commits
-/// of a burst, short enough that the log stays small.
-const EVERY: Duration = Duration::from_millis(250);
+/// of a burst, short enough that the log stays small and a pass often
+/// ends between two commits, so the writer's next transaction starts the
+/// log over instead of the writer checkpointing itself (the stall bench:
+/// every 250 ms gave an acknowledgement p99 of 3.6–4.9 ms at 1 M rows,
+/// every 50 ms 0.9–1.8 ms).
+const EVERY: Duration = Duration::from_millis(50);
 
 /// A handle on the checkpoint thread; the thread ends with the last one.
 #[derive(Clone)]
