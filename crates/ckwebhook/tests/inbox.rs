@@ -167,9 +167,21 @@ impl Filled {
     }
 }
 
+/// [`fill_with`] an inbox that keeps done rows' bodies, so they can be
+/// shown and replayed.
 fn fill(url: &str) -> Filled {
+    fill_with(url, true)
+}
+
+/// Fills the inbox at `url` through a receiver whose inbox keeps done
+/// rows' bodies or not (the default).
+fn fill_with(url: &str, keep_done_bodies: bool) -> Filled {
     block_on(async {
-        let inbox = Inbox::open(url).await.unwrap();
+        let inbox = Inbox::builder(url)
+            .keep_done_bodies(keep_done_bodies)
+            .open()
+            .await
+            .unwrap();
         let receiver = receiver(&inbox, Arc::new(Semaphore::new(0))).await;
         let mut signatures = Vec::new();
         for (id, _) in EVENTS {
@@ -313,7 +325,7 @@ fn retries_one_row(url: &str) {
     );
     // A done row can be replayed too.
     let done = filled.id("evt_ok_1");
-    assert!(run_ok(url, &["retry", &done]).contains("was done after 1 attempt(s)"));
+    assert!(run_ok(url, &["retry", &done, "--force"]).contains("was done after 1 attempt(s)"));
 }
 
 fn retries_every_dead_letter(url: &str) {
@@ -376,7 +388,11 @@ fn running_rows_are_not_retried(url: &str) {
         .unwrap();
     let gate = Arc::new(Semaphore::new(0));
     let (inbox, receiver, id) = runtime.block_on(async {
-        let inbox = Inbox::open(url).await.unwrap();
+        let inbox = Inbox::builder(url)
+            .keep_done_bodies(true)
+            .open()
+            .await
+            .unwrap();
         let receiver = receiver(&inbox, gate.clone()).await;
         let (headers, body) = delivery("evt_hold_1");
         assert_eq!(
@@ -397,7 +413,156 @@ fn running_rows_are_not_retried(url: &str) {
         wait_for(&inbox, &[("evt_hold_1", EntryState::Done)]).await;
         receiver.shutdown(Duration::from_secs(10)).await;
     });
-    assert!(run_ok(url, &["retry", &id]).contains("was done after 1 attempt(s)"));
+    assert!(run_ok(url, &["retry", &id, "--force"]).contains("was done after 1 attempt(s)"));
+}
+
+/// A done row's event was handled: retrying it needs --force.
+fn a_done_row_is_retried_only_with_force(url: &str) {
+    let filled = fill(url);
+    let id = filled.id("evt_ok_2");
+    inbox_cli(url)
+        .args(["retry", &id])
+        .assert()
+        .code(1)
+        .stdout("")
+        .stderr(
+            predicates::str::contains(format!(
+                "row {id} is done: its event (cost.alert evt_ok_2) was already handled at "
+            ))
+            .and(predicates::str::contains("pass --force to run it again")),
+        );
+    let shown = run_ok(url, &["show", &id]);
+    assert!(shown.lines().any(|l| l == "state       done"), "{shown}");
+    let out = run_ok(url, &["retry", &id, "--force"]);
+    assert_eq!(
+        out,
+        format!(
+            "row {id} queued again: was done after 1 attempt(s), cost.alert evt_ok_2 (its \
+             event was already handled: it runs again)\n"
+        )
+    );
+}
+
+/// By default a done row keeps only what dedupe needs: `show` says its
+/// body was not kept, and it cannot be replayed.
+fn a_done_row_without_its_body_says_so(url: &str) {
+    let filled = fill_with(url, false);
+    let id = filled.id("evt_ok_1");
+    let shown = run_ok(url, &["show", &id]);
+    for expected in [
+        "state       done",
+        "headers     (not kept: a done row keeps only what dedupe needs (the inbox's \
+         keep_done_bodies setting keeps it))",
+        "body        (not kept: a done row keeps only what dedupe needs (the inbox's \
+         keep_done_bodies setting keeps it))",
+    ] {
+        assert!(
+            shown.lines().any(|l| l == expected),
+            "{expected:?} in:\n{shown}"
+        );
+    }
+    assert!(!shown.contains("eventId"), "{shown}");
+    let dead = run_ok(url, &["show", &filled.id("evt_refuse_1")]);
+    assert!(dead.contains("\nbody ("), "{dead}");
+    inbox_cli(url)
+        .args(["retry", &id, "--force"])
+        .assert()
+        .code(1)
+        .stderr(predicates::str::contains("its body was not kept"));
+}
+
+/// A body without an event id is keyed by its signature: `show` redacts it.
+fn a_signature_key_is_redacted(url: &str) {
+    let (id, signature) = block_on(async {
+        let inbox = Inbox::open(url).await.unwrap();
+        let receiver = receiver(&inbox, Arc::new(Semaphore::new(0))).await;
+        let body = bytes::Bytes::from_static(b"Budget at 91%: a template body, no event id");
+        let mut headers = sign(Scheme::Current, SECRET, now_ms(), &body);
+        headers.push(("Authorization".into(), format!("Bearer {TOKEN}")));
+        let signature = headers
+            .iter()
+            .find(|(n, _)| n == "X-Webhook-Signature")
+            .unwrap()
+            .1
+            .clone();
+        assert_eq!(
+            receiver.receive("POST", &headers, body).await.label(),
+            "stored"
+        );
+        receiver.shutdown(Duration::from_secs(10)).await;
+        let row = inbox.list(&EntryQuery::new()).await.unwrap().remove(0);
+        (row.id.to_string(), signature)
+    });
+    let shown = run_ok(url, &["show", &id]);
+    assert!(!shown.contains(&signature), "{shown}");
+    let key = line_with(&shown, "key");
+    assert!(key.ends_with(":signature:[redacted]"), "{shown}");
+}
+
+/// Dead rows are purged by state, type and age; a dry run only counts.
+fn purges_dead_rows_by_type_and_age(url: &str) {
+    fill(url);
+    // Every row settled before this sleep, so all are older than 1 ms.
+    std::thread::sleep(Duration::from_millis(20));
+    let dead = |more: &[&str]| {
+        let mut args = vec!["purge", "--state", "dead", "--older-than", "1ms"];
+        args.extend_from_slice(more);
+        run_ok(url, &args)
+    };
+    assert_eq!(
+        dead(&["--type", "budget.exceeded"]),
+        "0 dead row(s) of type budget.exceeded settled more than 1ms ago deleted\n"
+    );
+    assert_eq!(
+        dead(&["--dry-run"]),
+        "2 dead row(s) settled more than 1ms ago would be deleted (dry run: nothing deleted)\n"
+    );
+    assert!(run_ok(url, &["list"]).starts_with("pending 0  running 0  done 2  dead 2"));
+    assert_eq!(
+        run_ok(url, &["purge", "--state", "dead", "--older-than", "1h"]),
+        "0 dead row(s) settled more than 1h ago deleted\n"
+    );
+    assert_eq!(
+        dead(&["--type", "cost.alert"]),
+        "2 dead row(s) of type cost.alert settled more than 1ms ago deleted\n"
+    );
+    let list = run_ok(url, &["list"]);
+    assert!(
+        list.starts_with("pending 0  running 0  done 2  dead 0"),
+        "{list}"
+    );
+    inbox_cli(url)
+        .args(["purge", "--state", "pending", "--older-than", "1d"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("--state"));
+}
+
+/// A stored value cannot reorder what the terminal shows.
+fn escapes_bidirectional_characters(url: &str) {
+    let id = "evt_\u{202E}gnirts\u{2066}x\u{2069}\u{200F}";
+    block_on(async {
+        let inbox = Inbox::open(url).await.unwrap();
+        let receiver = receiver(&inbox, Arc::new(Semaphore::new(0))).await;
+        let (headers, body) = delivery(id);
+        assert_eq!(
+            receiver.receive("POST", &headers, body).await.label(),
+            "stored"
+        );
+        wait_for(&inbox, &[(id, EntryState::Done)]).await;
+        receiver.shutdown(Duration::from_secs(10)).await;
+    });
+    let escaped = "evt_\\u{202e}gnirts\\u{2066}x\\u{2069}\\u{200f}";
+    let list = run_ok(url, &["list"]);
+    let line = line_with(&list, escaped);
+    let row_id = line.split_whitespace().next().unwrap().to_owned();
+    let shown = run_ok(url, &["show", &row_id]);
+    for text in [&list, &shown] {
+        for c in ['\u{202E}', '\u{2066}', '\u{2069}', '\u{200F}'] {
+            assert!(!text.contains(c), "{c:?} shown raw in:\n{text}");
+        }
+    }
+    assert!(shown.contains(&format!("event id    {escaped}")), "{shown}");
 }
 
 #[test]
@@ -435,6 +600,31 @@ fn sqlite_running_row_is_not_retried() {
     running_rows_are_not_retried(&SqliteFile::new("running").url());
 }
 
+#[test]
+fn sqlite_retry_of_a_done_row_needs_force() {
+    a_done_row_is_retried_only_with_force(&SqliteFile::new("force").url());
+}
+
+#[test]
+fn sqlite_show_says_a_done_body_was_not_kept() {
+    a_done_row_without_its_body_says_so(&SqliteFile::new("not-kept").url());
+}
+
+#[test]
+fn sqlite_show_redacts_a_signature_key() {
+    a_signature_key_is_redacted(&SqliteFile::new("signature-key").url());
+}
+
+#[test]
+fn sqlite_purge_dead_rows() {
+    purges_dead_rows_by_type_and_age(&SqliteFile::new("purge-dead").url());
+}
+
+#[test]
+fn sqlite_escapes_bidirectional_characters() {
+    escapes_bidirectional_characters(&SqliteFile::new("bidi").url());
+}
+
 /// One behaviour, run on an inbox URL.
 type Check = fn(&str);
 
@@ -443,7 +633,7 @@ fn postgres_list_show_retry_purge() {
     let Some(server) = PostgresServer::start() else {
         return;
     };
-    let checks: [(&str, Check); 7] = [
+    let checks: [(&str, Check); 12] = [
         ("list", lists_counts_and_filters),
         ("show", shows_a_row_with_credentials_redacted),
         ("retry", retries_one_row),
@@ -451,6 +641,11 @@ fn postgres_list_show_retry_purge() {
         ("purge", purges_old_done_rows),
         ("unknown", unknown_ids_exit_1),
         ("running", running_rows_are_not_retried),
+        ("force", a_done_row_is_retried_only_with_force),
+        ("not_kept", a_done_row_without_its_body_says_so),
+        ("signature_key", a_signature_key_is_redacted),
+        ("purge_dead", purges_dead_rows_by_type_and_age),
+        ("bidi", escapes_bidirectional_characters),
     ];
     for (name, check) in checks {
         check(&server.create_database(name));

@@ -34,6 +34,16 @@ pub struct InboxBuilder {
     url: Result<InboxUrl, InboxError>,
     table: Option<String>,
     clock: Arc<dyn Clock>,
+    options: Options,
+}
+
+/// The settings the backends read.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Options {
+    /// Done rows keep their body and headers.
+    pub(crate) keep_done_bodies: bool,
+    /// A SQLite file that holds other tables may get an inbox table too.
+    pub(crate) allow_other_tables: bool,
 }
 
 impl InboxBuilder {
@@ -54,6 +64,7 @@ impl InboxBuilder {
             url,
             table: None,
             clock: Arc::new(SystemClock),
+            options: Options::default(),
         }
     }
 
@@ -104,6 +115,66 @@ impl InboxBuilder {
     #[must_use]
     pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
         self.clock = clock;
+        self
+    }
+
+    /// Whether done rows keep their body and headers, for inspection
+    /// (`ckwebhook inbox show`, [`Inbox::get`]) and for running them
+    /// again ([`Inbox::retry`]). Off by default: once its handler has
+    /// succeeded, a row keeps only what dedupe needs (its key, event id
+    /// and type, and its times), so the bodies and the headers that
+    /// verify them are not kept at rest for the dedupe TTL. Dead rows
+    /// always keep theirs, to be retried.
+    ///
+    /// The setting applies to rows settled through this inbox: set it on
+    /// the inbox a receiver runs.
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// use costkatana_webhooks_inbox::Inbox;
+    ///
+    /// let dir = std::env::temp_dir().join(format!("inbox-doc-keep-{}", std::process::id()));
+    /// std::fs::create_dir_all(&dir).unwrap();
+    /// let url = format!("sqlite:{}", dir.join("inbox.db").display());
+    /// let inbox = Inbox::builder(&url).keep_done_bodies(true).open().await.unwrap();
+    /// # drop(inbox);
+    /// # std::fs::remove_dir_all(dir).unwrap();
+    /// # });
+    /// ```
+    #[must_use]
+    pub fn keep_done_bodies(mut self, keep: bool) -> Self {
+        self.options.keep_done_bodies = keep;
+        self
+    }
+
+    /// Whether [`open`](Self::open) may create the inbox in a SQLite
+    /// file that already holds other tables (an application's own
+    /// database). Off by default: such a file is refused, as
+    /// [`Schema`](crate::InboxErrorKind::Schema), and left as it was,
+    /// since a file named by mistake is more likely than one shared on
+    /// purpose. Other inboxes' tables do not count. Postgres databases
+    /// are shared by design and are not checked.
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// use costkatana_webhooks_inbox::{Inbox, InboxErrorKind};
+    ///
+    /// let dir = std::env::temp_dir().join(format!("inbox-doc-other-{}", std::process::id()));
+    /// std::fs::create_dir_all(&dir).unwrap();
+    /// let path = dir.join("app.db");
+    /// rusqlite::Connection::open(&path).unwrap()
+    ///     .execute_batch("CREATE TABLE orders (id INTEGER PRIMARY KEY)").unwrap();
+    /// let url = format!("sqlite:{}", path.display());
+    /// let refused = Inbox::open(&url).await.unwrap_err();
+    /// assert_eq!(refused.kind(), InboxErrorKind::Schema);
+    /// let shared = Inbox::builder(&url).allow_other_tables(true).open().await.unwrap();
+    /// # drop(shared);
+    /// # std::fs::remove_dir_all(dir).unwrap();
+    /// # });
+    /// ```
+    #[must_use]
+    pub fn allow_other_tables(mut self, allow: bool) -> Self {
+        self.options.allow_other_tables = allow;
         self
     }
 
@@ -177,14 +248,22 @@ impl InboxBuilder {
             Some(name) => Table::new(name)?,
             None => Table::default(),
         };
-        let clock = self.clock;
+        let (clock, options) = (self.clock, self.options);
         let backend = match &url.target {
             Target::Sqlite { path, durability } => Backend::Sqlite(
-                Sqlite::open(path, *durability, table, Arc::clone(&clock), create).await?,
+                Sqlite::open(
+                    path,
+                    *durability,
+                    table,
+                    Arc::clone(&clock),
+                    create,
+                    options,
+                )
+                .await?,
             ),
-            Target::Postgres { config } => {
-                Backend::Postgres(Postgres::open(config, table, Arc::clone(&clock), create).await?)
-            }
+            Target::Postgres { config } => Backend::Postgres(
+                Postgres::open(config, table, Arc::clone(&clock), create, options).await?,
+            ),
         };
         Ok(Inbox::new(backend, clock))
     }
@@ -195,6 +274,8 @@ impl fmt::Debug for InboxBuilder {
         f.debug_struct("InboxBuilder")
             .field("url", &self.url)
             .field("table", &self.table)
+            .field("keep_done_bodies", &self.options.keep_done_bodies)
+            .field("allow_other_tables", &self.options.allow_other_tables)
             .finish_non_exhaustive()
     }
 }

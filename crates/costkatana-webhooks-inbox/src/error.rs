@@ -74,6 +74,11 @@ impl fmt::Display for InboxErrorKind {
 /// SQLSTATE code), and never holds a password: URLs are shown without
 /// their credentials. [`InboxError::kind`] says what kind of failure it is.
 ///
+/// Its [`source`](std::error::Error::source) is the cause in those same
+/// words (never a driver's bare "db error"), and `Debug` shows the kind,
+/// the message and the cause only: never a server's detail, which may
+/// quote a row (its body, its signature).
+///
 /// ```
 /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
 /// use costkatana_webhooks_inbox::{Inbox, InboxErrorKind};
@@ -83,11 +88,10 @@ impl fmt::Display for InboxErrorKind {
 /// assert_eq!(err.kind(), InboxErrorKind::Invalid);
 /// # });
 /// ```
-#[derive(Debug)]
 pub struct InboxError {
     kind: InboxErrorKind,
     message: String,
-    source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    source: Option<Cause>,
 }
 
 impl InboxError {
@@ -99,15 +103,19 @@ impl InboxError {
         }
     }
 
+    /// An error `source` caused: kept as its text in the database's own
+    /// words ([`database_text`]), not as the driver's error, whose `Debug`
+    /// would show a server's detail.
     pub(crate) fn caused_by(
         kind: InboxErrorKind,
         message: impl Into<String>,
         source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
     ) -> Self {
+        let source = source.into();
         InboxError {
             kind,
             message: message.into(),
-            source: Some(source.into()),
+            source: Some(Cause(database_text(source.as_ref()))),
         }
     }
 
@@ -130,15 +138,25 @@ impl fmt::Display for InboxError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.message)?;
         if let Some(source) = &self.source {
-            write!(f, ": {}", database_text(source.as_ref()))?;
+            write!(f, ": {source}")?;
         }
         Ok(())
     }
 }
 
+impl fmt::Debug for InboxError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("InboxError")
+            .field("kind", &self.kind)
+            .field("message", &self.message)
+            .field("cause", &self.source.as_ref().map(|cause| cause.0.as_str()))
+            .finish()
+    }
+}
+
 impl std::error::Error for InboxError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        self.source.as_deref().map(|s| s as _)
+        self.source.as_ref().map(|s| s as _)
     }
 }
 
@@ -147,6 +165,23 @@ impl From<InboxError> for StoreError {
         StoreError::inbox(err.to_string()).caused_by(err)
     }
 }
+
+/// What caused an [`InboxError`], in the database's own words.
+struct Cause(String);
+
+impl fmt::Display for Cause {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl fmt::Debug for Cause {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.0, f)
+    }
+}
+
+impl std::error::Error for Cause {}
 
 /// The cause in the database's own words. tokio-postgres shows a server's
 /// error as just "db error", with the server's message in a source: that

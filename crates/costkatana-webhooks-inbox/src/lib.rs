@@ -46,8 +46,8 @@
 //! inspect an inbox, and for processes whose database role may not change
 //! the schema. The same [`Inbox`] inspects and replays: [`Inbox::list`]
 //! (filters and a keyset cursor, see [`EntryQuery`]), [`Inbox::get`],
-//! [`Inbox::retry`], [`Inbox::retry_dead`], and
-//! [`InboxStore::purge_done`] (the `ckwebhook inbox` subcommands).
+//! [`Inbox::retry`], [`Inbox::retry_dead`], [`Inbox::count`] and
+//! [`Inbox::purge`] (the `ckwebhook inbox` subcommands).
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), costkatana_webhooks_inbox::InboxError> {
@@ -97,6 +97,25 @@
 //! # Ok(()) }
 //! ```
 //!
+//! # What is kept, and for how long
+//!
+//! A row holds the delivery as it came (body, the headers that verify it,
+//! its dedupe key, event id and type) until its handler succeeds; then it
+//! keeps only what dedupe needs (key, id, type, times) for the receiver's
+//! dedupe TTL, unless [`InboxBuilder::keep_done_bodies`] keeps the body
+//! and headers for inspection. Dead letters keep everything and are kept
+//! until purged ([`Inbox::purge`], `ckwebhook inbox purge --state dead`).
+//! A SQLite file and its `-wal` and `-shm` are private to their owner
+//! (mode 0600).
+//!
+//! # Answering in time
+//!
+//! [`InboxStore::probe`] writes a row in a transaction that is rolled
+//! back: a receiver refuses to start, and its health is unavailable, while
+//! the inbox cannot write. On Postgres every operation is bounded (server
+//! and client time-outs, keepalives), so a database that is locked, slow
+//! or gone is answered 503 within the sender's 30 s, never a hang.
+//!
 //! # Errors
 //!
 //! Every call fails with an [`InboxError`], whose [`kind`](InboxError::kind)
@@ -117,6 +136,7 @@ mod inbox;
 mod listing;
 pub mod migrations;
 mod postgres;
+mod purge;
 mod rows;
 mod sql;
 mod sqlite;

@@ -1,10 +1,14 @@
-//! A listing's statement, built from the filters that are set: each one a
+//! The statements that select entries by an [`EntryQuery`]: a listing,
+//! a count, and a purge's pages and deletes. Each filter given is a
 //! condition an index can serve (never `(? IS NULL OR …)`, which hides
-//! the column from the planner), newest first, bodies and headers left
-//! unread.
+//! the column from the planner); listings are newest first, and leave
+//! bodies and headers unread.
 
-use costkatana_webhooks::inbox::{EntryQuery, MAX_LIST};
+use std::borrow::Cow;
 
+use costkatana_webhooks::inbox::{EntryQuery, EntryState, MAX_LIST};
+
+use crate::postgres::text;
 use crate::sql::Dialect;
 use crate::table::Table;
 
@@ -13,7 +17,11 @@ use crate::table::Table;
 const SUMMARY: &str =
     "id, state, attempts, event_id, event_type, received_at, run_after, settled_at, last_error";
 
-/// A listing's parameter.
+/// Postgres indexes an id's or a type's first this many characters (at
+/// most 1 KiB, within a btree entry's 2.7 KB), whatever its length.
+const INDEXED_CHARS: usize = 256;
+
+/// A statement's parameter.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Param {
     Text(String),
@@ -27,54 +35,208 @@ pub(crate) struct Listing {
     pub(crate) params: Vec<Param>,
 }
 
-pub(crate) fn listing(dialect: Dialect, table: &Table, query: &EntryQuery) -> Listing {
-    let mut conditions = Vec::new();
-    let mut params = Vec::new();
-    let mut bind = |condition: &str, param: Param| {
-        params.push(param);
-        conditions.push(condition.replace('#', &dialect.placeholder(params.len())));
-    };
-    if let Some(state) = query.state {
-        bind("state = #", Param::Text(state.as_str().to_owned()));
-    }
-    if let Some(event_type) = &query.event_type {
-        bind("event_type = #", Param::Text(event_type.clone()));
-    }
-    if let Some(since) = query.received_since_ms {
-        bind("received_at >= #", Param::Int(since));
-    }
-    if let Some(before) = query.received_before_ms {
-        bind("received_at < #", Param::Int(before));
-    }
-    if let Some(prefix) = &query.event_id_prefix {
-        // A range the event_id index walks, compared byte by byte (Postgres
-        // would otherwise compare in the database's collation, where the
-        // ids that start with a prefix need not sort together).
-        let column = match dialect {
-            Dialect::Sqlite => "event_id",
-            Dialect::Postgres => "event_id COLLATE \"C\"",
-        };
-        bind(&format!("{column} >= #"), Param::Text(prefix.clone()));
-        if let Some(end) = prefix_end(prefix) {
-            bind(&format!("{column} < #"), Param::Text(end));
+/// Conditions and their parameters, numbered in the order they are added.
+struct Filter {
+    dialect: Dialect,
+    conditions: Vec<String>,
+    params: Vec<Param>,
+}
+
+impl Filter {
+    fn new(dialect: Dialect) -> Filter {
+        Filter {
+            dialect,
+            conditions: Vec::new(),
+            params: Vec::new(),
         }
     }
-    if let Some(before_id) = query.before_id {
-        bind("id < #", Param::Int(before_id));
+
+    /// Adds `condition`, each `#` in it standing for `param`.
+    fn bind(&mut self, condition: &str, param: Param) {
+        self.params.push(param);
+        let placeholder = self.dialect.placeholder(self.params.len());
+        self.conditions.push(condition.replace('#', &placeholder));
     }
+
+    /// The next placeholder, for a parameter pushed by hand.
+    fn push(&mut self, param: Param) -> String {
+        self.params.push(param);
+        self.dialect.placeholder(self.params.len())
+    }
+
+    /// Text as the column holds it (escaped on Postgres, see
+    /// [`text::encode`]).
+    fn stored<'a>(&self, value: &'a str) -> Cow<'a, str> {
+        match self.dialect {
+            Dialect::Sqlite => Cow::Borrowed(value),
+            Dialect::Postgres => text::encode(value),
+        }
+    }
+
+    /// Every filter of `query` but its state (and its limit).
+    fn query(&mut self, query: &EntryQuery) {
+        if let Some(event_type) = &query.event_type {
+            let stored = self.stored(event_type).into_owned();
+            let condition = match self.dialect {
+                Dialect::Sqlite => "event_type = #".to_owned(),
+                // The index holds the first characters only.
+                Dialect::Postgres => {
+                    format!("left(event_type, {INDEXED_CHARS}) = left(#, {INDEXED_CHARS}) AND event_type = #")
+                }
+            };
+            self.bind(&condition, Param::Text(stored));
+        }
+        if let Some(since) = query.received_since_ms {
+            self.bind("received_at >= #", Param::Int(since));
+        }
+        if let Some(before) = query.received_before_ms {
+            self.bind("received_at < #", Param::Int(before));
+        }
+        if let Some(prefix) = &query.event_id_prefix {
+            let prefix = self.stored(prefix).into_owned();
+            self.prefix(&prefix);
+        }
+        if let Some(before_id) = query.before_id {
+            self.bind("id < #", Param::Int(before_id));
+        }
+        if let Some(before) = query.settled_before_ms {
+            self.bind("settled_at < #", Param::Int(before));
+        }
+    }
+
+    /// Ids that are `prefix` or start with it: a range the event id index
+    /// walks, compared byte by byte (Postgres would otherwise compare in
+    /// the database's collation, where the ids that start with a prefix
+    /// need not sort together).
+    fn prefix(&mut self, prefix: &str) {
+        let (column, range) = match self.dialect {
+            Dialect::Sqlite => ("event_id".to_owned(), prefix),
+            Dialect::Postgres => {
+                let column = format!("left(event_id, {INDEXED_CHARS}) COLLATE \"C\"");
+                let indexed = match prefix.char_indices().nth(INDEXED_CHARS) {
+                    Some((at, _)) => &prefix[..at],
+                    None => prefix,
+                };
+                (column, indexed)
+            }
+        };
+        self.bind(&format!("{column} >= #"), Param::Text(range.to_owned()));
+        if let Some(end) = prefix_end(range) {
+            self.bind(&format!("{column} < #"), Param::Text(end));
+        }
+        if range.len() < prefix.len() {
+            // Longer than the index holds: the rest checked on the row.
+            let chars = prefix.chars().count();
+            self.bind(
+                &format!("left(event_id, {chars}) = #"),
+                Param::Text(prefix.to_owned()),
+            );
+        }
+    }
+
+    fn state(&mut self, state: EntryState) {
+        self.bind("state = #", Param::Text(state.as_str().to_owned()));
+    }
+
+    fn where_clause(&self) -> String {
+        if self.conditions.is_empty() {
+            String::new()
+        } else {
+            format!(" WHERE {}", self.conditions.join(" AND "))
+        }
+    }
+}
+
+/// The entries `query` asks for, newest first, at most its limit.
+pub(crate) fn listing(dialect: Dialect, table: &Table, query: &EntryQuery) -> Listing {
+    let mut filter = Filter::new(dialect);
+    if let Some(state) = query.state {
+        filter.state(state);
+    }
+    filter.query(query);
     let limit = query.limit.clamp(1, MAX_LIST);
-    params.push(Param::Int(i64::try_from(limit).unwrap_or(50)));
-    let filter = if conditions.is_empty() {
-        String::new()
-    } else {
-        format!(" WHERE {}", conditions.join(" AND "))
-    };
+    let limit = filter.push(Param::Int(i64::try_from(limit).unwrap_or(50)));
     Listing {
         sql: format!(
-            "SELECT {SUMMARY} FROM {table}{filter} ORDER BY id DESC LIMIT {}",
-            dialect.placeholder(params.len())
+            "SELECT {SUMMARY} FROM {table}{} ORDER BY id DESC LIMIT {limit}",
+            filter.where_clause()
         ),
-        params,
+        params: filter.params,
+    }
+}
+
+/// How many entries `query` matches (its limit and cursor aside: the
+/// cursor is a filter like the others).
+pub(crate) fn counting(dialect: Dialect, table: &Table, query: &EntryQuery) -> Listing {
+    let mut filter = Filter::new(dialect);
+    if let Some(state) = query.state {
+        filter.state(state);
+    }
+    filter.query(query);
+    Listing {
+        sql: format!("SELECT COUNT(*) FROM {table}{}", filter.where_clause()),
+        params: filter.params,
+    }
+}
+
+/// The next page of a purge: the ids (and settlement times) of up to
+/// `page` entries in `state` that `query` matches, oldest settled first,
+/// after the entry settled at `after.0` with id `after.1`. It walks the
+/// `(state, settled_at, id)` order the settled index keeps, so each page
+/// starts where the last ended.
+pub(crate) fn purge_page(
+    dialect: Dialect,
+    table: &Table,
+    query: &EntryQuery,
+    state: EntryState,
+    after: Option<(i64, i64)>,
+    page: usize,
+) -> Listing {
+    let mut filter = Filter::new(dialect);
+    filter.state(state);
+    filter.query(query);
+    if query.settled_before_ms.is_none() {
+        // Only settled rows have a place in the walk.
+        filter.conditions.push("settled_at IS NOT NULL".to_owned());
+    }
+    if let Some((settled_at, id)) = after {
+        let settled = filter.push(Param::Int(settled_at));
+        let id_after = filter.push(Param::Int(id));
+        filter
+            .conditions
+            .push(format!("(settled_at, id) > ({settled}, {id_after})"));
+    }
+    let limit = filter.push(Param::Int(i64::try_from(page).unwrap_or(500)));
+    Listing {
+        sql: format!(
+            "SELECT id, settled_at FROM {table}{} ORDER BY settled_at, id LIMIT {limit}",
+            filter.where_clause()
+        ),
+        params: filter.params,
+    }
+}
+
+/// Deletes the rows `ids` that are still in `state` and settled before
+/// `before_ms` (a row retried since it was read is kept).
+pub(crate) fn purge_delete(
+    dialect: Dialect,
+    table: &Table,
+    ids: &[i64],
+    state: EntryState,
+    before_ms: Option<i64>,
+) -> Listing {
+    let mut filter = Filter::new(dialect);
+    filter.state(state);
+    if let Some(before) = before_ms {
+        filter.bind("settled_at < #", Param::Int(before));
+    }
+    let placeholders: Vec<String> = ids.iter().map(|id| filter.push(Param::Int(*id))).collect();
+    filter
+        .conditions
+        .push(format!("id IN ({})", placeholders.join(", ")));
+    Listing {
+        sql: format!("DELETE FROM {table}{}", filter.where_clause()),
+        params: filter.params,
     }
 }
 
@@ -123,7 +285,8 @@ mod tests {
             some.sql,
             format!(
                 "SELECT {SUMMARY} FROM costkatana_webhook_inbox WHERE state = $1 AND \
-                 event_id COLLATE \"C\" >= $2 AND event_id COLLATE \"C\" < $3 AND id < $4 \
+                 left(event_id, 256) COLLATE \"C\" >= $2 AND \
+                 left(event_id, 256) COLLATE \"C\" < $3 AND id < $4 \
                  ORDER BY id DESC LIMIT $5"
             )
         );
@@ -136,6 +299,71 @@ mod tests {
                 Param::Int(9),
                 Param::Int(5),
             ]
+        );
+    }
+
+    #[test]
+    fn postgres_filters_find_long_and_escaped_values() {
+        let table = Table::default();
+        let long = "p".repeat(300);
+        let query = EntryQuery::new()
+            .event_type("a\0b")
+            .event_id_prefix(long.clone());
+        let some = listing(Dialect::Postgres, &table, &query);
+        assert_eq!(
+            some.sql,
+            format!(
+                "SELECT {SUMMARY} FROM costkatana_webhook_inbox WHERE \
+                 left(event_type, 256) = left($1, 256) AND event_type = $1 AND \
+                 left(event_id, 256) COLLATE \"C\" >= $2 AND \
+                 left(event_id, 256) COLLATE \"C\" < $3 AND left(event_id, 300) = $4 \
+                 ORDER BY id DESC LIMIT $5"
+            )
+        );
+        assert_eq!(some.params[0], Param::Text("\u{FFFF}a\\0b".into()));
+        assert_eq!(some.params[1], Param::Text("p".repeat(256)));
+        assert_eq!(some.params[3], Param::Text(long));
+    }
+
+    #[test]
+    fn counts_and_purges_select_what_the_query_says() {
+        let table = Table::default();
+        let query = EntryQuery::new()
+            .state(EntryState::Done)
+            .event_type("cost.alert")
+            .settled_before(100);
+        let count = counting(Dialect::Sqlite, &table, &query);
+        assert_eq!(
+            count.sql,
+            "SELECT COUNT(*) FROM costkatana_webhook_inbox WHERE state = ?1 AND \
+             event_type = ?2 AND settled_at < ?3"
+        );
+        let page = purge_page(
+            Dialect::Sqlite,
+            &table,
+            &query,
+            EntryState::Dead,
+            Some((7, 8)),
+            500,
+        );
+        assert_eq!(
+            page.sql,
+            "SELECT id, settled_at FROM costkatana_webhook_inbox WHERE state = ?1 AND \
+             event_type = ?2 AND settled_at < ?3 AND (settled_at, id) > (?4, ?5) \
+             ORDER BY settled_at, id LIMIT ?6"
+        );
+        assert_eq!(page.params[0], Param::Text("dead".into()));
+        let delete = purge_delete(
+            Dialect::Postgres,
+            &table,
+            &[4, 5],
+            EntryState::Done,
+            Some(9),
+        );
+        assert_eq!(
+            delete.sql,
+            "DELETE FROM costkatana_webhook_inbox WHERE state = $1 AND settled_at < $2 AND \
+             id IN ($3, $4)"
         );
     }
 

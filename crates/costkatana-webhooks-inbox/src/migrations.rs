@@ -27,9 +27,9 @@ use crate::table::Table;
 /// The schema version this code uses: the number of the last migration.
 ///
 /// ```
-/// assert_eq!(costkatana_webhooks_inbox::migrations::LATEST, 2);
+/// assert_eq!(costkatana_webhooks_inbox::migrations::LATEST, 3);
 /// ```
-pub const LATEST: u32 = 2;
+pub const LATEST: u32 = 3;
 
 /// One numbered schema change, as shipped.
 ///
@@ -106,6 +106,18 @@ const SQLITE: [Migration; LATEST as usize] = [
         sql: include_str!("../migrations/sqlite/0002_listing_indexes.sql"),
         creates: SECOND_CREATES,
     },
+    Migration {
+        version: 3,
+        name: "hardening",
+        sql: include_str!("../migrations/sqlite/0003_hardening.sql"),
+        creates: &[
+            "costkatana_webhook_inbox_arrival",
+            "costkatana_webhook_inbox_counts",
+            "costkatana_webhook_inbox_count_insert",
+            "costkatana_webhook_inbox_count_update",
+            "costkatana_webhook_inbox_count_delete",
+        ],
+    },
 ];
 
 const POSTGRES: [Migration; LATEST as usize] = [
@@ -120,6 +132,15 @@ const POSTGRES: [Migration; LATEST as usize] = [
         name: "listing_indexes",
         sql: include_str!("../migrations/postgres/0002_listing_indexes.sql"),
         creates: SECOND_CREATES,
+    },
+    Migration {
+        version: 3,
+        name: "hardening",
+        sql: include_str!("../migrations/postgres/0003_hardening.sql"),
+        creates: &[
+            "costkatana_webhook_inbox_key",
+            "costkatana_webhook_inbox_arrival",
+        ],
     },
 ];
 
@@ -384,6 +405,11 @@ mod tests {
             applied: vec![applied(1), applied(2)],
             ..found
         };
+        assert_eq!(schema(&table).next(&found).unwrap(), Next::Run(sqlite()[2]));
+        let found = Found {
+            applied: vec![applied(1), applied(2), applied(3)],
+            ..found
+        };
         assert_eq!(schema(&table).next(&found).unwrap(), Next::Nothing);
         assert_eq!(schema(&table).current(&found).unwrap(), LATEST);
     }
@@ -402,7 +428,7 @@ mod tests {
         );
         let err = schema(&table).current(&found).unwrap_err().to_string();
         assert!(
-            err.contains("at version 1, older than this code's 2"),
+            err.contains("at version 1, older than this code's 3"),
             "{err}"
         );
         let missing = Found {
@@ -424,13 +450,13 @@ mod tests {
         let mut changed = applied(2);
         changed.checksum = "0".repeat(64);
         let mut newer = applied(2);
-        newer.version = 3;
+        newer.version = 4;
         for (row, why) in [
             (dirty, "migration 2 (listing_indexes) stopped part-way"),
             (changed, "migration 2 was changed after it ran"),
             (
                 newer,
-                "the inbox schema is at version 3, newer than this code's 2: upgrade \
+                "the inbox schema is at version 4, newer than this code's 3: upgrade \
                  costkatana-webhooks-inbox",
             ),
         ] {

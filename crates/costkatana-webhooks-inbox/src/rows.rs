@@ -9,18 +9,39 @@ use costkatana_webhooks::inbox::{EntryState, InboxStats, LeasedEntry, Settlement
 use crate::error::{InboxError, InboxErrorKind};
 
 /// The columns a settlement writes: state, run_after, attempts (absolute,
-/// so writing it twice changes nothing), settled_at, last_error.
+/// so writing it twice changes nothing), settled_at, last_error, and
+/// whether the body and headers are dropped.
 pub(crate) struct SettleParams {
     pub(crate) state: &'static str,
     pub(crate) run_after: Option<i64>,
     pub(crate) attempts: i64,
     pub(crate) settled_at: Option<i64>,
     pub(crate) last_error: Option<String>,
+    /// A done row keeps only what dedupe needs, unless the inbox keeps
+    /// done bodies ([`crate::InboxBuilder::keep_done_bodies`]).
+    pub(crate) drop_body: bool,
 }
 
 impl SettleParams {
-    pub(crate) fn new(job: &LeasedEntry, settlement: Settlement, now_ms: i64) -> Self {
-        let attempts = i64::from(job.attempt);
+    /// The columns for `settlement` of `job`; `keep_done_bodies` is the
+    /// inbox's setting.
+    pub(crate) fn new(
+        job: &LeasedEntry,
+        settlement: Settlement,
+        now_ms: i64,
+        keep_done_bodies: bool,
+    ) -> Self {
+        SettleParams::of_attempt(job.attempt, settlement, now_ms, keep_done_bodies)
+    }
+
+    /// The columns for `settlement` of the `attempt`th attempt.
+    pub(crate) fn of_attempt(
+        attempt: u32,
+        settlement: Settlement,
+        now_ms: i64,
+        keep_done_bodies: bool,
+    ) -> Self {
+        let attempts = i64::from(attempt);
         match settlement {
             Settlement::Done => SettleParams {
                 state: "done",
@@ -28,6 +49,7 @@ impl SettleParams {
                 attempts,
                 settled_at: Some(now_ms),
                 last_error: None,
+                drop_body: !keep_done_bodies,
             },
             Settlement::Retry { at_ms, error } => SettleParams {
                 state: "pending",
@@ -35,6 +57,7 @@ impl SettleParams {
                 attempts,
                 settled_at: None,
                 last_error: Some(error),
+                drop_body: false,
             },
             Settlement::Dead { error } => SettleParams {
                 state: "dead",
@@ -42,6 +65,7 @@ impl SettleParams {
                 attempts,
                 settled_at: Some(now_ms),
                 last_error: Some(error),
+                drop_body: false,
             },
             Settlement::Release => SettleParams {
                 state: "pending",
@@ -49,6 +73,7 @@ impl SettleParams {
                 attempts: attempts - 1,
                 settled_at: None,
                 last_error: None,
+                drop_body: false,
             },
         }
     }
@@ -74,39 +99,63 @@ impl SettleParams {
     }
 }
 
-/// A leased row as a worker's job.
-pub(crate) fn job(
-    token: ClaimToken,
-    id: i64,
-    attempts: i64,
-    dedupe_key: String,
-    headers: &str,
-    body: Vec<u8>,
-    received_at_ms: i64,
-) -> Result<LeasedEntry, InboxError> {
-    Ok(LeasedEntry {
-        id,
-        token,
-        attempt: u32::try_from(attempts).unwrap_or(u32::MAX),
-        dedupe_key,
-        headers: parse_headers(headers)?,
-        body: Bytes::from(body),
-        received_at_ms,
-    })
+/// A row as a lease statement returns it.
+pub(crate) struct Taken {
+    pub(crate) id: i64,
+    pub(crate) attempts: i64,
+    pub(crate) dedupe_key: String,
+    pub(crate) headers: String,
+    pub(crate) body: Vec<u8>,
+    pub(crate) received_at_ms: i64,
+}
+
+impl Taken {
+    /// This lease's attempt number.
+    pub(crate) fn attempt(&self) -> u32 {
+        u32::try_from(self.attempts).unwrap_or(u32::MAX)
+    }
+
+    /// The row as a worker's job, or why it cannot be one.
+    pub(crate) fn into_job(self, token: ClaimToken) -> Result<LeasedEntry, InboxError> {
+        Ok(LeasedEntry {
+            id: self.id,
+            token,
+            attempt: self.attempt(),
+            headers: parse_headers(&self.headers)?,
+            dedupe_key: self.dedupe_key,
+            body: Bytes::from(self.body),
+            received_at_ms: self.received_at_ms,
+        })
+    }
 }
 
 pub(crate) fn headers_json(headers: &[(String, String)]) -> String {
     serde_json::to_string(headers).unwrap_or_else(|_| "[]".to_owned())
 }
 
+/// A row's stored headers. The error says where they stop parsing, never
+/// what they hold (a signature, a credential).
 pub(crate) fn parse_headers(json: &str) -> Result<Vec<(String, String)>, InboxError> {
     serde_json::from_str(json).map_err(|err| {
-        InboxError::caused_by(
+        InboxError::new(
             InboxErrorKind::Schema,
-            "a stored row's headers are not valid",
-            err,
+            format!(
+                "the stored headers are not a JSON list of name and value pairs (line {}, \
+                 column {})",
+                err.line(),
+                err.column()
+            ),
         )
     })
+}
+
+/// How a leased row whose stored headers do not parse is settled: dead at
+/// once, saying why (it cannot be verified again, so no attempt can run),
+/// instead of failing the whole take and stranding the rows leased with
+/// it.
+pub(crate) fn unreadable(attempt: u32, why: &InboxError, now_ms: i64) -> SettleParams {
+    let error = format!("{why}: it cannot be verified again, so it was dead-lettered unrun");
+    SettleParams::of_attempt(attempt, Settlement::Dead { error }, now_ms, true)
 }
 
 /// A state read back from the table; the table only ever holds the four.
@@ -144,6 +193,17 @@ pub(crate) fn no_row(id: i64) -> InboxError {
     )
 }
 
+/// The error for retrying a done row whose body was dropped.
+pub(crate) fn not_kept(id: i64) -> InboxError {
+    InboxError::new(
+        InboxErrorKind::Conflict,
+        format!(
+            "row {id} is done and its body was not kept (a done row keeps only what dedupe \
+             needs, unless the inbox keeps done bodies): it cannot run again"
+        ),
+    )
+}
+
 /// The error for retrying a row a worker holds.
 pub(crate) fn running(id: i64) -> InboxError {
     InboxError::new(
@@ -172,7 +232,7 @@ mod tests {
     fn a_settlement_already_in_place_under_the_same_lease_is_recorded() {
         let job = job_at(2);
         let token = job.token.to_hex();
-        let done = SettleParams::new(&job, Settlement::Done, 5);
+        let done = SettleParams::new(&job, Settlement::Done, 5, false);
         let row =
             |t: &str, state: &str, attempts| Some((Some(t.to_owned()), state.to_owned(), attempts));
         assert_eq!(
@@ -188,7 +248,7 @@ mod tests {
             Completion::Overtaken
         );
         assert_eq!(done.judge(&token, None), Completion::Overtaken);
-        let release = SettleParams::new(&job, Settlement::Release, 5);
+        let release = SettleParams::new(&job, Settlement::Release, 5, false);
         assert_eq!(
             release.judge(&token, row(&token, "pending", 1)),
             Completion::Recorded

@@ -54,30 +54,88 @@ fn numbered_question_marks(statement: &str) -> String {
     out
 }
 
-const INSERT: &str = "INSERT INTO costkatana_webhook_inbox
-    (dedupe_key, event_id, event_type, headers, body, received_at, state, run_after)
-    VALUES ($1, $2, $3, $4, $5, $6, 'pending', $6)
-    ON CONFLICT (dedupe_key) DO NOTHING";
+/// Stores a delivery unless its key is there. SQLite keys rows by the
+/// dedupe key itself; Postgres by its SHA-256 (`$7`), since a btree entry
+/// holds at most about 2.7 KB and an event id may be longer.
+fn insert(dialect: Dialect) -> &'static str {
+    match dialect {
+        Dialect::Sqlite => {
+            "INSERT INTO costkatana_webhook_inbox
+            (dedupe_key, event_id, event_type, headers, body, received_at, state, run_after)
+            VALUES ($1, $2, $3, $4, $5, $6, 'pending', $6)
+            ON CONFLICT (dedupe_key) DO NOTHING"
+        }
+        Dialect::Postgres => {
+            "INSERT INTO costkatana_webhook_inbox
+            (dedupe_key, event_id, event_type, headers, body, received_at, state, run_after,
+             key_digest)
+            VALUES ($1, $2, $3, $4, $5, $6, 'pending', $6, $7)
+            ON CONFLICT (key_digest) DO NOTHING"
+        }
+    }
+}
 
-const STATE_OF_KEY: &str = "SELECT state FROM costkatana_webhook_inbox WHERE dedupe_key = $1";
+/// The state of the row holding a key (its digest, on Postgres).
+fn state_of_key(dialect: Dialect) -> &'static str {
+    match dialect {
+        Dialect::Sqlite => "SELECT state FROM costkatana_webhook_inbox WHERE dedupe_key = $1",
+        Dialect::Postgres => "SELECT state FROM costkatana_webhook_inbox WHERE key_digest = $1",
+    }
+}
 
-const STATE_OF_ID: &str = "SELECT state FROM costkatana_webhook_inbox WHERE id = $1";
+/// A done row whose body and headers were dropped (the inbox keeps done
+/// rows' bodies only when told to): it cannot run again.
+const DROPPED: &str = "(state = 'done' AND headers = '[]')";
+
+/// A row's state and whether its body was dropped.
+const STATE_OF_ID: &str = "SELECT state, (state = 'done' AND headers = '[]')
+    FROM costkatana_webhook_inbox WHERE id = $1";
+
+/// Postgres's clock, in ms since the epoch: the one clock leases are
+/// judged by, whatever the clocks of the replicas sharing the table.
+const DATABASE_NOW_MS: &str = "(extract(epoch FROM clock_timestamp()) * 1000)::bigint";
 
 /// Leases rows whose lease ended (their worker stopped or crashed), or,
-/// with `due`, pending rows due by `$3`, oldest first. Two statements,
-/// since one with an `OR` of both would sort every due row per call
-/// instead of walking its index; `lock` is Postgres's `FOR UPDATE SKIP
-/// LOCKED` (SQLite has one writer, so nothing to skip).
-fn take(due: bool, lock: &str) -> String {
-    let rows = if due {
-        "state = 'pending' AND run_after <= $3 ORDER BY run_after"
-    } else {
-        "state = 'running' AND lease_until <= $3"
+/// with `due`, pending rows due by the caller's now, oldest first. Two
+/// statements, since one with an `OR` of both would sort every due row
+/// per call instead of walking its index.
+///
+/// SQLite (one process, one clock): `$1` token, `$2` lease end, `$3` now,
+/// `$4` limit. Postgres leases by its own clock and keeps the lease's
+/// length for renewals: `$1` token, `$2` lease in ms, then the due
+/// statement's `$3` now and `$4` limit, or the expired one's `$3` limit;
+/// `FOR UPDATE SKIP LOCKED` skips rows another replica is leasing.
+fn take(dialect: Dialect, due: bool) -> String {
+    let (lease, rows, limit, lock) = match (dialect, due) {
+        (Dialect::Sqlite, true) => (
+            "lease_until = $2".to_owned(),
+            "state = 'pending' AND run_after <= $3 ORDER BY run_after".to_owned(),
+            "$4",
+            "",
+        ),
+        (Dialect::Sqlite, false) => (
+            "lease_until = $2".to_owned(),
+            "state = 'running' AND lease_until <= $3".to_owned(),
+            "$4",
+            "",
+        ),
+        (Dialect::Postgres, true) => (
+            format!("lease_until = {DATABASE_NOW_MS} + $2, lease_ms = $2"),
+            "state = 'pending' AND run_after <= $3 ORDER BY run_after".to_owned(),
+            "$4",
+            "FOR UPDATE SKIP LOCKED",
+        ),
+        (Dialect::Postgres, false) => (
+            format!("lease_until = {DATABASE_NOW_MS} + $2, lease_ms = $2"),
+            format!("state = 'running' AND lease_until <= {DATABASE_NOW_MS}"),
+            "$3",
+            "FOR UPDATE SKIP LOCKED",
+        ),
     };
     format!(
         "UPDATE costkatana_webhook_inbox SET state = 'running', attempts = attempts + 1,
-            lease_token = $1, lease_until = $2
-         WHERE id IN (SELECT id FROM costkatana_webhook_inbox WHERE {rows} LIMIT $4 {lock})
+            lease_token = $1, {lease}
+         WHERE id IN (SELECT id FROM costkatana_webhook_inbox WHERE {rows} LIMIT {limit} {lock})
          RETURNING id, attempts, dedupe_key, headers, body, received_at"
     )
 }
@@ -86,27 +144,53 @@ fn take(due: bool, lock: &str) -> String {
 /// token changes when another worker takes it). The token stays on the
 /// row: when no row changes, [`SETTLED`] tells a settlement already
 /// written (its first reply lost to a dropped connection) from a takeover.
-const SETTLE: &str = "UPDATE costkatana_webhook_inbox SET
-        state = $1, run_after = COALESCE($2, run_after), attempts = $3,
-        settled_at = $4, last_error = $5, lease_until = NULL
-    WHERE id = $6 AND lease_token = $7 AND state = 'running'";
+/// With `$8`, the body and headers are dropped (a done row keeps only
+/// what dedupe needs).
+fn settle(dialect: Dialect) -> String {
+    let empty = match dialect {
+        Dialect::Sqlite => "X''",
+        Dialect::Postgres => "''::bytea",
+    };
+    format!(
+        "UPDATE costkatana_webhook_inbox SET
+            state = $1, run_after = COALESCE($2, run_after), attempts = $3,
+            settled_at = $4, last_error = $5, lease_until = NULL,
+            body = CASE WHEN $8 THEN {empty} ELSE body END,
+            headers = CASE WHEN $8 THEN '[]' ELSE headers END
+        WHERE id = $6 AND lease_token = $7 AND state = 'running'"
+    )
+}
 
 /// A row's lease token, state and attempts, read when a settlement
 /// changed nothing.
 const SETTLED: &str =
     "SELECT lease_token, state, attempts FROM costkatana_webhook_inbox WHERE id = $1";
 
-/// Extends a running row's lease while it is still the caller's.
-const RENEW: &str = "UPDATE costkatana_webhook_inbox SET lease_until = $1
-    WHERE id = $2 AND lease_token = $3 AND state = 'running'";
+/// Extends a running row's lease while it is still the caller's: to `$1`
+/// on SQLite; on Postgres by the lease's length from the database's
+/// clock (`$1` only for a row leased before the length was kept).
+fn renew(dialect: Dialect) -> String {
+    let until = match dialect {
+        Dialect::Sqlite => "$1".to_owned(),
+        Dialect::Postgres => format!("COALESCE({DATABASE_NOW_MS} + lease_ms, $1)"),
+    };
+    format!(
+        "UPDATE costkatana_webhook_inbox SET lease_until = {until}
+        WHERE id = $2 AND lease_token = $3 AND state = 'running'"
+    )
+}
 
-const PURGE_DONE: &str =
-    "DELETE FROM costkatana_webhook_inbox WHERE state = 'done' AND settled_at < $1";
+/// Rows per state: on SQLite the four counters its triggers keep (a read
+/// as short as the table is large); on Postgres from an index alone (no
+/// row is read), a read that holds up no writer.
+fn counts(dialect: Dialect) -> &'static str {
+    match dialect {
+        Dialect::Sqlite => "SELECT state, n FROM costkatana_webhook_inbox_counts",
+        Dialect::Postgres => "SELECT state, COUNT(*) FROM costkatana_webhook_inbox GROUP BY state",
+    }
+}
 
-/// Rows per state, from an index alone (no row is read).
-const COUNTS: &str = "SELECT state, COUNT(*) FROM costkatana_webhook_inbox GROUP BY state";
-
-/// The oldest pending arrival; reads only pending rows.
+/// The oldest pending arrival, from the arrival index alone.
 const OLDEST_PENDING: &str =
     "SELECT MIN(received_at) FROM costkatana_webhook_inbox WHERE state = 'pending'";
 
@@ -116,29 +200,55 @@ const GET: &str = "SELECT id, state, attempts, dedupe_key, event_id, event_type,
     FROM costkatana_webhook_inbox WHERE id = $1";
 
 /// Back to pending now, attempts from zero; never a running row (its
-/// worker may still settle it). SQLite has one writer, so the state read
-/// just before it in the same transaction ([`STATE_OF_ID`]) is still the
-/// state it changes.
-const RETRY_ONE: &str = "UPDATE costkatana_webhook_inbox SET
-        state = 'pending', run_after = $1, attempts = 0, settled_at = NULL
-    WHERE id = $2 AND state <> 'running'";
+/// worker may still settle it) nor a done row whose body was dropped.
+/// SQLite has one writer, so the state read just before it in the same
+/// transaction ([`STATE_OF_ID`]) is still the state it changes.
+fn retry_one() -> String {
+    format!(
+        "UPDATE costkatana_webhook_inbox SET
+            state = 'pending', run_after = $1, attempts = 0, settled_at = NULL
+        WHERE id = $2 AND state <> 'running' AND NOT {DROPPED}"
+    )
+}
 
-/// [`RETRY_ONE`] for Postgres, answering the state the row was in: the
+/// [`retry_one`] for Postgres, answering the state the row was in: the
 /// row is locked as it is read, so no other transaction changes it in
 /// between (a read committed `UPDATE … RETURNING` only sees the new
 /// state).
-const RETRY_ONE_RETURNING: &str = "WITH old AS (
-        SELECT id, state FROM costkatana_webhook_inbox
-        WHERE id = $2 AND state <> 'running' FOR UPDATE
+fn retry_one_returning() -> String {
+    format!(
+        "WITH old AS (
+            SELECT id, state FROM costkatana_webhook_inbox
+            WHERE id = $2 AND state <> 'running' AND NOT {DROPPED} FOR UPDATE
+        )
+        UPDATE costkatana_webhook_inbox SET
+            state = 'pending', run_after = $1, attempts = 0, settled_at = NULL
+        FROM old WHERE costkatana_webhook_inbox.id = old.id
+        RETURNING old.state"
     )
-    UPDATE costkatana_webhook_inbox SET
-        state = 'pending', run_after = $1, attempts = 0, settled_at = NULL
-    FROM old WHERE costkatana_webhook_inbox.id = old.id
-    RETURNING old.state";
+}
 
 const RETRY_DEAD: &str = "UPDATE costkatana_webhook_inbox SET
         state = 'pending', run_after = $1, attempts = 0, settled_at = NULL
     WHERE state = 'dead'";
+
+/// A row that is never committed: the health probe's write (its id is
+/// negative, so no real row's; its key random, so no replica's probe
+/// waits for another's).
+fn probe(dialect: Dialect) -> &'static str {
+    match dialect {
+        Dialect::Sqlite => {
+            "INSERT INTO costkatana_webhook_inbox
+            (id, dedupe_key, headers, body, received_at, state, run_after)
+            VALUES ($1, $2, '[]', X'', 0, 'done', 0)"
+        }
+        Dialect::Postgres => {
+            "INSERT INTO costkatana_webhook_inbox
+            (id, dedupe_key, key_digest, headers, body, received_at, state, run_after)
+            VALUES ($1, $2, $3, '[]', ''::bytea, 0, 'done', 0)"
+        }
+    }
+}
 
 /// Every statement in one inbox's dialect and table, made once per open.
 #[derive(Debug)]
@@ -153,38 +263,38 @@ pub(crate) struct Statements {
     pub(crate) settle: String,
     pub(crate) settled: String,
     pub(crate) renew: String,
-    pub(crate) purge_done: String,
     pub(crate) counts: String,
     pub(crate) oldest_pending: String,
     pub(crate) get: String,
     pub(crate) retry_one: String,
     pub(crate) retry_dead: String,
+    pub(crate) probe: String,
 }
 
 impl Statements {
     pub(crate) fn new(dialect: Dialect, table: &Table) -> Self {
         let make = |statement: &str| dialect.placeholders(&table.apply(statement));
-        let (lock, retry_one) = match dialect {
-            Dialect::Sqlite => ("", RETRY_ONE),
-            Dialect::Postgres => ("FOR UPDATE SKIP LOCKED", RETRY_ONE_RETURNING),
+        let retry_one = match dialect {
+            Dialect::Sqlite => retry_one(),
+            Dialect::Postgres => retry_one_returning(),
         };
         Statements {
             dialect,
             table: table.clone(),
-            insert: make(INSERT),
-            state_of_key: make(STATE_OF_KEY),
+            insert: make(insert(dialect)),
+            state_of_key: make(state_of_key(dialect)),
             state_of_id: make(STATE_OF_ID),
-            take_expired: make(&take(false, lock)),
-            take_due: make(&take(true, lock)),
-            settle: make(SETTLE),
+            take_expired: make(&take(dialect, false)),
+            take_due: make(&take(dialect, true)),
+            settle: make(&settle(dialect)),
             settled: make(SETTLED),
-            renew: make(RENEW),
-            purge_done: make(PURGE_DONE),
-            counts: make(COUNTS),
+            renew: make(&renew(dialect)),
+            counts: make(counts(dialect)),
             oldest_pending: make(OLDEST_PENDING),
             get: make(GET),
-            retry_one: make(retry_one),
+            retry_one: make(&retry_one),
             retry_dead: make(RETRY_DEAD),
+            probe: make(probe(dialect)),
         }
     }
 

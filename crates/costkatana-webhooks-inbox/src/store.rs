@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use costkatana_webhooks::dedupe::{Completion, StoreFuture};
 use costkatana_webhooks::inbox::{
-    Enqueued, InboxStats, InboxStore, LeasedEntry, NewEntry, Settlement,
+    Enqueued, EntryQuery, EntryState, InboxStats, InboxStore, LeasedEntry, NewEntry, Settlement,
 };
 
 use crate::inbox::{on_backend, Backend, Inbox};
@@ -41,12 +41,25 @@ impl InboxStore for Inbox {
         Box::pin(async move { Ok(on_backend!(self, b => b.renew(job, until_ms).await)?) })
     }
 
+    /// A page at a time (see [`Inbox::purge`]).
     fn purge_done(&self, before_ms: i64) -> StoreFuture<'_, u64> {
-        Box::pin(async move { Ok(on_backend!(self, b => b.purge_done(before_ms).await)?) })
+        Box::pin(async move {
+            let query = EntryQuery::new()
+                .state(EntryState::Done)
+                .settled_before(before_ms);
+            Ok(self.purge(&query).await?)
+        })
     }
 
     fn stats(&self) -> StoreFuture<'_, InboxStats> {
         Box::pin(async move { Ok(on_backend!(self, b => b.stats().await)?) })
+    }
+
+    /// A write in a transaction that is rolled back: on SQLite in the
+    /// writer thread's next transaction, on Postgres on a connection of
+    /// the pool that stores deliveries.
+    fn probe(&self) -> StoreFuture<'_, ()> {
+        Box::pin(async move { Ok(on_backend!(self, b => b.probe().await)?) })
     }
 
     fn lead(&self, task: &'static str) -> StoreFuture<'_, bool> {

@@ -82,7 +82,11 @@ async fn open_still_accepts_a_sqlite_file_holding_other_tables() {
     let db = Db::Sqlite(dir.0.join("app.db"));
     db.execute("CREATE TABLE orders (id INTEGER PRIMARY KEY)")
         .await;
-    let inbox = Inbox::open(&db.url()).await.unwrap();
+    let inbox = Inbox::builder(&db.url())
+        .allow_other_tables(true)
+        .open()
+        .await
+        .unwrap();
     assert_eq!(inbox.stats().await.unwrap().pending, 0);
     let relations = db.relations().await;
     assert!(relations.iter().any(|r| r == "orders"), "{relations:?}");

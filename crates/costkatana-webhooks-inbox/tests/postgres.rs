@@ -19,9 +19,14 @@ fn database() -> Option<(PostgresServer, String)> {
     Some((server, url))
 }
 
-async fn open(_name: &str) -> Option<(Inbox, PostgresServer)> {
+async fn open(name: &str) -> Option<(Inbox, PostgresServer)> {
     let (server, url) = database()?;
-    Some((Inbox::open(&url).await.unwrap(), server))
+    let inbox = Inbox::builder(&url)
+        .keep_done_bodies(suite::keeps_done_bodies(name))
+        .open()
+        .await
+        .unwrap();
+    Some((inbox, server))
 }
 
 inbox_suite!(open);
@@ -190,7 +195,7 @@ async fn replicas_opening_an_empty_database_together_migrate_it_once() {
         .iter()
         .map(|row| row.get(0))
         .collect();
-    assert_eq!(versions, [1, 2]);
+    assert_eq!(versions, [1, 2, 3]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -20,7 +20,12 @@ async fn open(name: &str) -> Option<(Inbox, TempDir)> {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     let url = format!("sqlite:{}", dir.join("inbox.db").display());
-    Some((Inbox::open(&url).await.unwrap(), TempDir(dir)))
+    let inbox = Inbox::builder(&url)
+        .keep_done_bodies(suite::keeps_done_bodies(name))
+        .open()
+        .await
+        .unwrap();
+    Some((inbox, TempDir(dir)))
 }
 
 inbox_suite!(open);

@@ -15,14 +15,16 @@ use crate::error::CliResult;
     long_about = "Inspect and replay the durable inbox a receiver stores its deliveries \
         in (costkatana-webhooks-inbox), on SQLite or Postgres.\n\n\
         `list` prints the rows per state and the newest rows, `show` one row in full (header \
-        values that are signatures or credentials are always shown as [redacted]; the body \
-        is the event, pretty-printed when it is JSON), `retry` makes a row or every dead \
-        letter pending again for the receiver's workers, and `purge` deletes done rows \
-        settled before a given age (a purged event's resent copy would be handled again). \
-        A SQLite inbox is never created here: the file must exist.\n\n\
+        values that are signatures or credentials, and a dedupe key that is a signature, are \
+        always shown as [redacted]; the body is the event, pretty-printed when it is JSON), \
+        `retry` makes a row or every dead letter pending again for the receiver's workers, \
+        and `purge` deletes done or dead rows settled before a given age (a purged event's \
+        resent copy would be handled again). Control and bidirectional-formatting characters \
+        in stored values are shown escaped. A SQLite inbox is never created here: the file \
+        must exist.\n\n\
         Exits 1 when the inbox cannot be reached or the row does not exist (or is running, \
-        for retry), 2 for a URL that is neither sqlite:<path> nor postgres:// or a SQLite \
-        file that does not exist."
+        or is done and --force is not given, for retry), 2 for a URL that is neither \
+        sqlite:<path> nor postgres:// or a SQLite file that does not exist."
 )]
 pub(crate) struct InboxArgs {
     // Help set as an attribute: `<path>` in a doc comment reads as HTML to rustdoc.
@@ -49,25 +51,31 @@ pub(crate) enum InboxCommand {
     List(InboxListArgs),
     /// Print one row in full: fields, redacted headers and body
     #[command(
-        long_about = "Print one row in full: every field, the stored headers with \
-        signature, Authorization and Cookie values shown as [redacted], and the body as \
-        text (pretty-printed, keys kept in order, when it is JSON). Exits 1 when there is \
-        no such row."
+        long_about = "Print one row in full: every field (a dedupe key that is the \
+        delivery's signature, for a body without an event id, with the signature shown as \
+        [redacted]), the stored headers with signature, Authorization and Cookie values \
+        shown as [redacted], and the body as text (pretty-printed, keys kept in order, when \
+        it is JSON). A done row keeps neither body nor headers unless its inbox keeps them \
+        (keep_done_bodies): it says so. Exits 1 when there is no such row."
     )]
     Show(InboxShowArgs),
     /// Make a row, or every dead letter, pending again
     #[command(
         long_about = "Make a row pending again with its attempts counted from zero, \
-        for the receiver's workers to run: row ID (a dead letter, or a done row to replay), \
-        or with --dead every dead letter. Exits 1 when row ID does not exist or is running."
+        for the receiver's workers to run: row ID (a dead letter; a done row only with \
+        --force, since its event was already handled and would be handled again), or with \
+        --dead every dead letter. Exits 1 when row ID does not exist, is running, or is done \
+        without --force (or done and its body was not kept)."
     )]
     Retry(InboxRetryArgs),
-    /// Delete done rows settled more than a given age ago
+    /// Delete done or dead rows settled more than a given age ago
     #[command(
-        long_about = "Delete done rows settled more than --older-than ago and print \
-        how many. Pending, running and dead rows are never deleted. A receiver purges done \
+        long_about = "Delete the rows in --state (done, the default, or dead) settled \
+        more than --older-than ago, of --type if given, and print how many; with --dry-run \
+        only count them. Pending and running rows are never deleted. A receiver purges done \
         rows past its dedupe TTL by itself; purging earlier forgets those events, so a \
-        resent copy would be handled again."
+        resent copy would be handled again. Dead letters are kept until purged here (or \
+        with Inbox::purge): a purged dead letter is gone for good."
     )]
     Purge(InboxPurgeArgs),
 }
@@ -127,13 +135,44 @@ pub(crate) struct InboxRetryArgs {
     /// Queue every dead letter again instead
     #[arg(long)]
     pub(crate) dead: bool,
+    /// Queue row ID even when it is done: its event was already handled,
+    /// and is handled again
+    #[arg(long, requires = "id")]
+    pub(crate) force: bool,
+}
+
+/// The states a purge deletes in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum PurgeStateArg {
+    /// Handled
+    Done,
+    /// Dead-lettered
+    Dead,
+}
+
+impl From<PurgeStateArg> for EntryState {
+    fn from(arg: PurgeStateArg) -> Self {
+        match arg {
+            PurgeStateArg::Done => EntryState::Done,
+            PurgeStateArg::Dead => EntryState::Dead,
+        }
+    }
 }
 
 #[derive(Debug, Args)]
 pub(crate) struct InboxPurgeArgs {
-    /// Delete done rows settled longer ago than this (e.g. 7d, 24h, 30m)
+    /// Delete rows in this state
+    #[arg(long, value_enum, value_name = "STATE", default_value = "done")]
+    pub(crate) state: PurgeStateArg,
+    /// Delete rows settled longer ago than this (e.g. 7d, 24h, 30m)
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub(crate) older_than: Duration,
+    /// Only rows of this event type (as listed, such as cost.alert)
+    #[arg(long = "type", value_name = "TYPE")]
+    pub(crate) event_type: Option<String>,
+    /// Count the rows that would be deleted, deleting none
+    #[arg(long)]
+    pub(crate) dry_run: bool,
 }
 
 pub(crate) fn exec(args: InboxArgs) -> CliResult {

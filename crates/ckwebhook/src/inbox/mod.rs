@@ -25,7 +25,7 @@ pub(crate) fn run(args: &InboxArgs) -> CliResult {
             InboxCommand::List(list) => table::run(&inbox, list).await,
             InboxCommand::Show(show) => show::run(&inbox, show.id).await,
             InboxCommand::Retry(retry) => replay::retry(&inbox, retry).await,
-            InboxCommand::Purge(purge) => replay::purge(&inbox, purge.older_than).await,
+            InboxCommand::Purge(purge) => replay::purge(&inbox, purge).await,
         }
     })
 }

@@ -1,14 +1,14 @@
-//! `ckwebhook inbox retry` and `purge`: queue rows again, forget done ones.
-
-use std::time::Duration;
+//! `ckwebhook inbox retry` and `purge`: queue rows again, forget done or
+//! dead ones.
 
 use costkatana_webhooks::clock::{millis, Clock, SystemClock};
-use costkatana_webhooks::inbox::InboxStore;
+use costkatana_webhooks::inbox::{EntryQuery, EntryState};
 use costkatana_webhooks_inbox::{Inbox, InboxErrorKind};
 
-use super::text::{duration, or_dash};
-use crate::commands::inbox::InboxRetryArgs;
+use super::text::{duration, or_dash, printable};
+use crate::commands::inbox::{InboxPurgeArgs, InboxRetryArgs};
 use crate::error::{CliError, CliResult, ErrorKind};
+use crate::util::iso8601;
 
 pub(super) async fn retry(inbox: &Inbox, args: &InboxRetryArgs) -> CliResult {
     // The argument group admits exactly one of ID and --dead.
@@ -23,20 +23,41 @@ pub(super) async fn retry(inbox: &Inbox, args: &InboxRetryArgs) -> CliResult {
         Err(err) if err.kind() == InboxErrorKind::NotFound => return Err(super::no_row(id)),
         Err(err) => return Err(err.into()),
     };
+    // A done row's event was handled: running it again is a choice.
+    if before.state == EntryState::Done && !args.force {
+        let settled = before
+            .settled_at_ms
+            .map_or_else(String::new, |at| format!(" at {}", iso8601(at)));
+        return Err(CliError::new(
+            ErrorKind::Unavailable,
+            format!(
+                "row {id} is done: its event ({} {}) was already handled{settled}; pass \
+                 --force to run it again",
+                or_dash(before.event_type.as_deref()),
+                or_dash(before.event_id.as_deref()),
+            ),
+        ));
+    }
     let was = match inbox.retry(id).await {
         Ok(was) => was,
         // It went between the two calls.
         Err(err) if err.kind() == InboxErrorKind::NotFound => return Err(super::no_row(id)),
         Err(err) if err.kind() == InboxErrorKind::Conflict => {
+            // Running, or done with its body dropped: the library says which.
             return Err(CliError::new(
                 ErrorKind::Unavailable,
-                format!("row {id} is running: a worker holds it; retry it once it is done or dead"),
+                printable(&err.to_string(), false),
             ));
         }
         Err(err) => return Err(err.into()),
     };
+    let handled = if was == EntryState::Done {
+        " (its event was already handled: it runs again)"
+    } else {
+        ""
+    };
     outln!(
-        "row {id} queued again: was {was} after {} attempt(s), {} {}",
+        "row {id} queued again: was {was} after {} attempt(s), {} {}{handled}",
         before.attempts,
         or_dash(before.event_type.as_deref()),
         or_dash(before.event_id.as_deref()),
@@ -44,16 +65,27 @@ pub(super) async fn retry(inbox: &Inbox, args: &InboxRetryArgs) -> CliResult {
     Ok(())
 }
 
-pub(super) async fn purge(inbox: &Inbox, older_than: Duration) -> CliResult {
-    let before_ms = SystemClock.now_ms().saturating_sub(millis(older_than));
-    // The store's error carries the inbox's message as it is.
-    let deleted = inbox
-        .purge_done(before_ms)
-        .await
-        .map_err(|err| CliError::new(ErrorKind::Unavailable, err.to_string()).with_source(err))?;
-    outln!(
-        "{deleted} done row(s) settled more than {} ago deleted",
-        duration(older_than)
+pub(super) async fn purge(inbox: &Inbox, args: &InboxPurgeArgs) -> CliResult {
+    let state = EntryState::from(args.state);
+    let before_ms = SystemClock.now_ms().saturating_sub(millis(args.older_than));
+    let mut query = EntryQuery::new().state(state).settled_before(before_ms);
+    if let Some(event_type) = &args.event_type {
+        query = query.event_type(event_type.clone());
+    }
+    let of_type = args
+        .event_type
+        .as_deref()
+        .map_or_else(String::new, |t| format!(" of type {}", printable(t, false)));
+    let rows = format!(
+        "{state} row(s){of_type} settled more than {} ago",
+        duration(args.older_than)
     );
+    if args.dry_run {
+        let count = inbox.count(&query).await?;
+        outln!("{count} {rows} would be deleted (dry run: nothing deleted)");
+        return Ok(());
+    }
+    let deleted = inbox.purge(&query).await?;
+    outln!("{deleted} {rows} deleted");
     Ok(())
 }

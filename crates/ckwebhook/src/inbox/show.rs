@@ -1,6 +1,8 @@
-//! `ckwebhook inbox show`: one row in full, its credentials redacted.
+//! `ckwebhook inbox show`: one row in full, its credentials redacted: the
+//! headers' signatures and credentials, and the dedupe key when it is a
+//! signature (a body without an event id is keyed by its signature).
 
-use costkatana_webhooks::inbox::Entry;
+use costkatana_webhooks::inbox::{Entry, EntryState};
 use costkatana_webhooks_inbox::{Inbox, InboxErrorKind};
 
 use super::text::{body, or_dash, printable};
@@ -19,6 +21,10 @@ pub(super) async fn run(inbox: &Inbox, id: i64) -> CliResult {
     Ok(())
 }
 
+/// What a done row whose body and headers were dropped shows instead.
+const NOT_KEPT: &str = "not kept: a done row keeps only what dedupe needs (the inbox's \
+     keep_done_bodies setting keeps it)";
+
 /// Every field, the headers as [`Entry::redacted_headers`] shows
 /// them (never the raw values), then the body.
 fn describe(record: &Entry) -> Vec<String> {
@@ -28,7 +34,10 @@ fn describe(record: &Entry) -> Vec<String> {
         ("attempts", record.attempts.to_string()),
         ("event type", or_dash(record.event_type.as_deref())),
         ("event id", or_dash(record.event_id.as_deref())),
-        ("dedupe key", printable(&record.dedupe_key, false)),
+        (
+            "dedupe key",
+            printable(&shown_key(&record.dedupe_key), false),
+        ),
         ("received", iso8601(record.received_at_ms)),
         ("run after", iso8601(record.run_after_ms)),
         (
@@ -41,6 +50,13 @@ fn describe(record: &Entry) -> Vec<String> {
         .iter()
         .map(|(name, value)| format!("{name:<11} {value}"))
         .collect();
+    // A delivery always stores the headers that verify it: none left
+    // means a done row's were dropped, with its body.
+    if record.state == EntryState::Done && record.headers.is_empty() {
+        lines.push(format!("headers     ({NOT_KEPT})"));
+        lines.push(format!("body        ({NOT_KEPT})"));
+        return lines;
+    }
     lines.push("headers".to_owned());
     lines.extend(
         record.redacted_headers().iter().map(|(name, value)| {
@@ -52,10 +68,26 @@ fn describe(record: &Entry) -> Vec<String> {
     lines
 }
 
+/// The dedupe key as shown: a key that is a delivery's signature
+/// (`<n>:<namespace>:signature:<hex>`, the core's format) shows
+/// `[redacted]` for the signature; an event id key shows whole.
+fn shown_key(key: &str) -> String {
+    let parsed = key.split_once(':').and_then(|(length, rest)| {
+        let length: usize = length.parse().ok()?;
+        let namespace = rest.get(..length)?;
+        let (kind, _) = rest.get(length..)?.strip_prefix(':')?.split_once(':')?;
+        Some((length, namespace, kind))
+    });
+    match parsed {
+        Some((length, namespace, "signature")) => {
+            format!("{length}:{namespace}:signature:[redacted]")
+        }
+        _ => key.to_owned(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use costkatana_webhooks::inbox::EntryState;
-
     use super::*;
 
     #[test]
@@ -94,5 +126,49 @@ mod tests {
         );
         assert!(text.contains("settled     -"), "{text}");
         assert!(text.ends_with("{\n  \"eventId\": \"evt_1\"\n}"), "{text}");
+    }
+
+    #[test]
+    fn a_signature_key_is_redacted_and_an_event_key_is_not() {
+        let hex = "9f".repeat(32);
+        assert_eq!(
+            shown_key(&format!("7:tenant1:signature:{hex}")),
+            "7:tenant1:signature:[redacted]"
+        );
+        // A namespace holding colons and the word itself is read by length.
+        assert_eq!(
+            shown_key(&format!("13:a:signature:b:signature:{hex}")),
+            "13:a:signature:b:signature:[redacted]"
+        );
+        assert_eq!(
+            shown_key("7:tenant1:event:evt_signature:1"),
+            "7:tenant1:event:evt_signature:1"
+        );
+        assert_eq!(shown_key("not:a:core:key"), "not:a:core:key");
+    }
+
+    #[test]
+    fn a_done_row_without_its_body_says_it_was_not_kept() {
+        let record = Entry {
+            id: 9,
+            state: EntryState::Done,
+            attempts: 1,
+            dedupe_key: format!("3:abc:signature:{}", "0a".repeat(32)),
+            event_id: None,
+            event_type: None,
+            headers: Vec::new(),
+            body: bytes::Bytes::new(),
+            received_at_ms: 1_777_377_600_000,
+            run_after_ms: 1_777_377_600_000,
+            settled_at_ms: Some(1_777_377_600_500),
+            last_error: None,
+        };
+        let text = describe(&record).join("\n");
+        assert!(
+            text.contains("dedupe key  3:abc:signature:[redacted]"),
+            "{text}"
+        );
+        assert!(!text.contains("0a0a"), "{text}");
+        assert!(text.ends_with("body        (not kept: a done row keeps only what dedupe needs (the inbox's keep_done_bodies setting keeps it))"), "{text}");
     }
 }

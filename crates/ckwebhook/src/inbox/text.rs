@@ -1,23 +1,37 @@
-//! Turning stored values into safe terminal text: control characters
-//! escaped, ages and durations in words, bodies pretty-printed.
+//! Turning stored values into safe terminal text: control and
+//! bidirectional-formatting characters escaped, ages and durations in
+//! words, bodies pretty-printed.
 
 use std::time::Duration;
 
 use costkatana_webhooks::diagnose::{minify, prettify};
 
 /// `text` with control characters escaped (`\u{1b}`), so a stored value
-/// cannot move the cursor or recolour the terminal; `multiline` keeps
+/// cannot move the cursor or recolour the terminal, and bidirectional
+/// formatting characters too (`\u{202e}`), so it cannot make the text
+/// around it read in another order than it is; `multiline` keeps
 /// newlines and tabs.
 pub(super) fn printable(text: &str, multiline: bool) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
-        if c.is_control() && !(multiline && matches!(c, '\n' | '\t')) {
+        let kept_layout = multiline && matches!(c, '\n' | '\t');
+        if (c.is_control() && !kept_layout) || is_bidi_control(c) {
             out.extend(c.escape_default());
         } else {
             out.push(c);
         }
     }
     out
+}
+
+/// The characters that reorder text on screen: the embeddings and
+/// overrides (U+202A–U+202E), the isolates (U+2066–U+2069) and the marks
+/// (U+200E, U+200F, and Arabic's U+061C).
+fn is_bidi_control(c: char) -> bool {
+    matches!(
+        c,
+        '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}'
+    )
 }
 
 /// An optional value, escaped, or `-`.
@@ -61,8 +75,10 @@ pub(super) fn body(bytes: &[u8]) -> String {
         return "(empty)".to_owned();
     }
     if serde_json::from_slice::<serde_json::Value>(bytes).is_ok() {
-        // Valid JSON holds no raw control characters: nothing to escape.
-        return String::from_utf8_lossy(&prettify(&minify(bytes), 2)).into_owned();
+        // Valid JSON holds no raw control characters, but may hold
+        // bidirectional ones.
+        let pretty = String::from_utf8_lossy(&prettify(&minify(bytes), 2)).into_owned();
+        return printable(&pretty, true);
     }
     match std::str::from_utf8(bytes) {
         Ok(text) => printable(text, true),
@@ -82,6 +98,28 @@ mod tests {
         assert_eq!(printable("a\u{1b}[31mb\nc", false), "a\\u{1b}[31mb\\nc");
         assert_eq!(printable("a\nb\tc\r", true), "a\nb\tc\\r");
         assert_eq!(or_dash(None), "-");
+    }
+
+    #[test]
+    fn escapes_bidirectional_formatting_characters() {
+        // "evt_1" that would show as "evt_1 refused" read backwards.
+        assert_eq!(
+            printable("evt_\u{202E}desufer 1\u{202C}", false),
+            "evt_\\u{202e}desufer 1\\u{202c}"
+        );
+        for c in ('\u{202A}'..='\u{202E}')
+            .chain('\u{2066}'..='\u{2069}')
+            .chain(['\u{200E}', '\u{200F}', '\u{061C}'])
+        {
+            let shown = printable(&format!("a{c}b"), true);
+            assert!(!shown.contains(c), "{c:?} shown raw: {shown}");
+            assert!(shown.starts_with("a\\u{"), "{shown}");
+        }
+        assert_eq!(printable("é ü ✓", false), "é ü ✓");
+        assert_eq!(
+            body("{\"title\":\"\u{2067}x\u{2069}\"}".as_bytes()),
+            "{\n  \"title\": \"\\u{2067}x\\u{2069}\"\n}"
+        );
     }
 
     #[test]

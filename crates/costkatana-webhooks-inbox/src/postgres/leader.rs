@@ -5,17 +5,14 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Duration;
 
 use tokio::sync::Mutex;
 use tokio_postgres::{Client, Config, NoTls};
 
+use super::pools::{CONNECT_TIMEOUT, OP_TIMEOUT};
 use super::schema::lock_key;
 use crate::error::{InboxError, InboxErrorKind};
 use crate::table::Table;
-
-/// How long to wait for the leader connection.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// One task's session: its connection, and whether it holds the task's
 /// lock.
@@ -51,18 +48,29 @@ impl Leader {
         let key = lock_key(&format!("lead {task}"), &self.table);
         let mut sessions = self.sessions.lock().await;
         if let Some(session) = sessions.get_mut(task) {
-            match still(session, key).await {
-                Ok(leads) => return Ok(leads),
-                // The session is gone, and with it any lock it held.
-                Err(_) => {
+            match tokio::time::timeout(OP_TIMEOUT, still(session, key)).await {
+                Ok(Ok(leads)) => return Ok(leads),
+                // The session is gone (or silent: it is closed), and with
+                // it any lock it held.
+                Ok(Err(_)) | Err(_) => {
                     sessions.remove(task);
                 }
             }
         }
         let client = self.connect().await?;
-        let leads = try_lock(&client, key)
-            .await
-            .map_err(|err| self.failed(task, err))?;
+        let leads = match tokio::time::timeout(OP_TIMEOUT, try_lock(&client, key)).await {
+            Ok(leads) => leads.map_err(|err| self.failed(task, err))?,
+            Err(_) => {
+                return Err(InboxError::new(
+                    InboxErrorKind::Unavailable,
+                    format!(
+                        "{}: could not ask for the lead of {task}: no answer within {} s",
+                        self.shown,
+                        OP_TIMEOUT.as_secs()
+                    ),
+                ))
+            }
+        };
         sessions.insert(task, Session { client, leads });
         Ok(leads)
     }

@@ -1,12 +1,16 @@
 //! The shared backend: a Postgres table many replicas use at once. Workers
 //! lease rows with `FOR UPDATE SKIP LOCKED`, so no row is leased twice and
-//! no worker waits on another's lock; deliveries that arrive together are
-//! stored in one transaction (`batch.rs`); the schema is `schema.rs`'s and
-//! the leadership of maintenance tasks `leader.rs`'s.
+//! no worker waits on another's lock, and leases are judged by the
+//! database's clock; deliveries that arrive together are stored in one
+//! transaction (`batch.rs`); connections and their time-outs are
+//! `pools.rs`'s, text Postgres cannot hold `text.rs`'s, the schema
+//! `schema.rs`'s and the leadership of maintenance tasks `leader.rs`'s.
 
 mod batch;
 mod leader;
+mod pools;
 mod schema;
+pub(crate) mod text;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -17,33 +21,37 @@ use costkatana_webhooks::inbox::{
     Enqueued, Entry, EntryQuery, EntryState, EntrySummary, InboxStats, LeasedEntry, NewEntry,
     Settlement,
 };
-use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
+use deadpool_postgres::{Object, Pool};
 use tokio::sync::{mpsc, oneshot};
+use tokio::time::error::Elapsed;
 use tokio_postgres::types::ToSql;
-use tokio_postgres::NoTls;
 
+use crate::builder::Options;
 use crate::error::{InboxError, InboxErrorKind};
-use crate::listing::{listing, Param};
-use crate::rows::{self, SettleParams};
+use crate::listing::{counting, listing, purge_delete, purge_page, Listing, Param};
+use crate::purge;
+use crate::rows::{self, SettleParams, Taken};
 use crate::sql::{Dialect, Statements};
 use crate::table::Table;
 use crate::url::describe;
 use leader::Leader;
+use pools::{Pools, OP_TIMEOUT};
+use text::{decode, decode_opt, encode};
 
-/// Connections per process.
-const POOL_SIZE: usize = 16;
-/// How long to wait for a connection before answering 503.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// The longest a delivery waits to be stored before it is answered 503:
+/// well within the sender's 30 s.
+const ENQUEUE_TIMEOUT: Duration = Duration::from_secs(20);
 
 /// The Postgres inbox; cheap to clone.
 #[derive(Clone)]
 pub(crate) struct Postgres {
-    pool: Pool,
+    pools: Pools,
     batches: mpsc::Sender<batch::Pending>,
     sql: Arc<Statements>,
     /// `Postgres inbox postgres://host:port/database`, for errors.
     shown: Arc<str>,
     leader: Arc<Leader>,
+    keep_done_bodies: bool,
 }
 
 impl std::fmt::Debug for Postgres {
@@ -55,6 +63,9 @@ impl std::fmt::Debug for Postgres {
     }
 }
 
+/// An operation's outcome: its result, or that it ran out of time.
+type Bounded<T> = Result<Result<T, tokio_postgres::Error>, Elapsed>;
+
 impl Postgres {
     /// Connects to the database. With `create`, its schema is created and
     /// migrated as needed; without, it must be at the latest version, and
@@ -64,30 +75,11 @@ impl Postgres {
         table: Table,
         clock: Arc<dyn Clock>,
         create: bool,
+        options: Options,
     ) -> Result<Self, InboxError> {
         let shown: Arc<str> = format!("Postgres inbox {}", describe(config)).into();
-        let manager = Manager::from_config(
-            config.clone(),
-            NoTls,
-            ManagerConfig {
-                recycling_method: RecyclingMethod::Fast,
-            },
-        );
-        let pool = Pool::builder(manager)
-            .max_size(POOL_SIZE)
-            .runtime(Runtime::Tokio1)
-            .wait_timeout(Some(CONNECT_TIMEOUT))
-            .create_timeout(Some(CONNECT_TIMEOUT))
-            .recycle_timeout(Some(CONNECT_TIMEOUT))
-            .build()
-            .map_err(|err| {
-                InboxError::caused_by(
-                    InboxErrorKind::Invalid,
-                    "could not build the Postgres pool",
-                    err,
-                )
-            })?;
-        let mut client = pool.get().await.map_err(|err| {
+        let pools = Pools::new(config)?;
+        let mut client = pools.work.get().await.map_err(|err| {
             InboxError::caused_by(
                 InboxErrorKind::Unavailable,
                 format!("{shown}: could not connect"),
@@ -101,13 +93,18 @@ impl Postgres {
         }
         drop(client);
         let sql = Arc::new(Statements::new(Dialect::Postgres, &table));
-        let leader = Arc::new(Leader::new(config.clone(), table, Arc::clone(&shown)));
+        let leader = Arc::new(Leader::new(
+            pools::config(config),
+            table,
+            Arc::clone(&shown),
+        ));
         Ok(Postgres {
-            batches: batch::start(&pool, &sql, &shown),
-            pool,
+            batches: batch::start(&pools.ack, &sql, &shown),
+            pools,
             sql,
             shown,
             leader,
+            keep_done_bodies: options.keep_done_bodies,
         })
     }
 
@@ -123,34 +120,40 @@ impl Postgres {
         )
     }
 
-    async fn client(&self) -> Result<deadpool_postgres::Object, InboxError> {
-        self.pool
-            .get()
-            .await
-            .map_err(|err| self.failed("connect", err))
+    /// A connection from `pool` (waiting at most 5 s for one).
+    async fn client(&self, pool: &Pool, what: &str) -> Result<Object, InboxError> {
+        pool.get().await.map_err(|err| self.failed(what, err))
     }
 
-    /// `statement`, prepared once per connection (the workers' statements
-    /// run for every delivery; preparing each time is a round trip more).
-    async fn prepared(
-        &self,
-        client: &deadpool_postgres::Object,
-        statement: &str,
-        what: &str,
-    ) -> Result<tokio_postgres::Statement, InboxError> {
-        client
-            .prepare_cached(statement)
-            .await
-            .map_err(|err| self.failed(what, err))
+    /// The result of an operation run on `client` under
+    /// `tokio::time::timeout(OP_TIMEOUT, …)`. A connection whose operation
+    /// ran out of time may be stuck (a lost network, a lock): it is
+    /// closed, not given back to its pool.
+    fn finish<T>(&self, client: Object, outcome: Bounded<T>, what: &str) -> Result<T, InboxError> {
+        match outcome {
+            Ok(Ok(value)) => Ok(value),
+            Ok(Err(err)) => Err(self.failed(what, err)),
+            Err(_) => {
+                drop(Object::take(client));
+                Err(InboxError::new(
+                    InboxErrorKind::Unavailable,
+                    format!(
+                        "{}: could not {what}: no answer within {} s (the connection was closed)",
+                        self.shown,
+                        OP_TIMEOUT.as_secs()
+                    ),
+                ))
+            }
+        }
     }
 
     pub(crate) async fn migrate(&self, clock: Arc<dyn Clock>) -> Result<Vec<u32>, InboxError> {
-        let mut client = self.client().await?;
+        let mut client = self.client(&self.pools.work, "connect").await?;
         schema::migrate(&mut client, &self.sql.table, clock.as_ref(), &self.shown).await
     }
 
     pub(crate) async fn schema_version(&self) -> Result<u32, InboxError> {
-        let client = self.client().await?;
+        let client = self.client(&self.pools.work, "connect").await?;
         schema::version(&client, &self.sql.table, &self.shown).await
     }
 
@@ -158,6 +161,8 @@ impl Postgres {
         self.leader.lead(task).await
     }
 
+    /// Queues the delivery for the next batch; answers once it is
+    /// committed, or with why not within [`ENQUEUE_TIMEOUT`].
     pub(crate) async fn enqueue(&self, entry: NewEntry) -> Result<Enqueued, InboxError> {
         let stopped = || {
             InboxError::new(
@@ -165,14 +170,31 @@ impl Postgres {
                 format!("{}: the inbox has stopped", self.shown),
             )
         };
-        let (reply, answer) = oneshot::channel();
-        self.batches
-            .send((entry, reply))
+        let stored = async {
+            let (reply, answer) = oneshot::channel();
+            self.batches
+                .send((entry, reply))
+                .await
+                .map_err(|_| stopped())?;
+            answer.await.map_err(|_| stopped())?
+        };
+        tokio::time::timeout(ENQUEUE_TIMEOUT, stored)
             .await
-            .map_err(|_| stopped())?;
-        answer.await.map_err(|_| stopped())?
+            .unwrap_or_else(|_| {
+                Err(InboxError::new(
+                    InboxErrorKind::Unavailable,
+                    format!(
+                        "{}: could not store the delivery: no answer within {} s",
+                        self.shown,
+                        ENQUEUE_TIMEOUT.as_secs()
+                    ),
+                ))
+            })
     }
 
+    /// Leases due rows by the database's clock; a row whose stored headers
+    /// do not parse is dead-lettered, saying why, and the others handed
+    /// out.
     pub(crate) async fn take(
         &self,
         now_ms: i64,
@@ -180,38 +202,77 @@ impl Postgres {
         limit: usize,
     ) -> Result<Vec<LeasedEntry>, InboxError> {
         let token = ClaimToken::random();
-        let lease_until = now_ms.saturating_add(millis(lease));
-        let client = self.client().await?;
         let hex = token.to_hex();
-        let mut taken = Vec::new();
-        for due in [false, true] {
-            let left = limit.saturating_sub(taken.len());
-            if left == 0 {
-                break;
+        let lease_ms = millis(lease);
+        let what = "lease due rows";
+        let client = self.client(&self.pools.lease, what).await?;
+        let outcome = tokio::time::timeout(OP_TIMEOUT, async {
+            let mut taken = Vec::new();
+            for due in [false, true] {
+                let left = limit.saturating_sub(taken.len()) as i64;
+                if left == 0 {
+                    break;
+                }
+                let take = client.prepare_cached(self.sql.take(due)).await?;
+                let rows = if due {
+                    client
+                        .query(&take, &[&hex, &lease_ms, &now_ms, &left])
+                        .await?
+                } else {
+                    client.query(&take, &[&hex, &lease_ms, &left]).await?
+                };
+                taken.extend(rows.iter().map(|row| Taken {
+                    id: row.get(0),
+                    attempts: row.get(1),
+                    dedupe_key: decode(row.get(2)),
+                    headers: row.get(3),
+                    body: row.get(4),
+                    received_at_ms: row.get(5),
+                }));
             }
-            let take = self
-                .prepared(&client, self.sql.take(due), "lease due rows")
-                .await?;
-            let rows = client
-                .query(&take, &[&hex, &lease_until, &now_ms, &(left as i64)])
-                .await
-                .map_err(|err| self.failed("lease due rows", err))?;
-            taken.extend(rows);
-        }
-        taken
-            .into_iter()
-            .map(|row| {
-                rows::job(
-                    token,
-                    row.get(0),
-                    row.get(1),
-                    row.get(2),
-                    row.get::<_, &str>(3),
-                    row.get(4),
-                    row.get(5),
-                )
-            })
-            .collect()
+            let mut jobs = Vec::with_capacity(taken.len());
+            for row in taken {
+                let (id, attempt) = (row.id, row.attempt());
+                match row.into_job(token) {
+                    Ok(job) => jobs.push(job),
+                    Err(why) => {
+                        let p = rows::unreadable(attempt, &why, now_ms);
+                        self.write_settlement(&client, &p, id, &hex).await?;
+                    }
+                }
+            }
+            Ok(jobs)
+        })
+        .await;
+        self.finish(client, outcome, what)
+    }
+
+    /// Writes a settlement's columns on row `id` under lease `token`; the
+    /// number of rows changed.
+    async fn write_settlement(
+        &self,
+        client: &Object,
+        p: &SettleParams,
+        id: i64,
+        token: &str,
+    ) -> Result<u64, tokio_postgres::Error> {
+        let settle = client.prepare_cached(&self.sql.settle).await?;
+        let last_error = p.last_error.as_deref().map(encode);
+        client
+            .execute(
+                &settle,
+                &[
+                    &p.state,
+                    &p.run_after,
+                    &p.attempts,
+                    &p.settled_at,
+                    &last_error.as_deref(),
+                    &id,
+                    &token,
+                    &p.drop_body,
+                ],
+            )
+            .await
     }
 
     pub(crate) async fn settle(
@@ -220,135 +281,204 @@ impl Postgres {
         settlement: Settlement,
         now_ms: i64,
     ) -> Result<Completion, InboxError> {
-        let p = SettleParams::new(job, settlement, now_ms);
+        let p = SettleParams::new(job, settlement, now_ms, self.keep_done_bodies);
         let token = job.token.to_hex();
-        let client = self.client().await?;
-        let settle = self
-            .prepared(&client, &self.sql.settle, "settle a row")
-            .await?;
-        let changed = client
-            .execute(
-                &settle,
-                &[
-                    &p.state,
-                    &p.run_after,
-                    &p.attempts,
-                    &p.settled_at,
-                    &p.last_error,
-                    &job.id,
-                    &token,
-                ],
-            )
-            .await
-            .map_err(|err| self.failed("settle a row", err))?;
-        if changed == 1 {
-            return Ok(Completion::Recorded);
-        }
-        let row = client
-            .query_opt(&self.sql.settled, &[&job.id])
-            .await
-            .map_err(|err| self.failed("read a settled row", err))?;
-        Ok(p.judge(&token, row.map(|row| (row.get(0), row.get(1), row.get(2)))))
+        let what = "settle a row";
+        let client = self.client(&self.pools.work, what).await?;
+        let outcome = tokio::time::timeout(OP_TIMEOUT, async {
+            if self.write_settlement(&client, &p, job.id, &token).await? == 1 {
+                return Ok(Completion::Recorded);
+            }
+            let row = client.query_opt(&self.sql.settled, &[&job.id]).await?;
+            Ok(p.judge(&token, row.map(|row| (row.get(0), row.get(1), row.get(2)))))
+        })
+        .await;
+        self.finish(client, outcome, what)
     }
 
+    /// Extends the lease by its length from the database's clock (`until_ms`
+    /// only for a row leased before the length was kept).
     pub(crate) async fn renew(
         &self,
         job: &LeasedEntry,
         until_ms: i64,
     ) -> Result<Completion, InboxError> {
-        let client = self.client().await?;
-        let renew = self
-            .prepared(&client, &self.sql.renew, "renew a lease")
-            .await?;
-        let changed = client
-            .execute(&renew, &[&until_ms, &job.id, &job.token.to_hex()])
-            .await
-            .map_err(|err| self.failed("renew a lease", err))?;
-        Ok(rows::completion(changed))
+        let what = "renew a lease";
+        let client = self.client(&self.pools.lease, what).await?;
+        let token = job.token.to_hex();
+        let outcome = tokio::time::timeout(OP_TIMEOUT, async {
+            let renew = client.prepare_cached(&self.sql.renew).await?;
+            client.execute(&renew, &[&until_ms, &job.id, &token]).await
+        })
+        .await;
+        Ok(rows::completion(self.finish(client, outcome, what)?))
     }
 
-    pub(crate) async fn purge_done(&self, before_ms: i64) -> Result<u64, InboxError> {
-        let client = self.client().await?;
-        client
-            .execute(&self.sql.purge_done, &[&before_ms])
-            .await
-            .map_err(|err| self.failed("purge done rows", err))
+    /// Deletes the done or dead entries `query` matches, a page at a time
+    /// (each page its own statement, so no long-held row locks).
+    pub(crate) async fn purge(&self, query: &EntryQuery) -> Result<u64, InboxError> {
+        let mut deleted = 0;
+        for state in purge::states(query)? {
+            let mut after = None;
+            loop {
+                let page = purge_page(
+                    Dialect::Postgres,
+                    &self.sql.table,
+                    query,
+                    state,
+                    after,
+                    purge::PAGE,
+                );
+                let rows = self.rows(&page, "find rows to purge").await?;
+                let Some(last) = rows.last() else {
+                    break;
+                };
+                after = Some((last.get::<_, i64>(1), last.get::<_, i64>(0)));
+                let ids: Vec<i64> = rows.iter().map(|row| row.get(0)).collect();
+                let delete = purge_delete(
+                    Dialect::Postgres,
+                    &self.sql.table,
+                    &ids,
+                    state,
+                    query.settled_before_ms,
+                );
+                deleted += self.execute(&delete, "purge rows").await?;
+                if rows.len() < purge::PAGE {
+                    break;
+                }
+            }
+        }
+        Ok(deleted)
+    }
+
+    pub(crate) async fn count(&self, query: &EntryQuery) -> Result<u64, InboxError> {
+        let counting = counting(Dialect::Postgres, &self.sql.table, query);
+        let rows = self.rows(&counting, "count rows").await?;
+        Ok(rows
+            .first()
+            .map_or(0, |row| u64::try_from(row.get::<_, i64>(0)).unwrap_or(0)))
+    }
+
+    /// Writes a row in a transaction that is rolled back, on a connection
+    /// of the pool that stores deliveries: the connection, the table's
+    /// locks and the role's rights are what a delivery needs.
+    pub(crate) async fn probe(&self) -> Result<(), InboxError> {
+        let what = "write a test row (rolled back)";
+        let key = ClaimToken::random().to_hex();
+        let digest = batch::key_digest(&key);
+        // Negative, so never a real row's; random, so no replica's probe
+        // waits for another's.
+        let mut first = [0u8; 8];
+        first.copy_from_slice(&digest[..8]);
+        let id = -(i64::from_be_bytes(first) & i64::MAX).max(1);
+        let mut client = self.client(&self.pools.ack, what).await?;
+        let outcome = tokio::time::timeout(OP_TIMEOUT, async {
+            let tx = client.transaction().await?;
+            tx.execute(&self.sql.probe, &[&id, &key, &digest]).await?;
+            tx.rollback().await
+        })
+        .await;
+        self.finish(client, outcome, what)
     }
 
     pub(crate) async fn stats(&self) -> Result<InboxStats, InboxError> {
-        let client = self.client().await?;
-        let counts = client
-            .query(&self.sql.counts, &[])
-            .await
-            .map_err(|err| self.failed("count rows", err))?;
-        let mut stats = InboxStats::default();
-        for row in counts {
-            rows::add_count(&mut stats, row.get(0), row.get(1));
-        }
-        stats.oldest_pending_ms = client
-            .query_one(&self.sql.oldest_pending, &[])
-            .await
-            .map_err(|err| self.failed("find the oldest pending row", err))?
-            .get(0);
-        Ok(stats)
+        let what = "count rows";
+        let client = self.client(&self.pools.work, what).await?;
+        let outcome = tokio::time::timeout(OP_TIMEOUT, async {
+            let counts = client.query(&self.sql.counts, &[]).await?;
+            let mut stats = InboxStats::default();
+            for row in counts {
+                rows::add_count(&mut stats, row.get(0), row.get(1));
+            }
+            stats.oldest_pending_ms = client
+                .query_one(&self.sql.oldest_pending, &[])
+                .await?
+                .get(0);
+            Ok(stats)
+        })
+        .await;
+        self.finish(client, outcome, what)
+    }
+
+    /// The rows `listing` selects.
+    async fn rows(
+        &self,
+        listing: &Listing,
+        what: &str,
+    ) -> Result<Vec<tokio_postgres::Row>, InboxError> {
+        let params = params(&listing.params);
+        let client = self.client(&self.pools.work, what).await?;
+        let outcome = tokio::time::timeout(OP_TIMEOUT, client.query(&listing.sql, &params)).await;
+        self.finish(client, outcome, what)
+    }
+
+    /// How many rows `listing` changed.
+    async fn execute(&self, listing: &Listing, what: &str) -> Result<u64, InboxError> {
+        let params = params(&listing.params);
+        let client = self.client(&self.pools.work, what).await?;
+        let outcome = tokio::time::timeout(OP_TIMEOUT, client.execute(&listing.sql, &params)).await;
+        self.finish(client, outcome, what)
     }
 
     pub(crate) async fn list(&self, query: &EntryQuery) -> Result<Vec<EntrySummary>, InboxError> {
         let listing = listing(Dialect::Postgres, &self.sql.table, query);
-        let params: Vec<&(dyn ToSql + Sync)> = listing
-            .params
-            .iter()
-            .map(|param| match param {
-                Param::Text(text) => text as &(dyn ToSql + Sync),
-                Param::Int(int) => int as &(dyn ToSql + Sync),
-            })
-            .collect();
-        let client = self.client().await?;
-        let rows = client
-            .query(&listing.sql, &params)
-            .await
-            .map_err(|err| self.failed("list rows", err))?;
+        let rows = self.rows(&listing, "list rows").await?;
         Ok(rows.iter().map(summary).collect())
     }
 
     pub(crate) async fn get(&self, id: i64) -> Result<Entry, InboxError> {
-        let client = self.client().await?;
-        let row = client
-            .query_opt(&self.sql.get, &[&id])
-            .await
-            .map_err(|err| self.failed("read a row", err))?;
+        let what = "read a row";
+        let client = self.client(&self.pools.work, what).await?;
+        let outcome =
+            tokio::time::timeout(OP_TIMEOUT, client.query_opt(&self.sql.get, &[&id])).await;
+        let row = self.finish(client, outcome, what)?;
         row.as_ref().map(entry).ok_or_else(|| rows::no_row(id))
     }
 
     /// One statement that answers the state the row was in; only when it
-    /// changes nothing, one read to tell a missing row from a running one.
+    /// changes nothing, one read to tell a missing row from a running one
+    /// or a done one whose body was not kept.
     pub(crate) async fn retry(&self, id: i64, now_ms: i64) -> Result<EntryState, InboxError> {
-        let client = self.client().await?;
-        let retried = client
-            .query_opt(&self.sql.retry_one, &[&now_ms, &id])
-            .await
-            .map_err(|err| self.failed("retry a row", err))?;
-        if let Some(row) = retried {
-            return Ok(rows::parse_state(row.get(0)));
-        }
-        let state = client
-            .query_opt(&self.sql.state_of_id, &[&id])
-            .await
-            .map_err(|err| self.failed("read a row", err))?;
-        match state {
-            None => Err(rows::no_row(id)),
-            // Running when the retry ran (it may have been settled since).
-            Some(_) => Err(rows::running(id)),
-        }
+        let what = "retry a row";
+        let client = self.client(&self.pools.work, what).await?;
+        let outcome = tokio::time::timeout(OP_TIMEOUT, async {
+            if let Some(row) = client
+                .query_opt(&self.sql.retry_one, &[&now_ms, &id])
+                .await?
+            {
+                return Ok(Ok(rows::parse_state(row.get(0))));
+            }
+            let state = client.query_opt(&self.sql.state_of_id, &[&id]).await?;
+            Ok(Err(match state {
+                None => rows::no_row(id),
+                Some(row) if row.get::<_, bool>(1) => rows::not_kept(id),
+                // Running when the retry ran (it may have been settled since).
+                Some(_) => rows::running(id),
+            }))
+        })
+        .await;
+        self.finish(client, outcome, what)?
     }
 
     pub(crate) async fn retry_dead(&self, now_ms: i64) -> Result<u64, InboxError> {
-        let client = self.client().await?;
-        client
-            .execute(&self.sql.retry_dead, &[&now_ms])
-            .await
-            .map_err(|err| self.failed("retry dead rows", err))
+        let what = "retry dead rows";
+        let client = self.client(&self.pools.work, what).await?;
+        let outcome =
+            tokio::time::timeout(OP_TIMEOUT, client.execute(&self.sql.retry_dead, &[&now_ms]))
+                .await;
+        self.finish(client, outcome, what)
     }
+}
+
+/// A statement's parameters as tokio-postgres takes them.
+fn params(params: &[Param]) -> Vec<&(dyn ToSql + Sync)> {
+    params
+        .iter()
+        .map(|param| match param {
+            Param::Text(text) => text as &(dyn ToSql + Sync),
+            Param::Int(int) => int as &(dyn ToSql + Sync),
+        })
+        .collect()
 }
 
 fn summary(row: &tokio_postgres::Row) -> EntrySummary {
@@ -356,12 +486,12 @@ fn summary(row: &tokio_postgres::Row) -> EntrySummary {
         id: row.get(0),
         state: rows::parse_state(row.get(1)),
         attempts: u32::try_from(row.get::<_, i64>(2)).unwrap_or(u32::MAX),
-        event_id: row.get(3),
-        event_type: row.get(4),
+        event_id: decode_opt(row.get(3)),
+        event_type: decode_opt(row.get(4)),
         received_at_ms: row.get(5),
         run_after_ms: row.get(6),
         settled_at_ms: row.get(7),
-        last_error: row.get(8),
+        last_error: decode_opt(row.get(8)),
     }
 }
 
@@ -372,14 +502,14 @@ fn entry(row: &tokio_postgres::Row) -> Entry {
         id: row.get(0),
         state: rows::parse_state(row.get(1)),
         attempts: u32::try_from(row.get::<_, i64>(2)).unwrap_or(u32::MAX),
-        dedupe_key: row.get(3),
-        event_id: row.get(4),
-        event_type: row.get(5),
+        dedupe_key: decode(row.get(3)),
+        event_id: decode_opt(row.get(4)),
+        event_type: decode_opt(row.get(5)),
         headers: rows::parse_headers(row.get(6)).unwrap_or_default(),
         body: row.get::<_, Vec<u8>>(7).into(),
         received_at_ms: row.get(8),
         run_after_ms: row.get(9),
         settled_at_ms: row.get(10),
-        last_error: row.get(11),
+        last_error: decode_opt(row.get(11)),
     }
 }

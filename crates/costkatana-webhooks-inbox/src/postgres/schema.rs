@@ -142,6 +142,12 @@ pub(super) async fn migrate(
             .transaction()
             .await
             .map_err(|e| failed(shown, "begin a migration", e))?;
+        // A migration may rewrite a large table, and replicas wait for the
+        // one migrating: the inbox's statement and lock time-outs (made
+        // for deliveries) do not apply here.
+        tx.batch_execute("SET LOCAL statement_timeout = 0; SET LOCAL lock_timeout = 0")
+            .await
+            .map_err(|e| failed(shown, "begin a migration", e))?;
         tx.execute("SELECT pg_advisory_xact_lock($1)", &[&key])
             .await
             .map_err(|e| failed(shown, "lock the schema", e))?;

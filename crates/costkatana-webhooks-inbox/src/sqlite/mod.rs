@@ -3,6 +3,8 @@
 //! commit, `writer.rs`); reads go to a read-only connection of their own
 //! (`reader.rs`); the file and its schema are `schema.rs`'s.
 
+mod checkpoint;
+mod file;
 mod reader;
 mod schema;
 mod writer;
@@ -19,11 +21,14 @@ use costkatana_webhooks::inbox::{
 };
 use rusqlite::{params, OptionalExtension};
 
+use crate::builder::Options;
 use crate::error::InboxError;
-use crate::rows::{self, SettleParams};
+use crate::listing::purge_delete;
+use crate::rows::{self, SettleParams, Taken};
 use crate::sql::{Dialect, Statements};
 use crate::table::Table;
-use crate::Durability;
+use crate::{purge, Durability};
+use checkpoint::Checkpointer;
 use reader::Reader;
 use writer::Writer;
 
@@ -35,6 +40,7 @@ pub(crate) struct Sqlite {
     reader: Arc<Reader>,
     sql: Arc<Statements>,
     path: Arc<Path>,
+    keep_done_bodies: bool,
 }
 
 impl std::fmt::Debug for Sqlite {
@@ -47,39 +53,52 @@ impl std::fmt::Debug for Sqlite {
 }
 
 impl Sqlite {
-    /// Opens the inbox at `path`. With `create`, the file is created and
-    /// migrated as needed; without, it must exist at the latest schema,
-    /// and nothing in it is changed but its journal mode.
+    /// Opens the inbox at `path`. With `create`, the file is created
+    /// (private to its owner) and migrated as needed, unless it holds
+    /// other tables and `options` does not allow them; without, it must
+    /// exist at the latest schema, and nothing in it is changed but its
+    /// journal mode and its files' modes.
     pub(crate) async fn open(
         path: &Path,
         durability: Durability,
         table: Table,
         clock: Arc<dyn Clock>,
         create: bool,
+        options: Options,
     ) -> Result<Self, InboxError> {
         let owned: PathBuf = path.to_owned();
         let sql = Arc::new(Statements::new(Dialect::Sqlite, &table));
-        let (conn, reader) = blocking(move || {
+        let shown: Arc<str> = schema::shown(path).into();
+        file::prepare(path, create, &shown)?;
+        let shown_in_task = Arc::clone(&shown);
+        let (conn, checkpoints, reader) = blocking(move || {
             let path = owned.as_path();
             let mut conn = schema::open_writer(path, create)?;
+            // Checked before anything changes: a file that is not an
+            // inbox is left exactly as it was.
             if create {
-                schema::configure(&conn, path, durability)?;
-                schema::migrate(&mut conn, path, &table, clock.as_ref())?;
+                if !options.allow_other_tables {
+                    schema::refuse_other_tables(&conn, path, &table)?;
+                }
             } else {
-                // Checked before the journal mode changes: a file that is
-                // not an inbox is left exactly as it was.
                 schema::current(&conn, path, &table)?;
-                schema::configure(&conn, path, durability)?;
             }
-            Ok((conn, schema::open_reader(path)?))
+            file::make_private(path, &shown_in_task);
+            schema::configure(&conn, path, durability)?;
+            if create {
+                schema::migrate(&mut conn, path, &table, clock.as_ref())?;
+            }
+            let checkpoints = checkpoint::connection(path)?;
+            Ok((conn, checkpoints, schema::open_reader(path)?))
         })
         .await?;
-        let shown: Arc<str> = schema::shown(path).into();
+        let checkpointer = Checkpointer::start(checkpoints, &shown)?;
         Ok(Sqlite {
-            writer: Writer::start(conn, Arc::clone(&shown))?,
+            writer: Writer::start(conn, checkpointer, Arc::clone(&shown))?,
             reader: Arc::new(Reader::new(reader, Arc::clone(&sql), shown)),
             sql,
             path: path.into(),
+            keep_done_bodies: options.keep_done_bodies,
         })
     }
 
@@ -122,6 +141,9 @@ impl Sqlite {
             .await
     }
 
+    /// Leases due rows; a row whose stored headers do not parse is
+    /// dead-lettered in the same transaction, saying why, and the others
+    /// are handed out.
     pub(crate) async fn take(
         &self,
         now_ms: i64,
@@ -131,8 +153,7 @@ impl Sqlite {
         let token = ClaimToken::random();
         let lease_until = now_ms.saturating_add(millis(lease));
         let sql = Arc::clone(&self.sql);
-        let taken = self
-            .writer
+        self.writer
             .call("lease due rows", move |conn| {
                 let mut taken = Vec::new();
                 for due in [false, true] {
@@ -144,29 +165,34 @@ impl Sqlite {
                     let rows = take.query_map(
                         params![token.to_hex(), lease_until, now_ms, left as i64],
                         |row| {
-                            Ok((
-                                row.get::<_, i64>(0)?,
-                                row.get::<_, i64>(1)?,
-                                row.get::<_, String>(2)?,
-                                row.get::<_, String>(3)?,
-                                row.get::<_, Vec<u8>>(4)?,
-                                row.get::<_, i64>(5)?,
-                            ))
+                            Ok(Taken {
+                                id: row.get(0)?,
+                                attempts: row.get(1)?,
+                                dedupe_key: row.get(2)?,
+                                headers: row.get(3)?,
+                                body: row.get(4)?,
+                                received_at_ms: row.get(5)?,
+                            })
                         },
                     )?;
                     for row in rows {
                         taken.push(row?);
                     }
                 }
-                Ok(taken)
+                let mut jobs = Vec::with_capacity(taken.len());
+                for row in taken {
+                    let (id, attempt) = (row.id, row.attempt());
+                    match row.into_job(token) {
+                        Ok(job) => jobs.push(job),
+                        Err(why) => {
+                            let p = rows::unreadable(attempt, &why, now_ms);
+                            write_settlement(conn, &sql, &p, id, &token.to_hex())?;
+                        }
+                    }
+                }
+                Ok(jobs)
             })
-            .await?;
-        taken
-            .into_iter()
-            .map(|(id, attempts, key, headers, body, received)| {
-                rows::job(token, id, attempts, key, &headers, body, received)
-            })
-            .collect()
+            .await
     }
 
     pub(crate) async fn settle(
@@ -175,21 +201,12 @@ impl Sqlite {
         settlement: Settlement,
         now_ms: i64,
     ) -> Result<Completion, InboxError> {
-        let p = SettleParams::new(job, settlement, now_ms);
+        let p = SettleParams::new(job, settlement, now_ms, self.keep_done_bodies);
         let (id, token) = (job.id, job.token.to_hex());
         let sql = Arc::clone(&self.sql);
         self.writer
             .call("settle a row", move |conn| {
-                let changed = conn.prepare_cached(&sql.settle)?.execute(params![
-                    p.state,
-                    p.run_after,
-                    p.attempts,
-                    p.settled_at,
-                    p.last_error,
-                    id,
-                    token
-                ])?;
-                if changed == 1 {
+                if write_settlement(conn, &sql, &p, id, &token)? == 1 {
                     return Ok(Completion::Recorded);
                 }
                 let row = conn
@@ -218,12 +235,67 @@ impl Sqlite {
             .await
     }
 
-    pub(crate) async fn purge_done(&self, before_ms: i64) -> Result<u64, InboxError> {
+    /// Deletes the done or dead entries `query` matches, a page at a
+    /// time: each page is read on the read connection (however many rows
+    /// it passes over) and deleted by id in a writer transaction of its
+    /// own, so acknowledgements are never queued behind the whole purge.
+    pub(crate) async fn purge(&self, query: &EntryQuery) -> Result<u64, InboxError> {
+        let mut deleted = 0;
+        for state in purge::states(query)? {
+            let mut after = None;
+            loop {
+                let page = self
+                    .reader
+                    .purge_page(query, state, after, purge::PAGE)
+                    .await?;
+                let Some(&(last_id, last_settled)) = page.last() else {
+                    break;
+                };
+                after = Some((last_settled, last_id));
+                let ids: Vec<i64> = page.iter().map(|(id, _)| *id).collect();
+                let delete = purge_delete(
+                    Dialect::Sqlite,
+                    &self.sql.table,
+                    &ids,
+                    state,
+                    query.settled_before_ms,
+                );
+                deleted += self
+                    .writer
+                    .call("purge rows", move |conn| {
+                        let params = reader::values(delete.params);
+                        let mut statement = conn.prepare(&delete.sql)?;
+                        Ok(statement.execute(rusqlite::params_from_iter(params))? as u64)
+                    })
+                    .await?;
+                if page.len() < purge::PAGE {
+                    break;
+                }
+            }
+        }
+        Ok(deleted)
+    }
+
+    pub(crate) async fn count(&self, query: &EntryQuery) -> Result<u64, InboxError> {
+        self.reader.count(query).await
+    }
+
+    /// Writes a row in a savepoint that is rolled back: the writer's
+    /// transaction, the file's permissions and the disk's free pages are
+    /// what a delivery needs, and nothing is left behind.
+    pub(crate) async fn probe(&self) -> Result<(), InboxError> {
         let sql = Arc::clone(&self.sql);
+        let token = ClaimToken::random().to_hex();
         self.writer
-            .call("purge done rows", move |conn| {
-                let purged = conn.prepare_cached(&sql.purge_done)?.execute([before_ms])?;
-                Ok(purged as u64)
+            .call("write a test row (rolled back)", move |conn| {
+                conn.execute_batch("SAVEPOINT costkatana_inbox_probe")?;
+                let written = conn
+                    .prepare_cached(&sql.probe)
+                    .and_then(|mut probe| probe.execute(params![-1_i64, token]));
+                conn.execute_batch(
+                    "ROLLBACK TO costkatana_inbox_probe; RELEASE costkatana_inbox_probe",
+                )?;
+                written.map(drop)
             })
             .await
     }
@@ -247,22 +319,23 @@ impl Sqlite {
         let before = self
             .writer
             .call("retry a row", move |conn| {
-                let state: Option<String> = conn
+                let row: Option<(String, bool)> = conn
                     .prepare_cached(&sql.state_of_id)?
-                    .query_row([id], |row| row.get(0))
+                    .query_row([id], |row| Ok((row.get(0)?, row.get(1)?)))
                     .optional()?;
-                let state = state.map(|s| rows::parse_state(&s));
-                if state.is_some_and(|s| s != EntryState::Running) {
+                let row = row.map(|(state, dropped)| (rows::parse_state(&state), dropped));
+                if row.is_some_and(|(s, dropped)| s != EntryState::Running && !dropped) {
                     conn.prepare_cached(&sql.retry_one)?
                         .execute(params![now_ms, id])?;
                 }
-                Ok(state)
+                Ok(row)
             })
             .await?;
         match before {
             None => Err(rows::no_row(id)),
-            Some(EntryState::Running) => Err(rows::running(id)),
-            Some(state) => Ok(state),
+            Some((EntryState::Running, _)) => Err(rows::running(id)),
+            Some((_, true)) => Err(rows::not_kept(id)),
+            Some((state, false)) => Ok(state),
         }
     }
 
@@ -274,6 +347,27 @@ impl Sqlite {
             })
             .await
     }
+}
+
+/// Writes a settlement's columns on row `id` under lease `token`; the
+/// number of rows changed (0 when the lease is no longer the caller's).
+fn write_settlement(
+    conn: &rusqlite::Connection,
+    sql: &Statements,
+    p: &SettleParams,
+    id: i64,
+    token: &str,
+) -> rusqlite::Result<usize> {
+    conn.prepare_cached(&sql.settle)?.execute(params![
+        p.state,
+        p.run_after,
+        p.attempts,
+        p.settled_at,
+        p.last_error,
+        id,
+        token,
+        p.drop_body,
+    ])
 }
 
 /// Runs blocking file work off the async threads.
@@ -289,5 +383,7 @@ async fn blocking<T: Send + 'static>(
     })?
 }
 
+#[cfg(test)]
+mod plans;
 #[cfg(test)]
 mod tests;

@@ -6,13 +6,13 @@
 
 use std::sync::{Arc, Mutex, PoisonError};
 
-use costkatana_webhooks::inbox::{Entry, EntryQuery, EntrySummary, InboxStats};
+use costkatana_webhooks::inbox::{Entry, EntryQuery, EntryState, EntrySummary, InboxStats};
 use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension};
 
 use super::schema;
 use crate::error::{InboxError, InboxErrorKind};
-use crate::listing::{listing, Param};
+use crate::listing::{counting, listing, purge_page, Param};
 use crate::rows;
 use crate::sql::Statements;
 
@@ -87,16 +87,41 @@ impl Reader {
         let query = query.clone();
         self.read("list rows", move |conn, sql| {
             let listing = listing(sql.dialect, &sql.table, &query);
-            let params: Vec<Value> = listing
-                .params
-                .into_iter()
-                .map(|param| match param {
-                    Param::Text(text) => Value::Text(text),
-                    Param::Int(int) => Value::Integer(int),
-                })
-                .collect();
             let mut statement = conn.prepare_cached(&listing.sql)?;
-            let rows = statement.query_map(rusqlite::params_from_iter(params), summary)?;
+            let params = rusqlite::params_from_iter(values(listing.params));
+            let rows = statement.query_map(params, summary)?;
+            rows.collect()
+        })
+        .await
+    }
+
+    pub(super) async fn count(self: &Arc<Self>, query: &EntryQuery) -> Result<u64, InboxError> {
+        let query = query.clone();
+        self.read("count rows", move |conn, sql| {
+            let counting = counting(sql.dialect, &sql.table, &query);
+            let mut statement = conn.prepare_cached(&counting.sql)?;
+            let params = rusqlite::params_from_iter(values(counting.params));
+            let count: i64 = statement.query_row(params, |row| row.get(0))?;
+            Ok(u64::try_from(count).unwrap_or(0))
+        })
+        .await
+    }
+
+    /// A purge's next page: ids and settlement times (see
+    /// [`purge_page`]).
+    pub(super) async fn purge_page(
+        self: &Arc<Self>,
+        query: &EntryQuery,
+        state: EntryState,
+        after: Option<(i64, i64)>,
+        page: usize,
+    ) -> Result<Vec<(i64, i64)>, InboxError> {
+        let query = query.clone();
+        self.read("find rows to purge", move |conn, sql| {
+            let listing = purge_page(sql.dialect, &sql.table, &query, state, after, page);
+            let mut statement = conn.prepare_cached(&listing.sql)?;
+            let params = rusqlite::params_from_iter(values(listing.params));
+            let rows = statement.query_map(params, |row| Ok((row.get(0)?, row.get(1)?)))?;
             rows.collect()
         })
         .await
@@ -121,6 +146,17 @@ impl Reader {
             .await?;
         schema::schema(&self.sql.table, &self.shown).version(&found)
     }
+}
+
+/// A statement's parameters as SQLite values.
+pub(super) fn values(params: Vec<Param>) -> Vec<Value> {
+    params
+        .into_iter()
+        .map(|param| match param {
+            Param::Text(text) => Value::Text(text),
+            Param::Int(int) => Value::Integer(int),
+        })
+        .collect()
 }
 
 fn summary(row: &rusqlite::Row<'_>) -> rusqlite::Result<EntrySummary> {

@@ -16,6 +16,13 @@ use crate::Durability;
 const CACHE_KIB: i64 = -64 * 1024;
 /// How long a statement waits for another process's lock (the CLI, say).
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+/// What the write-ahead log is cut back to once checkpointed: without a
+/// limit, a burst of large bodies leaves a log as large as the burst.
+const JOURNAL_SIZE_LIMIT: i64 = 16 << 20;
+/// The log's length, in pages, at which the writer thread checkpoints
+/// itself (16 MiB): four times SQLite's default, reached only when the
+/// checkpoint thread cannot start the log over.
+const WRITER_CHECKPOINT_PAGES: i64 = 4096;
 
 /// What names the file in errors: `SQLite inbox <path>`.
 pub(super) fn shown(path: &Path) -> String {
@@ -69,7 +76,8 @@ pub(super) fn open_reader(path: &Path) -> Result<Connection, InboxError> {
 }
 
 /// WAL (readers do not wait for the writer, nor it for them), the
-/// durability's `synchronous`, and a larger page cache.
+/// durability's `synchronous`, a larger page cache, a log cut back after
+/// a burst, and no checkpoint inside the writer's commits.
 pub(super) fn configure(
     conn: &Connection,
     path: &Path,
@@ -97,7 +105,63 @@ pub(super) fn configure(
     // from the operating system by every statement (the default is 2 MiB).
     conn.pragma_update(None, "cache_size", CACHE_KIB)
         .map_err(|e| failed(path, "set the cache size", e))?;
+    conn.pragma_update(None, "journal_size_limit", JOURNAL_SIZE_LIMIT)
+        .map_err(|e| failed(path, "set the journal size limit", e))?;
+    // Checkpoints run on a thread of their own (`checkpoint.rs`). The
+    // writer checkpoints only when that thread cannot keep the log short
+    // (writes without a pause leave it no moment to start the log over).
+    conn.pragma_update(None, "wal_autocheckpoint", WRITER_CHECKPOINT_PAGES)
+        .map_err(|e| failed(path, "set the writer's checkpoint threshold", e))?;
     Ok(())
+}
+
+/// Refuses to create the inbox in a file that already holds tables of
+/// something else (an application's own database, named by mistake): its
+/// tables are listed, and the file is left as it was. Other inboxes'
+/// tables (several inboxes may share a file) are not something else.
+pub(super) fn refuse_other_tables(
+    conn: &Connection,
+    path: &Path,
+    table: &Table,
+) -> Result<(), InboxError> {
+    let read = || -> rusqlite::Result<(bool, Vec<String>)> {
+        let ours = conn
+            .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1")?
+            .exists([table.name()])?;
+        // An inbox table has a lease token; a table of migrations, a
+        // checksum and a dirty flag; an inbox's counters are named after
+        // it.
+        let others = conn
+            .prepare(
+                "SELECT m.name FROM sqlite_master m
+                 WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\'
+                 AND NOT EXISTS (SELECT 1 FROM pragma_table_info(m.name) c
+                                 WHERE c.name = 'lease_token')
+                 AND (SELECT COUNT(*) FROM pragma_table_info(m.name) c
+                      WHERE c.name IN ('checksum', 'dirty')) < 2
+                 AND NOT (substr(m.name, -7) = '_counts' AND EXISTS (
+                     SELECT 1 FROM pragma_table_info(substr(m.name, 1, length(m.name) - 7)) c
+                     WHERE c.name = 'lease_token'))
+                 ORDER BY m.name",
+            )?
+            .query_map([], |row| row.get(0))?
+            .collect::<rusqlite::Result<Vec<String>>>()?;
+        Ok((ours, others))
+    };
+    let (ours, others) = read().map_err(|e| failed(path, "read the schema", e))?;
+    if ours || others.is_empty() {
+        return Ok(());
+    }
+    Err(InboxError::new(
+        InboxErrorKind::Schema,
+        format!(
+            "{}: the file holds other tables ({}) and no inbox table {table}: it looks like \
+             another application's database, so no inbox was created in it (point the inbox \
+             at a file of its own, or allow it with InboxBuilder::allow_other_tables)",
+            shown(path),
+            others.join(", ")
+        ),
+    ))
 }
 
 /// What the file holds, schema-wise.

@@ -42,9 +42,17 @@ async fn reads_answer_while_the_writer_is_inside_a_long_transaction() {
     let _guard = TempDir(dir.clone());
     let path = dir.join("inbox.db");
     let clock = Arc::new(SystemClock);
-    let sqlite = Sqlite::open(&path, Durability::default(), Table::default(), clock, true)
-        .await
-        .unwrap();
+    let options = crate::builder::Options::default();
+    let sqlite = Sqlite::open(
+        &path,
+        Durability::default(),
+        Table::default(),
+        clock,
+        true,
+        options,
+    )
+    .await
+    .unwrap();
     sqlite.enqueue(entry("evt_committed")).await.unwrap();
     let committed = sqlite.list(&EntryQuery::new()).await.unwrap()[0].id;
 

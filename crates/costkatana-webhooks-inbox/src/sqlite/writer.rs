@@ -7,6 +7,7 @@ use std::sync::{mpsc, Arc};
 use rusqlite::Connection;
 use tokio::sync::oneshot;
 
+use super::checkpoint::Checkpointer;
 use crate::error::{InboxError, InboxErrorKind};
 
 /// The most operations one transaction commits.
@@ -27,13 +28,18 @@ pub(super) struct Writer {
 }
 
 impl Writer {
-    /// Starts the thread that owns `conn`. `shown` names the inbox in
-    /// errors (`SQLite inbox <path>`).
-    pub(super) fn start(conn: Connection, shown: Arc<str>) -> Result<Writer, InboxError> {
+    /// Starts the thread that owns `conn`; it tells `checkpointer` of
+    /// each commit. `shown` names the inbox in errors (`SQLite inbox
+    /// <path>`).
+    pub(super) fn start(
+        conn: Connection,
+        checkpointer: Checkpointer,
+        shown: Arc<str>,
+    ) -> Result<Writer, InboxError> {
         let (ops, queue) = mpsc::channel::<Op>();
         std::thread::Builder::new()
-            .name("costkatana-inbox-sqlite".to_owned())
-            .spawn(move || serve(&conn, &queue))
+            .name("inbox-writer".to_owned())
+            .spawn(move || serve(&conn, &queue, &checkpointer))
             .map_err(|err| {
                 InboxError::caused_by(
                     InboxErrorKind::Unavailable,
@@ -88,7 +94,7 @@ impl Writer {
 
 /// The writer thread: waits for an operation, gathers whatever else is
 /// queued, and commits them all at once. Ends when every handle is gone.
-fn serve(conn: &Connection, queue: &mpsc::Receiver<Op>) {
+fn serve(conn: &Connection, queue: &mpsc::Receiver<Op>, checkpointer: &Checkpointer) {
     while let Ok(first) = queue.recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -125,6 +131,9 @@ fn serve(conn: &Connection, queue: &mpsc::Receiver<Op>) {
         let why = commit.err();
         for finish in finishes {
             finish(why.as_deref());
+        }
+        if why.is_none() {
+            checkpointer.committed();
         }
     }
 }

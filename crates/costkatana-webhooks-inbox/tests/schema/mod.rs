@@ -99,7 +99,10 @@ pub async fn a_database_made_before_migrations_is_adopted_rows_and_all(db: &Db) 
     }
     let inbox = Inbox::open(&db.url()).await.unwrap();
     assert_eq!(inbox.schema_version().await.unwrap(), migrations::LATEST);
-    assert_eq!(versions(db, "costkatana_webhook_inbox").await, ["1", "2"]);
+    assert_eq!(
+        versions(db, "costkatana_webhook_inbox").await,
+        ["1", "2", "3"]
+    );
     let relations = db.relations().await;
     for index in INDEXES_OF_2 {
         assert!(
@@ -153,13 +156,19 @@ pub async fn a_database_made_before_migrations_is_adopted_rows_and_all(db: &Db) 
     // Once migrated, nothing more to do.
     assert!(inbox.migrate().await.unwrap().is_empty());
     drop(Inbox::open(&db.url()).await.unwrap());
-    assert_eq!(versions(db, "costkatana_webhook_inbox").await, ["1", "2"]);
+    assert_eq!(
+        versions(db, "costkatana_webhook_inbox").await,
+        ["1", "2", "3"]
+    );
 }
 
 pub async fn an_empty_database_is_created_at_the_latest_version(db: &Db) {
     let inbox = Inbox::open(&db.url()).await.unwrap();
     assert_eq!(inbox.schema_version().await.unwrap(), migrations::LATEST);
-    assert_eq!(versions(db, "costkatana_webhook_inbox").await, ["1", "2"]);
+    assert_eq!(
+        versions(db, "costkatana_webhook_inbox").await,
+        ["1", "2", "3"]
+    );
     let shipped = if db.is_sqlite() {
         migrations::sqlite()
     } else {
@@ -181,12 +190,12 @@ pub async fn a_newer_schema_is_refused(db: &Db) {
     db.execute(
         "INSERT INTO costkatana_webhook_inbox_migrations
             (version, name, checksum, applied_at, dirty)
-         VALUES (3, 'from_a_newer_release', 'abc', 0, FALSE)",
+         VALUES (4, 'from_a_newer_release', 'abc', 0, FALSE)",
     )
     .await;
     refused(
         db,
-        "the inbox schema is at version 3, newer than this code's 2: upgrade \
+        "the inbox schema is at version 4, newer than this code's 3: upgrade \
          costkatana-webhooks-inbox",
     )
     .await;
@@ -227,7 +236,7 @@ pub async fn a_table_name_of_ones_own_is_used_everywhere(db: &Db) {
         (listed[0].event_id.as_deref(), listed[0].state),
         (Some("evt_custom"), EntryState::Done)
     );
-    assert_eq!(versions(db, "custom_inbox").await, ["1", "2"]);
+    assert_eq!(versions(db, "custom_inbox").await, ["1", "2", "3"]);
     let relations = db.relations().await;
     for name in ["custom_inbox", "custom_inbox_due", "custom_inbox_event_id"] {
         assert!(
@@ -299,7 +308,7 @@ pub async fn connect_refuses_an_older_schema_and_changes_nothing(db: &Db) {
     assert_eq!(err.kind(), InboxErrorKind::Schema);
     assert!(
         err.to_string()
-            .contains("the inbox schema is at version 1, older than this code's 2"),
+            .contains("the inbox schema is at version 1, older than this code's 3"),
         "{err}"
     );
     assert_eq!(db.relations().await, before, "no DDL");
@@ -340,7 +349,7 @@ pub async fn the_builders_clock_is_the_inboxs_now(db: &Db) {
     let applied = db
         .strings("SELECT applied_at FROM costkatana_webhook_inbox_migrations")
         .await;
-    assert_eq!(applied, ["1000000", "1000000"]);
+    assert_eq!(applied, ["1000000", "1000000", "1000000"]);
 
     inbox.enqueue(entry("evt_clock")).await.unwrap();
     let dead = |inbox: Inbox, now: i64| async move {
@@ -366,6 +375,103 @@ pub async fn the_builders_clock_is_the_inboxs_now(db: &Db) {
     assert_eq!(inbox.get(id).await.unwrap().run_after_ms, NOW + 3_000);
 }
 
+/// A database as the previous release left it: migrations 1 and 2 run
+/// and recorded, rows in every state.
+async fn at_version_2(db: &Db) {
+    let shipped = if db.is_sqlite() {
+        migrations::sqlite()
+    } else {
+        migrations::postgres()
+    };
+    db.execute(
+        "CREATE TABLE costkatana_webhook_inbox_migrations (
+            version BIGINT PRIMARY KEY,
+            name TEXT NOT NULL,
+            checksum TEXT NOT NULL,
+            applied_at BIGINT NOT NULL,
+            dirty BOOLEAN NOT NULL
+        )",
+    )
+    .await;
+    for migration in &shipped[..2] {
+        db.execute(migration.sql).await;
+        db.execute(&format!(
+            "INSERT INTO costkatana_webhook_inbox_migrations VALUES ({}, '{}', '{}', 0, FALSE)",
+            migration.version,
+            migration.name,
+            migration.checksum()
+        ))
+        .await;
+    }
+    for row in old_rows() {
+        db.insert_old(&row).await;
+    }
+}
+
+pub async fn a_database_at_the_previous_version_is_upgraded_in_place(db: &Db) {
+    at_version_2(db).await;
+    let err = Inbox::connect(&db.url()).await.unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("at version 2, older than this code's 3"),
+        "{err}"
+    );
+    let inbox = Inbox::open(&db.url()).await.unwrap();
+    assert_eq!(inbox.schema_version().await.unwrap(), 3);
+    assert_eq!(
+        versions(db, "costkatana_webhook_inbox").await,
+        ["1", "2", "3"]
+    );
+
+    // Every row as it was, and still a duplicate of itself.
+    let listed = inbox.list(&EntryQuery::new()).await.unwrap();
+    let states: Vec<(&str, EntryState)> = listed
+        .iter()
+        .map(|e| (e.event_id.as_deref().unwrap(), e.state))
+        .collect();
+    assert_eq!(
+        states,
+        [
+            ("evt_dead", EntryState::Dead),
+            ("evt_done", EntryState::Done),
+            ("evt_stuck", EntryState::Running),
+            ("evt_pending", EntryState::Pending),
+        ]
+    );
+    let dead = inbox.get(listed[0].id).await.unwrap();
+    assert_eq!((dead.body.as_ref(), dead.attempts), (OLD_BODY, 8));
+    for (key, state) in [
+        ("evt_done", EntryState::Done),
+        ("evt_pending", EntryState::Pending),
+    ] {
+        let copy = NewEntry {
+            dedupe_key: key.to_owned(),
+            ..entry(key)
+        };
+        assert_eq!(
+            inbox.enqueue(copy).await.unwrap(),
+            costkatana_webhooks::inbox::Enqueued::Duplicate(state)
+        );
+    }
+
+    // The workers go on with them, and new rows of any id are stored.
+    let jobs = inbox.take(NOW, Duration::from_secs(60), 10).await.unwrap();
+    assert_eq!(jobs.len(), 2);
+    for job in &jobs {
+        let settled = inbox.settle(job, Settlement::Done, NOW).await.unwrap();
+        assert_eq!(settled, Completion::Recorded);
+    }
+    // Hex of digests: nothing a btree entry's compression can shrink.
+    let long: String = (0..100)
+        .map(|i: u32| hex::encode(<sha2::Sha256 as sha2::Digest>::digest(i.to_be_bytes())))
+        .collect();
+    for id in ["evt_after\u{0}upgrade", long.as_str()] {
+        let stored = inbox.enqueue(entry(id)).await.unwrap();
+        assert_eq!(stored, costkatana_webhooks::inbox::Enqueued::Stored);
+    }
+    assert_eq!(inbox.stats().await.unwrap().pending, 2);
+}
+
 /// Every check, as `$each!(name)` for a backend's runner.
 #[macro_export]
 macro_rules! schema_checks {
@@ -381,6 +487,7 @@ macro_rules! schema_checks {
             connect_refuses_an_older_schema_and_changes_nothing,
             a_schema_made_by_a_migrator_of_ones_own_is_used_as_it_is,
             the_builders_clock_is_the_inboxs_now,
+            a_database_at_the_previous_version_is_upgraded_in_place,
         );
     };
 }

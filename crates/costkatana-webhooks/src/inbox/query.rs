@@ -38,6 +38,9 @@ pub struct EntryQuery {
     pub event_id_prefix: Option<String>,
     /// Only entries with a smaller id: the cursor of the next page.
     pub before_id: Option<i64>,
+    /// Only entries settled (made done or dead) before this time, in ms
+    /// since the epoch: so only done or dead entries.
+    pub settled_before_ms: Option<i64>,
     /// At most this many entries (default 50, at most [`MAX_LIST`]).
     pub limit: usize,
 }
@@ -51,6 +54,7 @@ impl Default for EntryQuery {
             received_before_ms: None,
             event_id_prefix: None,
             before_id: None,
+            settled_before_ms: None,
             limit: 50,
         }
     }
@@ -139,6 +143,22 @@ impl EntryQuery {
     #[must_use]
     pub fn before_id(mut self, id: i64) -> Self {
         self.before_id = Some(id);
+        self
+    }
+
+    /// Only entries settled (made done or dead) before `ms` since the
+    /// epoch: what a purge by age selects.
+    ///
+    /// ```
+    /// # use costkatana_webhooks::inbox::{EntryQuery, EntryState};
+    /// let week_old_dead = EntryQuery::new()
+    ///     .state(EntryState::Dead)
+    ///     .settled_before(1_777_377_600_000 - 7 * 86_400_000);
+    /// assert_eq!(week_old_dead.settled_before_ms, Some(1_776_772_800_000));
+    /// ```
+    #[must_use]
+    pub fn settled_before(mut self, ms: i64) -> Self {
+        self.settled_before_ms = Some(ms);
         self
     }
 
