@@ -22,7 +22,9 @@ use crate::views;
 pub(crate) fn force(ctx: &Ctx<'_>) -> bool {
     let from_form = request::field(&ctx.form, "force");
     let from_query = request::field(ctx.query().as_bytes(), "force");
-    from_form.or(from_query).is_some_and(|v| v == "true" || v == "on")
+    from_form
+        .or(from_query)
+        .is_some_and(|v| v == "true" || v == "on")
 }
 
 pub(crate) async fn retry_page(ctx: &Ctx<'_>, id: i64) -> Reply {
@@ -59,17 +61,15 @@ pub(crate) fn bulk_filter(ctx: &Ctx<'_>, action: Action) -> Result<Filter, (Stat
     } else {
         String::from_utf8_lossy(&ctx.form).into_owned()
     };
-    let filter = Filter::parse(&fields, ctx.now_ms).map_err(|why| (StatusCode::BAD_REQUEST, why))?;
+    let filter =
+        Filter::parse(&fields, ctx.now_ms).map_err(|why| (StatusCode::BAD_REQUEST, why))?;
     views::bulk_scope(action)
         .scope(&filter)
         .map_err(|why| (StatusCode::BAD_REQUEST, why))
 }
 
 /// Starts a bulk retry of `scope` in the background.
-pub(crate) async fn start_bulk_retry(
-    ctx: &Ctx<'_>,
-    scope: Filter,
-) -> Result<Arc<Job>, Refusal> {
+pub(crate) async fn start_bulk_retry(ctx: &Ctx<'_>, scope: Filter) -> Result<Arc<Job>, Refusal> {
     if scope.state == Some(EntryState::Done) && !force(ctx) {
         return Err(Refusal::Console(
             "these deliveries were handled already: confirm that their handlers should run again"
@@ -93,7 +93,11 @@ pub(crate) async fn start_bulk_retry(
             Ok(n) => {
                 running.set_done(n);
                 running.finish(Outcome::Finished);
-                tracing::info!(job = running.id, retried = n, "console: bulk retry finished");
+                tracing::info!(
+                    job = running.id,
+                    retried = n,
+                    "console: bulk retry finished"
+                );
             }
             Err(err) => {
                 running.finish(Outcome::Failed);

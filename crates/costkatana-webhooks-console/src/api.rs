@@ -133,9 +133,10 @@ async fn deliveries(ctx: &Ctx<'_>) -> Reply {
             before: Some(last.id),
             ..filter.clone()
         };
-        ctx.shared
-            .settings
-            .href(&format!("/api/deliveries?{}&limit={limit}", next.query_string()))
+        ctx.shared.settings.href(&format!(
+            "/api/deliveries?{}&limit={limit}",
+            next.query_string()
+        ))
     });
     ok(json!({
         "deliveries": rows.iter().map(summary_json).collect::<Vec<_>>(),

@@ -72,7 +72,9 @@ pub(crate) fn sign_in(ctx: &Ctx<'_>) -> Reply {
     if let Some(secs) = shared.throttle.wait_secs(ctx.now_ms) {
         return form(
             ctx,
-            Some(&format!("Too many wrong tokens: wait {secs} s and try again.")),
+            Some(&format!(
+                "Too many wrong tokens: wait {secs} s and try again."
+            )),
             StatusCode::TOO_MANY_REQUESTS,
         );
     }
@@ -80,7 +82,11 @@ pub(crate) fn sign_in(ctx: &Ctx<'_>) -> Reply {
     if !shared.token.matches(&given) {
         shared.throttle.failed(ctx.now_ms);
         tracing::warn!("console: a wrong token was given at sign-in");
-        return form(ctx, Some("That is not the console's token."), StatusCode::UNAUTHORIZED);
+        return form(
+            ctx,
+            Some("That is not the console's token."),
+            StatusCode::UNAUTHORIZED,
+        );
     }
     let (value, _) = shared.sessions.issue(&shared.token, ctx.now_ms);
     let mut reply = response::redirect(&shared.settings.href("/"));

@@ -467,7 +467,10 @@ fn public_origin(origin: &str) -> Result<String, ConsoleError> {
     if host.contains(['/', '?', '#']) {
         return Err(invalid("must have no path, query or fragment"));
     }
-    if host.chars().any(|c| c.is_whitespace() || c.is_control() || c == '@') {
+    if host
+        .chars()
+        .any(|c| c.is_whitespace() || c.is_control() || c == '@')
+    {
         return Err(invalid("is not a host"));
     }
     Ok(lower)

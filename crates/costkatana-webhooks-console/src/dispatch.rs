@@ -199,8 +199,9 @@ fn same_site_form(ctx: &Ctx<'_>, is_api: bool) -> Result<(), Reply> {
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned)
     });
-    let matches = given
-        .is_some_and(|given| !expected.is_empty() && bool::from(given.as_bytes().ct_eq(expected.as_bytes())));
+    let matches = given.is_some_and(|given| {
+        !expected.is_empty() && bool::from(given.as_bytes().ct_eq(expected.as_bytes()))
+    });
     if matches {
         Ok(())
     } else {

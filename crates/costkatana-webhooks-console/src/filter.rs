@@ -137,7 +137,8 @@ fn parse_since(value: &str, now_ms: i64) -> Result<i64, String> {
              (2026-12-01 or 2026-12-01T10:00), not {value:?}"
         )
     };
-    let (digits, unit) = value.split_at(value.len() - value.chars().last().map_or(0, char::len_utf8));
+    let (digits, unit) =
+        value.split_at(value.len() - value.chars().last().map_or(0, char::len_utf8));
     if let Some(unit) = unit
         .chars()
         .next()
@@ -164,7 +165,9 @@ fn parse_since(value: &str, now_ms: i64) -> Result<i64, String> {
     let numbers = |text: &str, sep: char| -> Option<Vec<i64>> {
         text.split(sep).map(|part| part.parse().ok()).collect()
     };
-    let date = numbers(date, '-').filter(|d| d.len() == 3).ok_or_else(wrong)?;
+    let date = numbers(date, '-')
+        .filter(|d| d.len() == 3)
+        .ok_or_else(wrong)?;
     let time = numbers(time, ':')
         .filter(|t| t.len() == 2 || t.len() == 3)
         .ok_or_else(wrong)?;
@@ -203,10 +206,7 @@ mod tests {
             filter.query_string(),
             "state=dead&type=budget.exceeded&since=24h&q=evt_%E2%80%AE&before=42"
         );
-        assert_eq!(
-            Filter::parse(&filter.query_string(), NOW).unwrap(),
-            filter
-        );
+        assert_eq!(Filter::parse(&filter.query_string(), NOW).unwrap(), filter);
         let query = filter.entry_query(50);
         assert_eq!(query.before_id, Some(42));
         assert_eq!(query.event_id_prefix.as_deref(), Some("evt_\u{202E}"));
@@ -217,7 +217,9 @@ mod tests {
 
     #[test]
     fn refuses_what_it_cannot_read() {
-        assert!(Filter::parse("state=gone", NOW).unwrap_err().contains("state"));
+        assert!(Filter::parse("state=gone", NOW)
+            .unwrap_err()
+            .contains("state"));
         assert!(Filter::parse("before=x", NOW).is_err());
         assert!(Filter::parse("since=3w", NOW).is_err());
         assert!(Filter::parse("since=2026-13-01", NOW).is_err());

@@ -50,9 +50,17 @@ pub(crate) fn redirect(location: &str) -> Reply {
 /// A cookie only this console's pages get (its path), never readable by
 /// script, never sent with a request another site starts; `Secure` when
 /// asked; gone after `max_age_secs` (0 deletes it).
-pub(crate) fn cookie(name: &str, value: &str, path: &str, max_age_secs: i64, secure: bool) -> String {
+pub(crate) fn cookie(
+    name: &str,
+    value: &str,
+    path: &str,
+    max_age_secs: i64,
+    secure: bool,
+) -> String {
     let secure = if secure { "; Secure" } else { "" };
-    format!("{name}={value}; Path={path}; HttpOnly; SameSite=Strict; Max-Age={max_age_secs}{secure}")
+    format!(
+        "{name}={value}; Path={path}; HttpOnly; SameSite=Strict; Max-Age={max_age_secs}{secure}"
+    )
 }
 
 pub(crate) fn set_cookie(reply: &mut Reply, cookie: &str) {

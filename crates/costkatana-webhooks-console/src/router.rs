@@ -152,15 +152,27 @@ mod tests {
     fn methods_and_paths() {
         assert_eq!(route(&Method::GET, "/"), Ok(Route::Overview));
         assert_eq!(route(&Method::GET, "/deliveries/7"), Ok(Route::Delivery(7)));
-        assert_eq!(route(&Method::POST, "/deliveries/7/retry"), Ok(Route::Retry(7)));
+        assert_eq!(
+            route(&Method::POST, "/deliveries/7/retry"),
+            Ok(Route::Retry(7))
+        );
         assert_eq!(
             route(&Method::GET, "/deliveries/7/retry"),
             Err(NoRoute::MethodNotAllowed)
         );
-        assert_eq!(route(&Method::POST, "/deliveries"), Err(NoRoute::MethodNotAllowed));
+        assert_eq!(
+            route(&Method::POST, "/deliveries"),
+            Err(NoRoute::MethodNotAllowed)
+        );
         assert_eq!(route(&Method::GET, "/deliveries/x"), Err(NoRoute::NotFound));
-        assert_eq!(route(&Method::GET, "/bulk/retry"), Ok(Route::BulkConfirm(Action::Retry)));
-        assert_eq!(route(&Method::POST, "/bulk/purge"), Ok(Route::Bulk(Action::Purge)));
+        assert_eq!(
+            route(&Method::GET, "/bulk/retry"),
+            Ok(Route::BulkConfirm(Action::Retry))
+        );
+        assert_eq!(
+            route(&Method::POST, "/bulk/purge"),
+            Ok(Route::Bulk(Action::Purge))
+        );
         assert_eq!(
             route(&Method::GET, "/api/deliveries"),
             Ok(Route::Api(ApiRoute::Deliveries))
@@ -169,7 +181,10 @@ mod tests {
             route(&Method::POST, "/api/bulk/retry"),
             Ok(Route::Api(ApiRoute::Bulk(Action::Retry)))
         );
-        assert_eq!(route(&Method::GET, "/sign-out"), Err(NoRoute::MethodNotAllowed));
+        assert_eq!(
+            route(&Method::GET, "/sign-out"),
+            Err(NoRoute::MethodNotAllowed)
+        );
         assert_eq!(route(&Method::DELETE, "/"), Err(NoRoute::MethodNotAllowed));
         assert!(Route::SignOut.changes_state());
         assert!(!Route::Deliveries.changes_state());

@@ -24,7 +24,10 @@ pub(crate) fn describe(filter: &Filter) -> String {
         text.push_str(&format!(" received since {}", visible(since, false)));
     }
     if let Some(q) = &filter.q {
-        text.push_str(&format!(" whose event id starts with \"{}\"", visible(q, false)));
+        text.push_str(&format!(
+            " whose event id starts with \"{}\"",
+            visible(q, false)
+        ));
     }
     text
 }

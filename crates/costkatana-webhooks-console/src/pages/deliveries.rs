@@ -18,11 +18,12 @@ pub(crate) fn render(
     rows: &[EntrySummary],
     page_size: usize,
 ) -> Markup {
-    let nav = if filter.state == Some(EntryState::Dead) && filter.without_cursor().pairs().len() == 1 {
-        Nav::Dead
-    } else {
-        Nav::Deliveries
-    };
+    let nav =
+        if filter.state == Some(EntryState::Dead) && filter.without_cursor().pairs().len() == 1 {
+            Nav::Dead
+        } else {
+            Nav::Deliveries
+        };
     let bulk_query = filter.without_cursor().query_string();
     let with_query = |path: &str| {
         if bulk_query.is_empty() {
@@ -31,16 +32,13 @@ pub(crate) fn render(
             view.href(&format!("{path}?{bulk_query}"))
         }
     };
-    let older = rows
-        .last()
-        .filter(|_| rows.len() >= page_size)
-        .map(|last| {
-            let next = Filter {
-                before: Some(last.id),
-                ..filter.clone()
-            };
-            view.href(&format!("/deliveries?{}", next.query_string()))
-        });
+    let older = rows.last().filter(|_| rows.len() >= page_size).map(|last| {
+        let next = Filter {
+            before: Some(last.id),
+            ..filter.clone()
+        };
+        view.href(&format!("/deliveries?{}", next.query_string()))
+    });
     let body = html! {
         h1 { "Deliveries" }
         (filter_form(view, filter))

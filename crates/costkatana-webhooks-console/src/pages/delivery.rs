@@ -11,7 +11,9 @@ use crate::text::{self, age, bytes, iso, or_dash, utc, visible};
 
 /// A notice after an action, from the redirect's query (`?done=retried`).
 pub(crate) fn notice(query: &str) -> Option<&'static str> {
-    let done = form_urlencoded::parse(query.as_bytes()).find(|(n, _)| n == "done")?.1;
+    let done = form_urlencoded::parse(query.as_bytes())
+        .find(|(n, _)| n == "done")?
+        .1;
     match done.as_ref() {
         "retried" => Some("Queued again: a worker will run its handler shortly."),
         _ => None,

@@ -99,7 +99,9 @@ fn charts(activity: &Activity) -> Markup {
     let durations = |pick: fn(&crate::source::Minute) -> Option<f64>| -> Vec<Option<f64>> {
         activity.minutes.iter().map(pick).collect()
     };
-    let total = |pick: fn(&crate::source::Minute) -> u64| -> u64 { activity.minutes.iter().map(pick).sum() };
+    let total = |pick: fn(&crate::source::Minute) -> u64| -> u64 {
+        activity.minutes.iter().map(pick).sum()
+    };
     let (handled, failed, dead) = (total(|m| m.handled), total(|m| m.failed), total(|m| m.dead));
     html! {
         section.charts {

@@ -92,7 +92,10 @@ pub(crate) fn check(parts: &Parts, settings: &Settings) -> Result<(), CrossSite>
 }
 
 fn header<'a>(parts: &'a Parts, name: &HeaderName) -> Option<&'a str> {
-    parts.headers.get(name).and_then(|value| value.to_str().ok())
+    parts
+        .headers
+        .get(name)
+        .and_then(|value| value.to_str().ok())
 }
 
 #[cfg(test)]
@@ -110,13 +113,22 @@ mod tests {
     #[test]
     fn only_the_consoles_own_origin_passes() {
         let settings = Settings::default();
-        let same = parts(&[("host", "127.0.0.1:8081"), ("origin", "http://127.0.0.1:8081")]);
+        let same = parts(&[
+            ("host", "127.0.0.1:8081"),
+            ("origin", "http://127.0.0.1:8081"),
+        ]);
         assert_eq!(check(&same, &settings), Ok(()));
-        let other = parts(&[("host", "127.0.0.1:8081"), ("origin", "http://evil.example")]);
+        let other = parts(&[
+            ("host", "127.0.0.1:8081"),
+            ("origin", "http://evil.example"),
+        ]);
         assert_eq!(check(&other, &settings), Err(CrossSite::OtherOrigin));
         let null = parts(&[("host", "127.0.0.1:8081"), ("origin", "null")]);
         assert_eq!(check(&null, &settings), Err(CrossSite::OtherOrigin));
-        let https_spoof = parts(&[("host", "127.0.0.1:8081"), ("origin", "https://127.0.0.1:8081")]);
+        let https_spoof = parts(&[
+            ("host", "127.0.0.1:8081"),
+            ("origin", "https://127.0.0.1:8081"),
+        ]);
         assert_eq!(check(&https_spoof, &settings), Err(CrossSite::OtherOrigin));
         let none = parts(&[("host", "127.0.0.1:8081")]);
         assert_eq!(check(&none, &settings), Err(CrossSite::NoOrigin));
