@@ -27,7 +27,7 @@
 //!   and its `Origin` must be the console's.
 //! - Every answer carries a Content-Security-Policy that allows nothing
 //!   from another origin (and no inline script), `frame-ancestors 'none'`,
-//!   `X-Content-Type-Options: nosniff` and `Referrer-Policy: no-referrer`.
+//!   `X-Content-Type-Options: nosniff` and `Referrer-Policy: same-origin`.
 //! - No page shows a signature, a secret or a credential: headers are
 //!   shown through [`Entry::redacted_headers`](costkatana_webhooks::inbox::Entry::redacted_headers),
 //!   a dedupe key that is a signature is redacted, and every stored value

@@ -352,7 +352,7 @@ async fn every_answer_carries_the_security_headers() {
         assert!(!csp.contains("http"), "no other origin allowed: {csp}");
         assert_eq!(headers["x-content-type-options"], "nosniff", "{path}");
         assert_eq!(headers["x-frame-options"], "DENY", "{path}");
-        assert_eq!(headers["referrer-policy"], "no-referrer", "{path}");
+        assert_eq!(headers["referrer-policy"], "same-origin", "{path}");
         if !path.contains("/assets/") {
             assert_eq!(headers["cache-control"], "no-store", "{path}");
         }

@@ -49,7 +49,7 @@ pub(crate) fn page(view: &View<'_>, title: &str, nav: Nav, body: Markup) -> Mark
             head {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
-                meta name="referrer" content="no-referrer";
+                meta name="referrer" content="same-origin";
                 title { (title) " · Inbox console" }
                 link rel="icon" href="data:,";
                 link rel="stylesheet" href=(view.href("/assets/console.css"));

@@ -1,7 +1,10 @@
 //! The headers on every answer: a Content-Security-Policy that allows
 //! nothing from any other origin (no inline script or style either: the
 //! console's own CSS and JS are served from its path), no framing, no
-//! sniffing, no referrer, no caching of pages that show deliveries.
+//! sniffing, no referrer sent to another origin, no caching of pages that
+//! show deliveries. (`no-referrer` would be stricter, but under it a
+//! browser sends `Origin: null` with the console's own forms, and the
+//! Origin check needs the real one.)
 
 use http::header::{
     HeaderMap, HeaderValue, CACHE_CONTROL, CONTENT_SECURITY_POLICY, REFERRER_POLICY,
@@ -21,7 +24,7 @@ pub(crate) fn apply(headers: &mut HeaderMap, cacheable: bool) {
     headers.insert(CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
     headers.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     headers.insert(X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    headers.insert(REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    headers.insert(REFERRER_POLICY, HeaderValue::from_static("same-origin"));
     headers.insert(
         http::header::HeaderName::from_static("cross-origin-opener-policy"),
         HeaderValue::from_static("same-origin"),

@@ -19,6 +19,7 @@ use costkatana_webhooks_console::Console;
 use costkatana_webhooks_inbox::testing::PostgresServer;
 use costkatana_webhooks_inbox::Inbox;
 
+pub mod browser;
 pub mod http;
 
 pub const SECRET: &str = "whsec_console_suite_secret_value";
@@ -143,7 +144,6 @@ impl Stack {
         let receiver = Receiver::builder()
             .secret(SECRET)
             .inbox(inbox.clone())
-            .capture_header("authorization")
             .retry_policy(
                 RetryPolicy::default()
                     .first_delay(Duration::from_millis(10))
