@@ -117,12 +117,13 @@ pub(crate) fn sign_out(ctx: &Ctx<'_>) -> Reply {
     reply
 }
 
-/// Passes an API call whose `Authorization: Bearer` token is the
-/// console's; wrong tokens count against the same limit as the form's.
-pub(crate) fn check_bearer(ctx: &Ctx<'_>) -> Result<(), Reply> {
+/// The refusal of an API call whose `Authorization: Bearer` token is not
+/// the console's (`None`: it is); wrong tokens count against the same
+/// limit as the form's.
+pub(crate) fn refuse_bearer(ctx: &Ctx<'_>) -> Option<Reply> {
     let shared = ctx.shared;
     if let Some(secs) = shared.throttle.wait_secs(ctx.now_ms) {
-        return Err(api::error(
+        return Some(api::error(
             StatusCode::TOO_MANY_REQUESTS,
             "too_many_wrong_tokens",
             &format!("too many wrong tokens: wait {secs} s"),
@@ -130,10 +131,10 @@ pub(crate) fn check_bearer(ctx: &Ctx<'_>) -> Result<(), Reply> {
     }
     let given = request::bearer(ctx.parts).unwrap_or_default();
     if shared.token.matches(given) {
-        Ok(())
+        None
     } else {
         shared.throttle.failed(ctx.now_ms);
-        Err(api::error(
+        Some(api::error(
             StatusCode::UNAUTHORIZED,
             "unauthorized",
             "the bearer token is not the console's",

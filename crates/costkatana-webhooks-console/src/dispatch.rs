@@ -136,8 +136,8 @@ async fn routed(mut ctx: Ctx<'_>, route: Route) -> Reply {
     let is_api = matches!(route, Route::Api(_));
     let bearer = is_api && request::bearer(ctx.parts).is_some();
     if bearer {
-        if let Err(reply) = auth::check_bearer(&ctx) {
-            return reply;
+        if let Some(refusal) = auth::refuse_bearer(&ctx) {
+            return refusal;
         }
     } else {
         ctx.session = request::cookie(ctx.parts, SESSION_COOKIE).and_then(|value| {
@@ -158,8 +158,8 @@ async fn routed(mut ctx: Ctx<'_>, route: Route) -> Reply {
         }
     }
     if route.changes_state() && !bearer {
-        if let Err(reply) = same_site_form(&ctx, is_api) {
-            return reply;
+        if let Some(refusal) = refuse_cross_site(&ctx, is_api) {
+            return refusal;
         }
     }
     match route {
@@ -177,10 +177,11 @@ async fn routed(mut ctx: Ctx<'_>, route: Route) -> Reply {
     }
 }
 
-/// Passes a state-changing request made by the console's own pages: from
-/// its origin, carrying the session's CSRF token (a form field, or the
-/// `X-CSRF-Token` header for script calls).
-fn same_site_form(ctx: &Ctx<'_>, is_api: bool) -> Result<(), Reply> {
+/// The refusal of a state-changing request not made by the console's own
+/// pages (`None` when it was): it must come from the console's origin and
+/// carry the session's CSRF token (a form field, or the `X-CSRF-Token`
+/// header for script calls).
+fn refuse_cross_site(ctx: &Ctx<'_>, is_api: bool) -> Option<Reply> {
     let refuse = |explanation: &str| {
         if is_api {
             api::error(StatusCode::FORBIDDEN, "forbidden", explanation)
@@ -189,7 +190,7 @@ fn same_site_form(ctx: &Ctx<'_>, is_api: bool) -> Result<(), Reply> {
         }
     };
     if let Err(cross) = origin::check(ctx.parts, &ctx.shared.settings) {
-        return Err(refuse(cross.explain()));
+        return Some(refuse(cross.explain()));
     }
     let expected = ctx.session.as_ref().map(|s| s.csrf.as_str()).unwrap_or("");
     let given = request::field(&ctx.form, "csrf").or_else(|| {
@@ -203,9 +204,9 @@ fn same_site_form(ctx: &Ctx<'_>, is_api: bool) -> Result<(), Reply> {
         !expected.is_empty() && bool::from(given.as_bytes().ct_eq(expected.as_bytes()))
     });
     if matches {
-        Ok(())
+        None
     } else {
-        Err(refuse(
+        Some(refuse(
             "this form's security token is missing or out of date (the page may be from before \
              you signed in again): reload the page and try again; nothing was changed",
         ))

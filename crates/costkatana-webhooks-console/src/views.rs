@@ -38,15 +38,15 @@ pub(crate) async fn overview(ctx: &Ctx<'_>) -> Reply {
 }
 
 /// The filter in the query string, or a 400 page saying what is wrong.
-pub(crate) fn filter(ctx: &Ctx<'_>, query: &str) -> Result<Filter, Reply> {
+fn filter(ctx: &Ctx<'_>, query: &str) -> Result<Filter, Box<Reply>> {
     Filter::parse(query, ctx.now_ms)
-        .map_err(|why| ctx.problem(StatusCode::BAD_REQUEST, "Bad filter", &why))
+        .map_err(|why| Box::new(ctx.problem(StatusCode::BAD_REQUEST, "Bad filter", &why)))
 }
 
 pub(crate) async fn deliveries(ctx: &Ctx<'_>) -> Reply {
     let filter = match filter(ctx, ctx.query()) {
         Ok(filter) => filter,
-        Err(reply) => return reply,
+        Err(reply) => return *reply,
     };
     let page_size = ctx.shared.settings.page_size;
     match ctx.shared.source.list(&filter, page_size).await {
@@ -87,7 +87,7 @@ pub(crate) async fn delivery(ctx: &Ctx<'_>, id: i64, refusal: Option<&str>) -> R
 pub(crate) async fn bulk_confirm(ctx: &Ctx<'_>, action: Action) -> Reply {
     let filter = match filter(ctx, ctx.query()) {
         Ok(filter) => filter,
-        Err(reply) => return reply,
+        Err(reply) => return *reply,
     };
     let scope = match bulk_scope(action).scope(&filter) {
         Ok(scope) => scope,

@@ -136,9 +136,13 @@ impl Browser {
             .unwrap()
     }
 
-    /// The page's visible text.
+    /// The page's visible text (empty while a navigation replaces the
+    /// page under the query).
     pub async fn body_text(&self) -> String {
-        self.text("body").await
+        match self.client.find(Locator::Css("body")).await {
+            Ok(body) => body.text().await.unwrap_or_default(),
+            Err(_) => String::new(),
+        }
     }
 
     pub async fn path(&self) -> String {
@@ -165,6 +169,14 @@ impl Browser {
             );
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         }
+    }
+
+    /// Waits for the address to be `path` (with its query).
+    pub async fn wait_for_path(&self, path: &str) {
+        wait_until(&format!("the browser at {path}"), || async {
+            (self.path().await == path).then_some(())
+        })
+        .await;
     }
 
     /// Saves a PNG of the window as `name` under the screenshots

@@ -59,6 +59,8 @@ impl Drop for TempDir {
 enum Storage {
     Sqlite(TempDir),
     Postgres(PostgresServer),
+    /// The caller's.
+    External,
 }
 
 /// Handler runs: which ids succeeded, and which the handler fails for now.
@@ -113,7 +115,7 @@ impl Stack {
         let inbox = Inbox::open(&format!("sqlite:{}", dir.0.join("inbox.db").display()))
             .await
             .unwrap();
-        Stack::start(inbox, Storage::Sqlite(dir), "sqlite", options).await
+        Stack::start(inbox, Storage::Sqlite(dir), "sqlite", options, true).await
     }
 
     /// `None` (said on stderr) where Postgres is not installed; under
@@ -128,9 +130,16 @@ impl Stack {
                 Storage::Postgres(server),
                 "postgres",
                 Options::default(),
+                true,
             )
             .await,
         )
+    }
+
+    /// A stack on an inbox the caller keeps, its workers not started (so
+    /// its rows stay as they are).
+    pub async fn on(inbox: Inbox, backend: &'static str) -> Stack {
+        Stack::start(inbox, Storage::External, backend, Options::default(), false).await
     }
 
     async fn start(
@@ -138,6 +147,7 @@ impl Stack {
         storage: Storage,
         backend: &'static str,
         options: Options,
+        run_workers: bool,
     ) -> Stack {
         let handlers = Handlers::default();
         let run = handlers.clone();
@@ -165,7 +175,9 @@ impl Stack {
             })
             .build()
             .unwrap();
-        receiver.start().await.unwrap();
+        if run_workers {
+            receiver.start().await.unwrap();
+        }
         let mut console = Console::builder(inbox.clone())
             .token(TOKEN)
             .receiver(receiver.clone());
