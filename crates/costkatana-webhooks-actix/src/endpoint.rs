@@ -2,6 +2,7 @@
 
 use actix_web::dev::{AppService, HttpServiceFactory};
 use actix_web::{web, HttpRequest};
+use costkatana_webhooks::receiver::RequestInfo;
 use costkatana_webhooks::Receiver;
 
 use crate::{http_response, ActixHeaders, ActixRequestBody};
@@ -57,10 +58,13 @@ impl HttpServiceFactory for WebhookEndpoint {
             .to(move |req: HttpRequest, payload: web::Payload| {
                 let receiver = receiver.clone();
                 async move {
-                    let peer = req.peer_addr().map(|peer| peer.ip());
+                    let mut info = RequestInfo::new().path(req.path());
+                    if let Some(peer) = req.peer_addr() {
+                        info = info.remote(peer.ip());
+                    }
                     let outcome = receiver
-                        .receive_from(
-                            peer,
+                        .receive_with(
+                            info,
                             req.method().as_str(),
                             &ActixHeaders(req.headers()),
                             ActixRequestBody(payload.into_inner()),

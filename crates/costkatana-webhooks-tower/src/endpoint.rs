@@ -7,6 +7,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
+use costkatana_webhooks::receiver::RequestInfo;
 use costkatana_webhooks::Receiver;
 use http_body::Body;
 use http_body_util::Full;
@@ -74,10 +75,13 @@ where
         let receiver = self.receiver.clone();
         Box::pin(async move {
             let (parts, body) = request.into_parts();
-            let peer = parts.extensions.get::<PeerAddr>().map(|peer| peer.0.ip());
+            let mut info = RequestInfo::new().path(parts.uri.path());
+            if let Some(peer) = parts.extensions.get::<PeerAddr>() {
+                info = info.remote(peer.0.ip());
+            }
             let outcome = receiver
-                .receive_from(
-                    peer,
+                .receive_with(
+                    info,
                     parts.method.as_str(),
                     &parts.headers,
                     HttpRequestBody::new(body),

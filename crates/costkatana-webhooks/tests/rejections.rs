@@ -34,10 +34,11 @@ async fn each_rejection_is_kept_with_its_diagnosis() {
     let receiver = receiver(&clock);
     let ts = NOW.to_string();
     let peer = "198.51.100.4".parse().ok();
+    let info = costkatana_webhooks::receiver::RequestInfo::new().remote(peer.unwrap());
 
     // Another secret altogether.
     let wrong = sign(Scheme::Current, "whsec_other", NOW, BODY.as_bytes());
-    receiver.receive_from(peer, "POST", &wrong, BODY).await;
+    receiver.receive_with(info, "POST", &wrong, BODY).await;
     // Signed over a compact copy, sent pretty.
     let pretty = "{\n  \"eventId\": \"evt_1\",\n  \"eventType\": \"cost.alert\",\n  \"data\": {\n    \"amount\": 125.50\n  }\n}";
     let compact = signature_hex(SECRET, &ts, BODY.as_bytes());

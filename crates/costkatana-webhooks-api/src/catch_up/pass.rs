@@ -62,6 +62,7 @@ impl Pass<'_> {
         let mut query = DeliveryQuery::new().limit(PAGE);
         let mut complete = true;
         'pages: loop {
+            let asked_before = report.replays_asked;
             let page = self
                 .api(&mut report, self.client.deliveries(self.webhook_id, &query))
                 .await?;
@@ -106,7 +107,10 @@ impl Pass<'_> {
             if !page.pagination.has_more || read == 0 {
                 break;
             }
-            query = query.clone().offset(query.offset + read);
+            // Newest first: each replay asked made a record ahead of the
+            // next page; skip them rather than read this page again.
+            let asked = report.replays_asked - asked_before;
+            query = query.clone().offset(query.offset + read + asked);
         }
         report.complete = complete;
         Ok(report)

@@ -68,10 +68,18 @@ pub struct CatchUpReport {
 }
 
 impl CatchUpReport {
-    /// One log line: at info level when something was recovered, debug
-    /// otherwise.
+    /// One log line: at info level when something was recovered or the
+    /// pass stopped early, debug otherwise.
     pub(crate) fn log(&self) {
-        if self.lost.is_empty() && !self.reactivated {
+        if let Some(reason) = &self.stopped_by {
+            tracing::info!(
+                read = self.deliveries_read,
+                lost = self.lost.len(),
+                replays = self.replays_asked,
+                reason = %reason,
+                "catch-up: pass stopped early; the next one reads again from the same horizon"
+            );
+        } else if self.lost.is_empty() && !self.reactivated {
             tracing::debug!(
                 read = self.deliveries_read,
                 events = self.events_seen,

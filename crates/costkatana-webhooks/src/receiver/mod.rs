@@ -38,7 +38,9 @@ mod lifecycle;
 mod mode;
 mod rejections;
 mod replays;
+mod request_info;
 mod routes;
+mod telemetry;
 
 pub use builder::ReceiverBuilder;
 pub use delivery::Delivery;
@@ -50,9 +52,9 @@ pub use lifecycle::{BackgroundTask, StartError, TaskContext, TaskFuture};
 pub use mode::Mode;
 pub use rejections::{Diagnosis, Rejection, DEFAULT_REJECTION_LOG};
 pub use replays::{DeliveryKey, Known, ReplayLedger, REPLAYS_RECEIVED_TOTAL};
+pub use request_info::RequestInfo;
 pub use routes::EventSelector;
 
-use std::net::IpAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -217,41 +219,37 @@ impl Receiver {
         headers: &impl Headers,
         body: impl RequestBody,
     ) -> Outcome {
-        self.receive_from(None, method, headers, body).await
+        self.receive_with(RequestInfo::new(), method, headers, body)
+            .await
     }
 
-    /// [`Receiver::receive`] for a request from `remote`, the peer's
-    /// address, which the [rejection log](Receiver::rejections) keeps
-    /// beside a refused request. Adapters pass it when their server knows
-    /// it.
+    /// [`Receiver::receive`] with what the server knows of the request:
+    /// the peer's address, which the [rejection log](Receiver::rejections)
+    /// keeps beside a refused request, and the path, which names the
+    /// request's span. The adapters pass what their server knows.
     ///
     /// ```
-    /// # use costkatana_webhooks::{Payload, Receiver};
+    /// # use costkatana_webhooks::{Payload, Receiver, receiver::RequestInfo};
     /// # tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap().block_on(async {
     /// let receiver = Receiver::builder()
     ///     .secret("s3cret")
     ///     .fallback(|_: Payload| async { Ok(()) })
     ///     .build()?;
-    /// let peer = "203.0.113.7".parse().ok();
-    /// let outcome = receiver.receive_from(peer, "POST", &[("Content-Type", "application/json")], "{}").await;
+    /// let info = RequestInfo::new().remote("203.0.113.7".parse().unwrap());
+    /// let outcome = receiver.receive_with(info, "POST", &[("Content-Type", "application/json")], "{}").await;
     /// assert_eq!(outcome.label(), "missing_signature");
-    /// assert_eq!(receiver.rejections()[0].remote, peer);
+    /// assert_eq!(receiver.rejections()[0].remote, info.remote);
     /// # Ok::<(), costkatana_webhooks::ConfigError>(()) }).unwrap();
     /// ```
-    pub async fn receive_from(
+    pub async fn receive_with(
         &self,
-        remote: Option<IpAddr>,
+        info: RequestInfo<'_>,
         method: &str,
         headers: &impl Headers,
         body: impl RequestBody,
     ) -> Outcome {
-        let span = tracing::info_span!(
-            "costkatana_webhook",
-            event_id = tracing::field::Empty,
-            event_type = tracing::field::Empty,
-            scheme = tracing::field::Empty,
-            outcome = tracing::field::Empty,
-        );
+        let started = Instant::now();
+        let span = telemetry::request_span(method, info.path);
         let record_span = span.clone();
         async move {
             let inner = &self.inner;
@@ -276,12 +274,12 @@ impl Receiver {
                         verifier: &inner.verifier,
                         headers,
                         body: body.as_ref(),
-                        remote,
+                        remote: info.remote,
                     });
                     Outcome::Failed(err)
                 }
             };
-            inner.record(&record_span, &outcome);
+            inner.record(&record_span, &outcome, started);
             outcome
         }
         .instrument(span)
@@ -543,10 +541,7 @@ impl Receiver {
         let span = tracing::Span::current();
         span.record("scheme", verified.scheme().as_str());
         if let Payload::Event(event) = &payload {
-            span.record("event_type", event.event_type.as_str());
-            if let Some(id) = &event.id {
-                span.record("event_id", id.as_str());
-            }
+            telemetry::record_event(&span, event.id.as_deref(), event.event_type.as_str());
         }
         Ok((
             payload,
@@ -689,9 +684,10 @@ impl Inner {
     /// that points at a misconfigured sender (a wrong secret, a clock, a
     /// limit) at WARN, at most one line per reason every 10 s; other
     /// refusals at INFO.
-    fn record(&self, span: &tracing::Span, outcome: &Outcome) {
+    fn record(&self, span: &tracing::Span, outcome: &Outcome, started: Instant) {
         let label = outcome.label();
         span.record("outcome", label);
+        telemetry::record_answer(span, outcome, started);
         metrics::counter!(REQUESTS_TOTAL, "outcome" => label).increment(1);
         match outcome {
             Outcome::Failed(err) if err.kind().sender_retries() => {

@@ -69,10 +69,11 @@ impl Alerts {
     /// Starts the binary on a free loopback port with the secret, `env`
     /// and nothing else of the interface, and waits for "listening on".
     pub(crate) fn start(env: &[(&str, &str)]) -> Alerts {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free port")
-            .port();
+        Alerts::start_at(free_port(), env)
+    }
+
+    /// [`Alerts::start`] on `port` (one a sender already targets).
+    pub(crate) fn start_at(port: u16, env: &[(&str, &str)]) -> Alerts {
         let mut command = Command::new(BIN);
         for name in [
             "REDIS_URL",
@@ -84,6 +85,10 @@ impl Alerts {
             "PAGERDUTY_ROUTING_KEY",
             "THROTTLE_URL",
             "NOTIFY_URL",
+            "COSTKATANA_API_KEY",
+            "COSTKATANA_WEBHOOK_ID",
+            "COSTKATANA_API_URL",
+            "COSTKATANA_CATCH_UP_SECS",
         ] {
             command.env_remove(name);
         }
@@ -172,6 +177,14 @@ impl Drop for Alerts {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// A loopback port nothing listens on now (the OS's pick, released).
+pub(crate) fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port()
 }
 
 fn lines(stream: impl Read + Send + 'static) -> mpsc::Receiver<String> {

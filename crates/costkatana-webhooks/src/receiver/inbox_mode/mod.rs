@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use tokio::sync::{watch, Notify, Semaphore};
 
-use super::{Delivery, Inner};
+use super::{telemetry, Delivery, Inner};
 use crate::inbox::{self, InboxStore, NewEntry, RetryPolicy};
 use crate::scheme::names;
 use crate::{ConfigError, Headers, Outcome, Payload};
@@ -96,6 +96,11 @@ impl InboxMode {
                 let value = std::str::from_utf8(request.header(name)?).ok()?;
                 Some((name.to_owned(), value.to_owned()))
             })
+            // The request's trace, for the attempt's span to link to.
+            .chain(
+                telemetry::current_traceparent()
+                    .map(|trace| (telemetry::TRACEPARENT.to_owned(), trace)),
+            )
             .collect();
         let entry = NewEntry {
             dedupe_key: delivery.dedupe_key().to_owned(),

@@ -16,7 +16,9 @@ use crate::inbox::{
     AttemptTransaction, LeasedEntry, Settlement, INBOX_ATTEMPTS_TOTAL, INBOX_DEAD_LETTERS_TOTAL,
 };
 use crate::receiver::extract::InboxAttempt;
-use crate::receiver::{catch_panic, Delivery, Inner, HANDLER_SECONDS, LEASE_OVERRUNS_TOTAL};
+use crate::receiver::{
+    catch_panic, telemetry, Delivery, Inner, HANDLER_SECONDS, LEASE_OVERRUNS_TOTAL,
+};
 use crate::Payload;
 
 /// How often idle workers look for due entries (retries, other replicas'
@@ -73,14 +75,7 @@ async fn start_attempt(inner: &Arc<Inner>, mode: &Arc<InboxMode>, entry: LeasedE
         settle_until_lease_ends(inner, mode, &entry, Settlement::Release).await;
         return;
     };
-    let span = tracing::info_span!(
-        "costkatana_webhook_attempt",
-        entry_id = entry.id,
-        attempt = entry.attempt,
-        event_id = tracing::field::Empty,
-        event_type = tracing::field::Empty,
-        result = tracing::field::Empty,
-    );
+    let span = telemetry::attempt_span(&entry);
     tokio::spawn(attempt(Arc::clone(inner), Arc::clone(mode), entry, slot).instrument(span));
 }
 
@@ -90,6 +85,7 @@ async fn attempt(
     entry: LeasedEntry,
     slot: OwnedSemaphorePermit,
 ) {
+    let started = std::time::Instant::now();
     let Attempted {
         settlement,
         transaction,
@@ -101,7 +97,7 @@ async fn attempt(
         Settlement::Dead { .. } => "dead",
         Settlement::Release => "released",
     };
-    tracing::Span::current().record("result", result);
+    telemetry::record_attempt(&tracing::Span::current(), result, Some(started));
     metrics::counter!(INBOX_ATTEMPTS_TOTAL, "result" => result).increment(1);
     match &settlement {
         Settlement::Dead { error } => {
@@ -221,12 +217,9 @@ async fn run_handler(inner: &Inner, mode: &InboxMode, entry: &LeasedEntry) -> At
         Payload::Event(event) => (event.id.clone(), Some(event.event_type.to_string())),
         _ => (None, None),
     };
-    let span = tracing::Span::current();
     if let Payload::Event(event) = &payload {
-        span.record("event_type", event.event_type.as_str());
-        if let Some(id) = &event.id {
-            span.record("event_id", id.as_str());
-        }
+        let span = tracing::Span::current();
+        telemetry::record_event(&span, event.id.as_deref(), event.event_type.as_str());
     }
     let delivery = Delivery::new(
         verified,
