@@ -51,6 +51,8 @@ impl Example {
             .env_remove("INBOX_URL")
             .env_remove("INBOX_RETRY_DELAY_MS")
             .env_remove("INBOX_LEASE_SECS")
+            .env_remove("INBOX_MAX_ATTEMPTS")
+            .env_remove("INBOX_CONSOLE_TOKEN")
             .env("ADDR", &addr)
             .env("RUST_LOG", "info")
             .stdout(Stdio::piped())
@@ -376,6 +378,8 @@ fn refuses_a_bad_inbox_url_or_retry_delay() {
         ),
         ("INBOX_RETRY_DELAY_MS", "fast", "INBOX_RETRY_DELAY_MS"),
         ("INBOX_LEASE_SECS", "0", "INBOX_LEASE_SECS"),
+        ("INBOX_MAX_ATTEMPTS", "0", "INBOX_MAX_ATTEMPTS"),
+        ("INBOX_MAX_ATTEMPTS", "many", "INBOX_MAX_ATTEMPTS"),
     ] {
         let output = Command::new(super::BIN)
             .env("COSTKATANA_WEBHOOK_SECRET", "whsec_x")
@@ -389,6 +393,87 @@ fn refuses_a_bad_inbox_url_or_retry_delay() {
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(stderr.contains(bad), "{name}={value}: {stderr}");
     }
+}
+
+/// With `INBOX_CONSOLE_TOKEN` (and `INBOX_URL`) the console is served at
+/// `/console/`: every page sends to its sign-in form, under its CSP.
+#[tokio::test]
+async fn serves_the_inbox_console_when_its_token_is_set() {
+    let dir = std::env::temp_dir().join(format!(
+        "ckw-binary-console-{}-{}",
+        std::process::id(),
+        now_ms()
+    ));
+    std::fs::create_dir_all(&dir).expect("a temp dir");
+    let url = format!("sqlite:{}", dir.join("inbox.db").display());
+    let example = Example::start_with(&[
+        ("COSTKATANA_WEBHOOK_SECRET", SECRET),
+        ("INBOX_URL", &url),
+        ("INBOX_MAX_ATTEMPTS", "2"),
+        ("INBOX_CONSOLE_TOKEN", "example-console-token-0123456789"),
+    ]);
+    let response = client()
+        .get(example.url("/console/deliveries"))
+        .send()
+        .await
+        .expect("response");
+    assert_eq!(response.url().path(), "/console/sign-in", "sent to sign in");
+    assert_eq!(response.status(), 200);
+    let csp = response.headers()["content-security-policy"]
+        .to_str()
+        .expect("text")
+        .to_owned();
+    assert!(csp.contains("default-src 'none'"), "{csp}");
+    let page = response.text().await.expect("body");
+    assert!(page.contains("type=\"password\" name=\"token\""), "{page}");
+    let (status, css) = get(example.url("/console/assets/console.css")).await;
+    assert_eq!(status, 200);
+    assert!(css.contains("--accent"));
+    example.sigterm();
+    example.assert_clean_exit();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Without inbox mode there is no console; one asked for is refused at
+/// start, as is a token too short to guard it.
+#[test]
+fn refuses_a_console_without_an_inbox_or_with_a_short_token() {
+    let output = Command::new(super::BIN)
+        .env("COSTKATANA_WEBHOOK_SECRET", "whsec_x")
+        .env_remove("REDIS_URL")
+        .env_remove("INBOX_URL")
+        .env("INBOX_CONSOLE_TOKEN", "example-console-token-0123456789")
+        .env("ADDR", "127.0.0.1:0")
+        .output()
+        .expect("the example runs");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("INBOX_CONSOLE_TOKEN is set but INBOX_URL is not"),
+        "{stderr}"
+    );
+    let dir = std::env::temp_dir().join(format!(
+        "ckw-binary-console-short-{}-{}",
+        std::process::id(),
+        now_ms()
+    ));
+    std::fs::create_dir_all(&dir).expect("a temp dir");
+    let output = Command::new(super::BIN)
+        .env("COSTKATANA_WEBHOOK_SECRET", "whsec_x")
+        .env_remove("REDIS_URL")
+        .env(
+            "INBOX_URL",
+            format!("sqlite:{}", dir.join("inbox.db").display()),
+        )
+        .env("INBOX_CONSOLE_TOKEN", "short")
+        .env("ADDR", "127.0.0.1:0")
+        .output()
+        .expect("the example runs");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("INBOX_CONSOLE_TOKEN: "), "{stderr}");
+    assert!(stderr.contains("at least 16"), "{stderr}");
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]

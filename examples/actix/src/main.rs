@@ -12,6 +12,7 @@ use std::time::Duration;
 use actix_web::{web, App, HttpResponse, HttpServer};
 use costkatana_webhooks::Receiver;
 use costkatana_webhooks_actix::WebhookEndpoint;
+use costkatana_webhooks_console::actix::ConsoleScope;
 use example_common::{init_observability, shutdown_signal, Config, SHUTDOWN_GRACE, WEBHOOK_PATH};
 
 /// How long a client may take to send a request's headers.
@@ -29,9 +30,16 @@ async fn main() -> Result<(), String> {
         .map_err(|e| format!("cannot listen on {}: {e}", config.addr))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let app_receiver = receiver.clone();
+    let console = config.console(&receiver)?;
     let server = HttpServer::new(move || {
         let metrics = metrics.clone();
+        let console = console.clone();
         App::new()
+            .configure(move |app| {
+                if let Some(console) = console {
+                    app.service(ConsoleScope::new(console));
+                }
+            })
             .service(WebhookEndpoint::new(WEBHOOK_PATH, app_receiver.clone()))
             .route("/health", web::get().to(health))
             .app_data(web::Data::new(app_receiver.clone()))

@@ -26,6 +26,10 @@ async fn main() -> Result<(), String> {
         "/metrics",
         get(move || std::future::ready(metrics.render())),
     );
+    let app = match config.console(&receiver)? {
+        Some(console) => app.nest_service("/console", console),
+        None => app,
+    };
 
     let listener = tokio::net::TcpListener::bind(&config.addr)
         .await

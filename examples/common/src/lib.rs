@@ -13,7 +13,12 @@
 //! `REDIS_URL` is not used. With it, `INBOX_RETRY_DELAY_MS` (whole ms, the
 //! delay after a first failed attempt, doubling; default 1000) and
 //! `INBOX_LEASE_SECS` (whole seconds a running row is leased, after which a
-//! crashed worker's row is taken again; default 60).
+//! crashed worker's row is taken again; default 60) and `INBOX_MAX_ATTEMPTS`
+//! (the attempts before a delivery is dead-lettered; default 8).
+//!
+//! The inbox console: with `INBOX_CONSOLE_TOKEN` set (inbox mode only; at
+//! least 16 characters), the example serves the console at `/console/`,
+//! where one signs in with that token ([`Config::console`]).
 //!
 //! Catch-up (recovering the events the sender dropped while the receiver was
 //! down), with any store: on when `COSTKATANA_API_KEY` and
@@ -54,8 +59,24 @@ pub struct Config {
     pub inbox_retry_delay: Option<Duration>,
     /// How long the inbox leases a running row (default 60 s).
     pub inbox_lease: Option<Duration>,
+    /// The attempts before a delivery is dead-lettered (default 8).
+    pub inbox_max_attempts: Option<u32>,
+    /// The inbox console's token: the console is served when set.
+    pub console_token: Option<ConsoleToken>,
+    /// The inbox [`Config::receiver_builder`] opened, for the console.
+    opened_inbox: std::sync::OnceLock<costkatana_webhooks_inbox::Inbox>,
     /// Catch-up's settings, when it is on.
     pub catch_up: Option<CatchUpConfig>,
+}
+
+/// The console's token; `Debug` does not show it.
+#[derive(Clone)]
+pub struct ConsoleToken(pub String);
+
+impl std::fmt::Debug for ConsoleToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ConsoleToken([redacted])")
+    }
 }
 
 /// Catch-up's settings, from `COSTKATANA_API_KEY`, `COSTKATANA_WEBHOOK_ID`,
@@ -143,12 +164,32 @@ impl Config {
             })?),
             Err(_) => costkatana_webhooks::DEFAULT_TOLERANCE,
         };
+        let inbox_url = non_empty_var("INBOX_URL");
+        let console_token = non_empty_var("INBOX_CONSOLE_TOKEN").map(ConsoleToken);
+        if console_token.is_some() && inbox_url.is_none() {
+            return Err(
+                "INBOX_CONSOLE_TOKEN is set but INBOX_URL is not: the console shows the \
+                 inbox, so it is served in inbox mode only (set INBOX_URL, or unset \
+                 INBOX_CONSOLE_TOKEN)"
+                    .to_owned(),
+            );
+        }
+        let inbox_max_attempts = match whole_number("INBOX_MAX_ATTEMPTS", "attempts")? {
+            Some(0) => return Err("INBOX_MAX_ATTEMPTS must be at least 1".to_owned()),
+            Some(n) => Some(
+                u32::try_from(n).map_err(|_| format!("INBOX_MAX_ATTEMPTS is too large: {n}"))?,
+            ),
+            None => None,
+        };
         Ok(Config {
+            inbox_max_attempts,
+            console_token,
+            opened_inbox: std::sync::OnceLock::new(),
             addr: std::env::var("ADDR").unwrap_or_else(|_| "127.0.0.1:3000".to_owned()),
             secrets,
             past_tolerance,
             redis_url: non_empty_var("REDIS_URL"),
-            inbox_url: non_empty_var("INBOX_URL"),
+            inbox_url,
             inbox_retry_delay: whole_number("INBOX_RETRY_DELAY_MS", "milliseconds")?
                 .map(Duration::from_millis),
             inbox_lease: match whole_number("INBOX_LEASE_SECS", "seconds")? {
@@ -176,10 +217,13 @@ impl Config {
             builder = builder.background(catch_up.task()?);
         }
         let Some(url) = &self.inbox_url else {
-            if self.inbox_retry_delay.is_some() || self.inbox_lease.is_some() {
+            if self.inbox_retry_delay.is_some()
+                || self.inbox_lease.is_some()
+                || self.inbox_max_attempts.is_some()
+            {
                 tracing::warn!(
-                    "INBOX_RETRY_DELAY_MS and INBOX_LEASE_SECS apply to inbox mode only; \
-                     INBOX_URL is not set, so they are not used"
+                    "INBOX_RETRY_DELAY_MS, INBOX_LEASE_SECS and INBOX_MAX_ATTEMPTS apply to inbox \
+                     mode only; INBOX_URL is not set, so they are not used"
                 );
             }
             return Ok(builder.store(self.store().await?));
@@ -205,6 +249,10 @@ impl Config {
         if let Some(delay) = self.inbox_retry_delay {
             policy = policy.first_delay(delay);
         }
+        if let Some(attempts) = self.inbox_max_attempts {
+            policy = policy.max_attempts(attempts);
+        }
+        let _ = self.opened_inbox.set(inbox.clone());
         let mut builder = builder.inbox(inbox).retry_policy(policy);
         if let Some(lease) = self.inbox_lease {
             builder = builder.lease(lease);
@@ -225,6 +273,33 @@ impl Config {
             .map_err(|e| e.to_string())?;
         receiver.start().await.map_err(|e| e.to_string())?;
         Ok(receiver)
+    }
+
+    /// The inbox console for `receiver` when `INBOX_CONSOLE_TOKEN` is set
+    /// (mount it at `/console`), on the inbox [`Config::receiver_builder`]
+    /// opened; `None` otherwise.
+    ///
+    /// # Errors
+    ///
+    /// A token the console refuses (too short, whitespace at an end), or
+    /// no inbox opened yet.
+    pub fn console(
+        &self,
+        receiver: &Receiver,
+    ) -> Result<Option<costkatana_webhooks_console::Console>, String> {
+        let Some(token) = &self.console_token else {
+            return Ok(None);
+        };
+        let inbox = self.opened_inbox.get().ok_or_else(|| {
+            "the console needs the inbox: call receiver_builder before console".to_owned()
+        })?;
+        let console = costkatana_webhooks_console::Console::builder(inbox.clone())
+            .token(token.0.clone())
+            .receiver(receiver.clone())
+            .build()
+            .map_err(|e| format!("INBOX_CONSOLE_TOKEN: {e}"))?;
+        tracing::info!("inbox console at /console/ (sign in with INBOX_CONSOLE_TOKEN)");
+        Ok(Some(console))
     }
 
     async fn store(&self) -> Result<Arc<dyn DedupeStore>, String> {

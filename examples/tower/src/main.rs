@@ -24,6 +24,7 @@ async fn main() -> Result<(), String> {
         endpoint: WebhookEndpoint::new(receiver.clone()),
         receiver: receiver.clone(),
         metrics,
+        console: config.console(&receiver)?,
     };
 
     let listener = tokio::net::TcpListener::bind(&config.addr)

@@ -23,6 +23,8 @@ pub(crate) struct Routes {
     pub(crate) endpoint: WebhookEndpoint,
     pub(crate) receiver: Receiver,
     pub(crate) metrics: PrometheusHandle,
+    /// The inbox console, served under `/console` when configured.
+    pub(crate) console: Option<costkatana_webhooks_console::Console>,
 }
 
 type RouteFuture = Pin<Box<dyn Future<Output = Result<Response<Full<Bytes>>, Infallible>> + Send>>;
@@ -37,6 +39,14 @@ impl Service<Request<Incoming>> for Routes {
     }
 
     fn call(&mut self, request: Request<Incoming>) -> Self::Future {
+        let path = request.uri().path();
+        if let Some(console) = self
+            .console
+            .as_mut()
+            .filter(|_| path == "/console" || path.starts_with("/console/"))
+        {
+            return Box::pin(console.call(request));
+        }
         match (request.method(), request.uri().path()) {
             // Every method reaches the endpoint, which answers 405 itself in
             // the status table's JSON shape.

@@ -28,14 +28,17 @@ use crate::error::CliResult;
 )]
 pub(crate) struct InboxArgs {
     // Help set as an attribute: `<path>` in a doc comment reads as HTML to rustdoc.
+    // Global, so that `inbox console --url ...` reads as well as `inbox --url ... console`
+    // (clap refuses a global argument that is required: inbox::run asks for it).
     #[arg(
         long,
+        global = true,
         value_name = "URL",
         env = "INBOX_URL",
         hide_env_values = true,
         help = "The inbox: sqlite:<path> or postgres://user:password@host:port/database"
     )]
-    pub(crate) url: String,
+    pub(crate) url: Option<String>,
     #[command(subcommand)]
     pub(crate) command: InboxCommand,
 }
@@ -78,6 +81,16 @@ pub(crate) enum InboxCommand {
         with Inbox::purge): a purged dead letter is gone for good."
     )]
     Purge(InboxPurgeArgs),
+    /// Serve the inbox console (web pages and a JSON API) on 127.0.0.1:8081
+    #[command(
+        long_about = "Serve the inbox console for this inbox: the counts by state, the \
+        deliveries with filters, each one's headers (credentials redacted) and body, Retry and \
+        Purge one or all on a filter, and a JSON API for scripts, under /console/. Sign in with \
+        the token in INBOX_CONSOLE_TOKEN, or the one generated and printed at start. Binds \
+        127.0.0.1:8081 unless --addr says otherwise; behind a TLS proxy give --public-origin. \
+        Stops on Ctrl-C or SIGTERM."
+    )]
+    Console(InboxConsoleArgs),
 }
 
 /// A row state on the command line.
@@ -173,6 +186,20 @@ pub(crate) struct InboxPurgeArgs {
     /// Count the rows that would be deleted, deleting none
     #[arg(long)]
     pub(crate) dry_run: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct InboxConsoleArgs {
+    /// Where to listen
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8081")]
+    pub(crate) addr: std::net::SocketAddr,
+    /// The console's public origin behind a proxy (https://ops.example.com): the only one
+    /// its forms are accepted from; an https one also makes its cookies Secure
+    #[arg(long, value_name = "ORIGIN")]
+    pub(crate) public_origin: Option<String>,
+    /// Believe X-Forwarded-Proto and X-Forwarded-Host (only behind a proxy that sets them)
+    #[arg(long)]
+    pub(crate) trust_forwarded_headers: bool,
 }
 
 pub(crate) fn exec(args: InboxArgs) -> CliResult {

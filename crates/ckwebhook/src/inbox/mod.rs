@@ -4,6 +4,7 @@
 //! inbox is built on, so the CLI sees and changes exactly what the workers
 //! do. Header values that are credentials are only ever shown redacted.
 
+mod console;
 mod replay;
 mod show;
 mod table;
@@ -17,7 +18,12 @@ use crate::error::{CliError, CliResult, ErrorKind};
 /// Runs an inbox subcommand on an inbox opened without any DDL (the CLI
 /// never creates or migrates a schema: a receiver does).
 pub(crate) fn run(args: &InboxArgs) -> CliResult {
-    let url = InboxUrl::parse(args.url.trim()).map_err(CliError::from)?;
+    let url = args.url.as_deref().ok_or_else(|| {
+        CliError::bad_input(
+            "the inbox URL is missing: pass --url <sqlite:path | postgres://...> or set INBOX_URL",
+        )
+    })?;
+    let url = InboxUrl::parse(url.trim()).map_err(CliError::from)?;
     check_sqlite_file(&url)?;
     crate::runtime()?.block_on(async {
         let inbox = InboxBuilder::new(url).connect().await?;
@@ -26,6 +32,7 @@ pub(crate) fn run(args: &InboxArgs) -> CliResult {
             InboxCommand::Show(show) => show::run(&inbox, show.id).await,
             InboxCommand::Retry(retry) => replay::retry(&inbox, retry).await,
             InboxCommand::Purge(purge) => replay::purge(&inbox, purge).await,
+            InboxCommand::Console(console) => console::run(inbox, console).await,
         }
     })
 }

@@ -1,0 +1,86 @@
+//! `ckwebhook inbox console`: the inbox console (costkatana-webhooks-console)
+//! served for any inbox, on loopback unless told otherwise. It has the
+//! inbox only, no receiver, so its rejections page says there is none.
+
+use std::net::SocketAddr;
+
+use costkatana_webhooks_console::Console;
+use costkatana_webhooks_inbox::Inbox;
+
+use crate::commands::inbox::InboxConsoleArgs;
+use crate::error::{CliError, CliResult};
+
+/// The variable the token is read from.
+const TOKEN_VAR: &str = "INBOX_CONSOLE_TOKEN";
+
+pub(crate) async fn run(inbox: Inbox, args: &InboxConsoleArgs) -> CliResult {
+    let (token, generated) = match std::env::var(TOKEN_VAR) {
+        Ok(token) if !token.is_empty() => (token, false),
+        _ => (Console::generate_token(), true),
+    };
+    let mut builder = Console::builder(inbox)
+        .token(token.clone())
+        .trust_forwarded_headers(args.trust_forwarded_headers);
+    if let Some(origin) = &args.public_origin {
+        builder = builder.public_origin(origin.clone());
+    }
+    let console = builder.build().map_err(|err| {
+        CliError::bad_input(format!("{TOKEN_VAR} or a setting: {err}")).with_source(err)
+    })?;
+    let listener = tokio::net::TcpListener::bind(args.addr)
+        .await
+        .map_err(|err| {
+            CliError::bad_input(format!("cannot listen on {}: {err}", args.addr)).with_source(err)
+        })?;
+    let addr: SocketAddr = listener
+        .local_addr()
+        .map_err(|err| CliError::system(format!("no local address: {err}")))?;
+    outln!(
+        "inbox console on http://{addr}{}/ ; Ctrl-C stops",
+        console.mount_path()
+    );
+    if generated {
+        outln!("token (generated; set {TOKEN_VAR} to choose one): {token}");
+    } else {
+        outln!("token: the one in {TOKEN_VAR}");
+    }
+    if !addr.ip().is_loopback() {
+        outln!(
+            "warning: {addr} is not a loopback address; anyone who reaches it sees the sign-in \
+             form: put the console behind a TLS proxy (see the README's Console section)"
+        );
+    }
+    // Cuts clients slow to send headers or gone idle; backs off on accept errors.
+    costkatana_webhooks_tower::serve(listener, console)
+        .with_graceful_shutdown(stop_signal())
+        .await
+        .map_err(|err| CliError::system(format!("the server failed: {err}")))?;
+    outln!("stopped");
+    Ok(())
+}
+
+/// Resolves on Ctrl-C or SIGTERM (a handler that cannot be installed is
+/// waited for forever: the process then runs until killed).
+async fn stop_signal() {
+    let interrupt = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut terminate) => {
+                terminate.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {}
+        () = terminate => {}
+    }
+}

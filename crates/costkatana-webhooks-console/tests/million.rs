@@ -1,0 +1,202 @@
+//! The console's queries at a million rows, on SQLite and on Postgres:
+//! each one the overview and the list make, timed through the inbox API
+//! the console calls (median of 7 runs, after one warm-up), then the
+//! overview and list pages over HTTP. Ignored by default (filling takes a
+//! minute); run with
+//!
+//! ```text
+//! cargo test --release -p costkatana-webhooks-console --test million -- --ignored --nocapture
+//! ```
+//!
+//! It prints a table and asserts nothing about time: the figures are
+//! reported, not a pass mark (a shared CI machine is not a benchmark).
+
+mod support;
+
+use std::time::{Duration, Instant};
+
+use costkatana_webhooks::inbox::{EntryQuery, EntryState};
+use costkatana_webhooks_inbox::testing::PostgresServer;
+use costkatana_webhooks_inbox::Inbox;
+use support::http::Http;
+use support::{now_ms, TempDir};
+
+const ROWS: i64 = 1_000_000;
+const TYPES: [&str; 5] = [
+    "cost.alert",
+    "budget.exceeded",
+    "usage.spike",
+    "security.alert",
+    "optimization.suggested",
+];
+
+/// The state of row `i`: 90 % done, 5 % dead, 4 % pending, 1 % running.
+fn state_of(i: i64) -> &'static str {
+    match i % 100 {
+        0..=89 => "done",
+        90..=94 => "dead",
+        95..=98 => "pending",
+        _ => "running",
+    }
+}
+
+fn fill_sqlite(path: &std::path::Path, start_ms: i64) {
+    let mut conn = rusqlite::Connection::open(path).unwrap();
+    let tx = conn.transaction().unwrap();
+    {
+        let mut insert = tx
+            .prepare(
+                "INSERT INTO costkatana_webhook_inbox (dedupe_key, event_id, event_type, headers, \
+                 body, received_at, state, attempts, run_after, settled_at, last_error) \
+                 VALUES (?1, ?2, ?3, '[]', X'7B7D', ?4, ?5, 1, ?4, ?6, ?7)",
+            )
+            .unwrap();
+        for i in 0..ROWS {
+            let state = state_of(i);
+            let at = start_ms + i * 86; // a day's worth of arrivals
+            let settled = matches!(state, "done" | "dead").then_some(at + 5);
+            let error = (state == "dead").then_some("downstream answered 500");
+            insert
+                .execute(rusqlite::params![
+                    format!("4:bulk:event:evt_{i:07}"),
+                    format!("evt_{i:07}"),
+                    TYPES[(i % 5) as usize],
+                    at,
+                    state,
+                    settled,
+                    error,
+                ])
+                .unwrap();
+        }
+    }
+    tx.commit().unwrap();
+    conn.execute_batch("ANALYZE").unwrap();
+}
+
+async fn fill_postgres(url: &str, start_ms: i64) {
+    let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    client
+        .batch_execute(&format!(
+            "INSERT INTO costkatana_webhook_inbox (dedupe_key, event_id, event_type, headers, body, \
+             received_at, state, attempts, run_after, settled_at, last_error) \
+             SELECT '4:bulk:event:evt_' || lpad(i::text, 7, '0'), 'evt_' || lpad(i::text, 7, '0'), \
+             (ARRAY['{}'])[1 + i % 5], '[]', '\\x7b7d'::bytea, {start_ms} + i * 86, \
+             CASE WHEN i % 100 < 90 THEN 'done' WHEN i % 100 < 95 THEN 'dead' \
+                  WHEN i % 100 < 99 THEN 'pending' ELSE 'running' END, 1, {start_ms} + i * 86, \
+             CASE WHEN i % 100 < 95 THEN {start_ms} + i * 86 + 5 END, \
+             CASE WHEN i % 100 BETWEEN 90 AND 94 THEN 'downstream answered 500' END \
+             FROM generate_series(0, {}) AS i; ANALYZE costkatana_webhook_inbox;",
+            TYPES.join("','"),
+            ROWS - 1
+        ))
+        .await
+        .unwrap();
+}
+
+/// The median of 7 timed runs of `call`, after one warm-up.
+async fn median<F, Fut, T>(mut call: F) -> Duration
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = T>,
+{
+    call().await;
+    let mut times = Vec::new();
+    for _ in 0..7 {
+        let started = Instant::now();
+        call().await;
+        times.push(started.elapsed());
+    }
+    times.sort();
+    times[3]
+}
+
+async fn measure(backend: &str, inbox: &Inbox) {
+    let deep = ROWS / 2;
+    let queries: Vec<(&str, EntryQuery)> = vec![
+        ("list: newest 50", EntryQuery::new()),
+        (
+            "list: state=dead",
+            EntryQuery::new().state(EntryState::Dead),
+        ),
+        (
+            "list: state=pending",
+            EntryQuery::new().state(EntryState::Pending),
+        ),
+        (
+            "list: type=security.alert",
+            EntryQuery::new().event_type("security.alert"),
+        ),
+        (
+            "list: q=evt_05 (id prefix)",
+            EntryQuery::new().event_id_prefix("evt_05"),
+        ),
+        (
+            "list: page at row 500000 (before)",
+            EntryQuery::new().before_id(deep),
+        ),
+        (
+            "list: state=dead, page at row 500000",
+            EntryQuery::new().state(EntryState::Dead).before_id(deep),
+        ),
+    ];
+    println!("\n{backend}, {ROWS} rows:");
+    let stats = median(|| inbox.stats()).await;
+    println!("  overview: stats (counts by state, oldest pending)  {stats:>10.2?}");
+    for (name, query) in &queries {
+        let time = median(|| inbox.list(query)).await;
+        println!("  {name:<48} {time:>10.2?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "fills a million rows; run by hand (see the module doc)"]
+async fn overview_and_list_queries_at_a_million_rows() {
+    let start_ms = now_ms() - 86_400_000;
+
+    let dir = TempDir::new("million");
+    let path = dir.0.join("inbox.db");
+    drop(
+        Inbox::open(&format!("sqlite:{}", path.display()))
+            .await
+            .unwrap(),
+    );
+    let filled = Instant::now();
+    fill_sqlite(&path, start_ms);
+    println!("SQLite filled in {:?}", filled.elapsed());
+    let inbox = Inbox::open(&format!("sqlite:{}", path.display()))
+        .await
+        .unwrap();
+    measure("SQLite", &inbox).await;
+    pages("SQLite", inbox).await;
+
+    if let Some(server) = PostgresServer::start() {
+        let url = server.create_database("million");
+        drop(Inbox::open(&url).await.unwrap());
+        let filled = Instant::now();
+        fill_postgres(&url, start_ms).await;
+        println!("Postgres filled in {:?}", filled.elapsed());
+        let inbox = Inbox::open(&url).await.unwrap();
+        measure("Postgres", &inbox).await;
+        pages("Postgres", inbox).await;
+    }
+}
+
+/// The overview and list pages over HTTP, signed in, on `inbox`.
+async fn pages(backend: &'static str, inbox: Inbox) {
+    let stack = support::Stack::on(inbox, backend).await;
+    let http = Http::new(&stack);
+    let session = http.sign_in().await;
+    for path in [
+        "/console/",
+        "/console/deliveries",
+        "/console/deliveries?state=dead",
+        "/console/deliveries?type=security.alert&before=500000",
+        "/console/api/deliveries?q=evt_05",
+    ] {
+        let time = median(|| http.page(path, &session)).await;
+        println!("  page {path:<52} {time:>10.2?}");
+    }
+}
