@@ -132,6 +132,7 @@
 
 mod builder;
 mod error;
+mod history;
 mod inbox;
 mod listing;
 pub mod migrations;
@@ -153,6 +154,7 @@ pub use costkatana_webhooks::inbox::{
     Entry, EntryQuery, EntryState, EntrySummary, InboxStats, InboxStore, RetryPolicy, MAX_LIST,
 };
 pub use error::{InboxError, InboxErrorKind};
+pub use history::{Attempt, AttemptOutcome, MinuteActivity};
 pub use inbox::Inbox;
 pub use migrations::Migration;
 pub use table::DEFAULT_TABLE;
