@@ -493,6 +493,35 @@ impl Inbox {
         query: &EntryQuery,
         per_second: u32,
     ) -> Result<u64, InboxError> {
+        self.retry_matching_with_progress(query, per_second, |_| {})
+            .await
+    }
+
+    /// [`retry_matching`](Self::retry_matching), telling `progress` how
+    /// many were queued so far after each one (for a page or a progress
+    /// bar).
+    ///
+    /// # Errors
+    ///
+    /// As [`retry_matching`](Self::retry_matching).
+    ///
+    /// ```no_run
+    /// # async fn run(inbox: costkatana_webhooks_inbox::Inbox) -> Result<(), costkatana_webhooks_inbox::InboxError> {
+    /// use costkatana_webhooks_inbox::{EntryQuery, EntryState};
+    ///
+    /// let dead = EntryQuery::new().state(EntryState::Dead);
+    /// let total = inbox.count(&dead).await?;
+    /// inbox
+    ///     .retry_matching_with_progress(&dead, 50, |n| eprint!("\r{n} of {total}"))
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn retry_matching_with_progress(
+        &self,
+        query: &EntryQuery,
+        per_second: u32,
+        mut progress: impl FnMut(u64) + Send,
+    ) -> Result<u64, InboxError> {
         if per_second == 0 {
             return Err(InboxError::new(
                 crate::InboxErrorKind::Invalid,
@@ -514,7 +543,10 @@ impl Inbox {
                 }
                 pace.tick().await;
                 match self.retry(entry.id).await {
-                    Ok(_) => queued += 1,
+                    Ok(_) => {
+                        queued += 1;
+                        progress(queued);
+                    }
                     // Started, deleted or dropped since it was listed.
                     Err(err) if err.kind() != crate::InboxErrorKind::Unavailable => {}
                     Err(err) => return Err(err),
