@@ -145,6 +145,7 @@ mod store;
 mod table;
 #[cfg(feature = "testing")]
 pub mod testing;
+mod transaction;
 mod url;
 
 pub use builder::InboxBuilder;
@@ -158,4 +159,5 @@ pub use history::{Attempt, AttemptOutcome, MinuteActivity};
 pub use inbox::Inbox;
 pub use migrations::Migration;
 pub use table::DEFAULT_TABLE;
+pub use transaction::{InboxTransaction, SqlValue};
 pub use url::{Durability, InboxUrl};

@@ -3,15 +3,20 @@
 //! [`InboxStore::lead`] first: on Postgres one replica leads each task; on
 //! SQLite, which one process writes, the one process does.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use costkatana_webhooks::dedupe::{Completion, StoreFuture};
 use costkatana_webhooks::inbox::{
-    Enqueued, EntryQuery, EntryState, InboxStats, InboxStore, LeasedEntry, NewEntry, Settlement,
+    AttemptTransaction, Enqueued, EntryQuery, EntryState, InboxStats, InboxStore, LeasedEntry,
+    NewEntry, Settlement,
 };
 
 use crate::history::ACTIVITY_KEPT_MS;
 use crate::inbox::{on_backend, Backend, Inbox};
+use crate::postgres::transaction::PgTransaction;
+use crate::sqlite::transaction::SqliteTransaction;
+use crate::transaction::{AttemptWrites, Transaction};
 
 impl InboxStore for Inbox {
     fn enqueue(&self, entry: NewEntry) -> StoreFuture<'_, Enqueued> {
@@ -87,6 +92,21 @@ impl InboxStore for Inbox {
     /// the pool that stores deliveries.
     fn probe(&self) -> StoreFuture<'_, ()> {
         Box::pin(async move { Ok(on_backend!(self, b => b.probe().await)?) })
+    }
+
+    /// Both backends: see [`InboxTransaction`](crate::InboxTransaction).
+    fn supports_transactions(&self) -> bool {
+        true
+    }
+
+    fn begin_transaction(&self, _entry: &LeasedEntry) -> Option<Box<dyn AttemptTransaction>> {
+        let transaction = match &self.backend {
+            Backend::Sqlite(sqlite) => Transaction::Sqlite(SqliteTransaction::new(sqlite.clone())),
+            Backend::Postgres(postgres) => {
+                Transaction::Postgres(Box::new(PgTransaction::new(postgres.clone())))
+            }
+        };
+        Some(Box::new(AttemptWrites(Arc::new(transaction))))
     }
 
     fn lead(&self, task: &'static str) -> StoreFuture<'_, bool> {

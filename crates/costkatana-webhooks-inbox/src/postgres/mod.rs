@@ -11,6 +11,7 @@ mod leader;
 mod pools;
 mod schema;
 pub(crate) mod text;
+pub(crate) mod transaction;
 
 use std::sync::Arc;
 use std::time::Duration;

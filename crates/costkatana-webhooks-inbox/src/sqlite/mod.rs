@@ -7,6 +7,7 @@ mod checkpoint;
 mod file;
 mod reader;
 mod schema;
+pub(crate) mod transaction;
 mod writer;
 
 use std::path::{Path, PathBuf};

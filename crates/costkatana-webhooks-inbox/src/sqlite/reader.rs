@@ -215,6 +215,35 @@ impl Reader {
         .await
     }
 
+    /// Checks that `sql` compiles against the file's schema and takes
+    /// `params` parameters (a transactional handler's statement, before it
+    /// is kept for the commit).
+    pub(super) async fn check(
+        self: &Arc<Self>,
+        sql: String,
+        params: usize,
+    ) -> Result<(), InboxError> {
+        let reader = Arc::clone(self);
+        let checked = tokio::task::spawn_blocking(move || {
+            let conn = reader.conn.lock().unwrap_or_else(PoisonError::into_inner);
+            let statement = conn.prepare(&sql).map_err(super::transaction::refused)?;
+            match statement.parameter_count() {
+                n if n == params => Ok(()),
+                n => Err(super::transaction::refused(format!(
+                    "it has {n} placeholders and {params} values were given"
+                ))),
+            }
+        })
+        .await;
+        checked.map_err(|err| {
+            InboxError::caused_by(
+                InboxErrorKind::Unavailable,
+                format!("{}: could not check a statement", self.shown),
+                err,
+            )
+        })?
+    }
+
     /// The schema version the file is at (see [`schema::current`]'s checks).
     pub(super) async fn version(self: &Arc<Self>) -> Result<u32, InboxError> {
         let found = self
