@@ -11,11 +11,9 @@ use crate::error::{CliError, CliResult, ErrorKind};
 use crate::util::iso8601;
 
 pub(super) async fn retry(inbox: &Inbox, args: &InboxRetryArgs) -> CliResult {
-    // The argument group admits exactly one of ID and --dead.
+    // The argument group admits exactly one of ID, --dead and --done.
     let Some(id) = args.id else {
-        let queued = inbox.retry_dead().await?;
-        outln!("{queued} dead letter(s) queued again");
-        return Ok(());
+        return retry_matching(inbox, args).await;
     };
     // Read first: the line printed says what the row was.
     let before = match inbox.get(id).await {
@@ -63,6 +61,55 @@ pub(super) async fn retry(inbox: &Inbox, args: &InboxRetryArgs) -> CliResult {
         or_dash(before.event_id.as_deref()),
     );
     Ok(())
+}
+
+/// The dead (or done) rows the filters match, queued again at the set
+/// pace, their count printed first.
+async fn retry_matching(inbox: &Inbox, args: &InboxRetryArgs) -> CliResult {
+    let state = if args.done {
+        EntryState::Done
+    } else {
+        EntryState::Dead
+    };
+    let mut query = EntryQuery::new().state(state);
+    let mut filters = Vec::new();
+    if let Some(event_type) = &args.event_type {
+        query = query.event_type(event_type.clone());
+        filters.push(format!("of type {}", printable(event_type, false)));
+    }
+    if let Some(since) = args.since {
+        query = query.received_since(SystemClock.now_ms().saturating_sub(millis(since)));
+        filters.push(format!("received within {}", duration(since)));
+    }
+    if let Some(prefix) = &args.id_prefix {
+        query = query.event_id_prefix(prefix.clone());
+        filters.push(format!(
+            "with an event id starting {}",
+            printable(prefix, false)
+        ));
+    }
+    let rows = format!("{state} row(s){}", joined(&filters));
+    let count = inbox.count(&query).await?;
+    if args.dry_run {
+        outln!("{count} {rows} would be queued again (dry run: nothing queued)");
+        return Ok(());
+    }
+    outln!(
+        "queueing {count} {rows} again, at most {} a second",
+        args.per_second
+    );
+    let queued = inbox.retry_matching(&query, args.per_second).await?;
+    outln!("{queued} {rows} queued again");
+    Ok(())
+}
+
+/// ` a, b and c` (with a leading space), or nothing.
+fn joined(parts: &[String]) -> String {
+    match parts {
+        [] => String::new(),
+        [one] => format!(" {one}"),
+        [rest @ .., last] => format!(" {} and {last}", rest.join(", ")),
+    }
 }
 
 pub(super) async fn purge(inbox: &Inbox, args: &InboxPurgeArgs) -> CliResult {

@@ -122,6 +122,7 @@ impl InboxTransaction {
 impl InboxTransaction {
     /// The handle made of what an attempt's transaction hands out, if an
     /// inbox made it.
+    #[cfg(feature = "testing")]
     pub(crate) fn of(handle: Arc<dyn Any + Send + Sync>) -> Option<InboxTransaction> {
         handle
             .downcast::<Transaction>()
