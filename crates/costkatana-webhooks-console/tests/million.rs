@@ -96,13 +96,14 @@ async fn fill_postgres(url: &str, start_ms: i64) {
     client
         .batch_execute(&format!(
             "INSERT INTO costkatana_webhook_inbox (dedupe_key, event_id, event_type, headers, body, \
-             received_at, state, attempts, run_after, settled_at, last_error) \
+             received_at, state, attempts, run_after, settled_at, last_error, key_digest) \
              SELECT '4:bulk:event:evt_' || lpad(i::text, 7, '0'), 'evt_' || lpad(i::text, 7, '0'), \
              (ARRAY['{}'])[1 + i % 5], '[]', '\\x7b7d'::bytea, {start_ms} + i * 86, \
              CASE WHEN i % 100 < 90 THEN 'done' WHEN i % 100 < 95 THEN 'dead' \
                   WHEN i % 100 < 99 THEN 'pending' ELSE 'running' END, 1, {start_ms} + i * 86, \
              CASE WHEN i % 100 < 95 THEN {start_ms} + i * 86 + 5 END, \
-             CASE WHEN i % 100 BETWEEN 90 AND 94 THEN 'downstream answered 500' END \
+             CASE WHEN i % 100 BETWEEN 90 AND 94 THEN 'downstream answered 500' END, \
+             sha256(convert_to('4:bulk:event:evt_' || lpad(i::text, 7, '0'), 'UTF8')) \
              FROM generate_series(0, {}) AS i; {}; ANALYZE;",
             TYPES.join("','"),
             ROWS - 1,

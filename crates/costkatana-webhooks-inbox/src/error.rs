@@ -253,3 +253,12 @@ mod tests {
         assert_eq!(err.kind(), InboxErrorKind::Unavailable);
     }
 }
+
+/// The error for an [`InboxTransaction`](crate::InboxTransaction) used
+/// after its attempt ended.
+pub(crate) fn attempt_ended() -> InboxError {
+    InboxError::new(
+        InboxErrorKind::Conflict,
+        "the attempt's transaction has ended: write through the handle only while the handler runs",
+    )
+}

@@ -14,8 +14,6 @@ use std::sync::Mutex;
 
 use costkatana_webhooks::inbox::Settlement;
 
-use crate::rows::SettleParams;
-
 /// Longest error text kept per attempt, in bytes.
 pub(crate) const MAX_ERROR: usize = 2_048;
 
@@ -247,18 +245,6 @@ impl ActivityBuffer {
         let key = (minute_of(ended_ms), outcome.as_str(), bucket(duration_ms));
         let mut inner = self.lock();
         *inner.counts.entry(key).or_default() += 1;
-    }
-
-    /// Counts the attempt `settled` ended, if it is one that ended;
-    /// answers the counts due for the table (see
-    /// [`ActivityBuffer::take_due`]).
-    pub(crate) fn ended(&self, settled: &SettleParams) -> Counts {
-        let Some(outcome) = settled.outcome() else {
-            return Counts::new();
-        };
-        let duration = settled.ended_at.saturating_sub(settled.started_at);
-        self.record(outcome, settled.ended_at, duration);
-        self.take_due(settled.ended_at, false)
     }
 
     /// What to add to the table now: everything, when the last flush is a

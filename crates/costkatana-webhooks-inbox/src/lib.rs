@@ -136,6 +136,7 @@ mod history;
 mod inbox;
 mod listing;
 pub mod migrations;
+mod options;
 mod postgres;
 mod purge;
 mod rows;

@@ -7,7 +7,7 @@ use costkatana_webhooks::dedupe::{ClaimToken, Completion};
 use costkatana_webhooks::inbox::{EntryState, InboxStats, LeasedEntry, Settlement};
 
 use crate::error::{InboxError, InboxErrorKind};
-use crate::history::AttemptOutcome;
+use crate::history::{ActivityBuffer, AttemptOutcome, Counts};
 
 /// The columns a settlement writes: state, run_after, attempts (absolute,
 /// so writing it twice changes nothing), settled_at, last_error, and
@@ -95,6 +95,18 @@ impl SettleParams {
     pub(crate) fn outcome(&self) -> Option<AttemptOutcome> {
         self.failed
             .or((self.state == "done").then_some(AttemptOutcome::Done))
+    }
+
+    /// Counts the attempt this settlement ends, if it is one that ended,
+    /// in `activity`; answers the counts due for the table (see
+    /// [`ActivityBuffer::take_due`]).
+    pub(crate) fn count_in(&self, activity: &ActivityBuffer) -> Counts {
+        let Some(outcome) = self.outcome() else {
+            return Counts::new();
+        };
+        let duration = self.ended_at.saturating_sub(self.started_at);
+        activity.record(outcome, self.ended_at, duration);
+        activity.take_due(self.ended_at, false)
     }
 
     /// A settlement that changed no row (the row was no longer running

@@ -28,10 +28,10 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::time::error::Elapsed;
 use tokio_postgres::types::ToSql;
 
-use crate::builder::Options;
 use crate::error::{InboxError, InboxErrorKind};
 use crate::history::{self, ActivityBuffer, Attempt, AttemptOutcome, MinuteActivity};
 use crate::listing::{counting, listing, purge_delete, purge_page, Listing, Param};
+use crate::options::Options;
 use crate::purge;
 use crate::rows::{self, SettleParams, Taken};
 use crate::sql::{Dialect, Statements};
@@ -311,7 +311,7 @@ impl Postgres {
         let outcome =
             tokio::time::timeout(OP_TIMEOUT, self.settle_on(&client, &p, job.id, &token)).await;
         let completion = self.finish(client, outcome, what)?;
-        self.flush(self.activity.ended(&p)).await;
+        self.flush(p.count_in(&self.activity)).await;
         Ok(completion)
     }
 

@@ -32,8 +32,11 @@ const STATEMENT_TIMEOUT_MS: u32 = 8_000;
 const LOCK_TIMEOUT_MS: u32 = 4_000;
 const IDLE_IN_TRANSACTION_MS: u32 = 30_000;
 
+/// Transactions storing deliveries at once: while one commits, the next
+/// gathers.
+pub(super) const BATCHERS: usize = 2;
 /// Connections storing deliveries: the batchers, and one for the probe.
-const ACK_POOL: usize = super::batch::BATCHERS + 1;
+const ACK_POOL: usize = BATCHERS + 1;
 /// Connections taking and renewing leases.
 const LEASE_POOL: usize = 4;
 /// Connections for the rest.

@@ -11,9 +11,10 @@ use tokio_postgres::types::ToSql;
 
 use super::pools::OP_TIMEOUT;
 use super::Postgres;
+use crate::error::attempt_ended as ended;
 use crate::error::{InboxError, InboxErrorKind};
 use crate::rows::SettleParams;
-use crate::transaction::{ended, SqlValue};
+use crate::transaction::value::SqlValue;
 
 /// Where an attempt's transaction is.
 enum State {
@@ -157,7 +158,7 @@ impl PgTransaction {
             }
         };
         if completion == Completion::Recorded {
-            pg.flush(pg.activity.ended(&p)).await;
+            pg.flush(p.count_in(&pg.activity)).await;
         }
         Ok(completion)
     }

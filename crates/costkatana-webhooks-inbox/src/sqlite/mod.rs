@@ -22,10 +22,10 @@ use costkatana_webhooks::inbox::{
 };
 use rusqlite::{params, OptionalExtension};
 
-use crate::builder::Options;
 use crate::error::InboxError;
 use crate::history::{self, ActivityBuffer, Attempt, MinuteActivity};
 use crate::listing::purge_delete;
+use crate::options::Options;
 use crate::rows::{self, SettleParams, Taken};
 use crate::sql::{Dialect, Statements};
 use crate::table::Table;
@@ -215,7 +215,7 @@ impl Sqlite {
         let (id, token) = (job.id, job.token.to_hex());
         let sql = Arc::clone(&self.sql);
         let worker = Arc::clone(&self.worker);
-        let due = self.activity.ended(&p);
+        let due = p.count_in(&self.activity);
         let completion = self
             .writer
             .call("settle a row", move |conn| {

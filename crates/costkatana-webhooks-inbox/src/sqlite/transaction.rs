@@ -9,10 +9,11 @@ use costkatana_webhooks::dedupe::Completion;
 use costkatana_webhooks::inbox::{LeasedEntry, Settlement};
 
 use super::{settle_in, Sqlite};
+use crate::error::attempt_ended as ended;
 use crate::error::{InboxError, InboxErrorKind};
 use crate::rows::SettleParams;
 use crate::sql::Dialect;
-use crate::transaction::{ended, SqlValue};
+use crate::transaction::value::SqlValue;
 
 /// A statement kept for the commit, and its parameters.
 type Kept = (String, Vec<SqlValue>);
@@ -61,7 +62,7 @@ impl SqliteTransaction {
         let statements = self.lock().take().ok_or_else(ended)?;
         let sqlite = &self.sqlite;
         let p = SettleParams::new(entry, Settlement::Done, now_ms, sqlite.keep_done_bodies);
-        let due = sqlite.activity.ended(&p);
+        let due = p.count_in(&sqlite.activity);
         let (id, token) = (entry.id, entry.token.to_hex());
         let (sql, worker) = (Arc::clone(&sqlite.sql), Arc::clone(&sqlite.worker));
         let completion = sqlite

@@ -2,7 +2,7 @@
 //! [`InboxTransaction`], the argument such a handler takes, and how each
 //! backend keeps the promise (see the backends' `transaction.rs`).
 
-mod value;
+pub(crate) mod value;
 
 use std::any::Any;
 use std::sync::Arc;
@@ -14,7 +14,7 @@ use costkatana_webhooks::HandlerError;
 
 pub use value::SqlValue;
 
-use crate::error::{InboxError, InboxErrorKind};
+use crate::error::InboxError;
 use crate::postgres::transaction::PgTransaction;
 use crate::sqlite::transaction::SqliteTransaction;
 
@@ -176,12 +176,4 @@ impl Drop for AttemptWrites {
             Transaction::Postgres(tx) => tx.end(),
         }
     }
-}
-
-/// The error for a handle used after its attempt ended.
-pub(crate) fn ended() -> InboxError {
-    InboxError::new(
-        InboxErrorKind::Conflict,
-        "the attempt's transaction has ended: write through the handle only while the handler runs",
-    )
 }
