@@ -372,9 +372,9 @@ fn retries_by_filter_after_a_dry_run(url: &str) {
     );
     assert_eq!(
         out,
-        "queueing 1 dead row(s) of type cost.alert, received within 1h and with an event id \
-         starting evt_fail again, at most 5 a second\n1 dead row(s) of type cost.alert, received \
-         within 1h and with an event id starting evt_fail queued again\n"
+        "queueing 1 dead row(s) of type cost.alert, with an event id starting evt_fail and \
+         received within 1h again, at most 5 a second\n1 dead row(s) of type cost.alert, with an \
+         event id starting evt_fail and received within 1h queued again\n"
     );
     let shown = run_ok(url, &["show", &filled.id("evt_fail_1")]);
     assert!(shown.lines().any(|l| l == "state       pending"), "{shown}");
@@ -592,6 +592,22 @@ fn purges_dead_rows_by_type_and_age(url: &str) {
     assert_eq!(
         run_ok(url, &["purge", "--state", "dead", "--older-than", "1h"]),
         "0 dead row(s) settled more than 1h ago deleted\n"
+    );
+    // Text anywhere in the row: the failing handler's error names its downstream.
+    assert_eq!(
+        dead(&[
+            "--text",
+            "answered 500",
+            "--id-prefix",
+            "evt_fail_1",
+            "--dry-run"
+        ]),
+        "1 dead row(s) with an event id starting evt_fail_1 and containing answered 500 \
+         settled more than 1ms ago would be deleted (dry run: nothing deleted)\n"
+    );
+    assert_eq!(
+        dead(&["--text", "no such text"]),
+        "0 dead row(s) containing no such text settled more than 1ms ago deleted\n"
     );
     assert_eq!(
         dead(&["--type", "cost.alert"]),

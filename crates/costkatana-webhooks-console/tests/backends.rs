@@ -104,6 +104,15 @@ async fn scenario(stack: Stack) {
         count(&api(&http, &session, "/console/api/deliveries?q=evt_a_").await),
         5
     );
+    // Anywhere in the id, type, error or body: "a_0" is inside "evt_a_0" only.
+    assert_eq!(
+        count(&api(&http, &session, "/console/api/deliveries?text=a_0").await),
+        1
+    );
+    assert_eq!(
+        count(&api(&http, &session, "/console/api/deliveries?text=usage.spike").await),
+        2
+    );
     assert_eq!(
         count(
             &api(

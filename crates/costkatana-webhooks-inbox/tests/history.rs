@@ -267,7 +267,70 @@ async fn the_replays_asked_for_are_kept_until_their_deadline(db: &Db) {
     );
 }
 
+async fn a_text_search_finds_ids_types_errors_and_bodies(db: &Db) {
+    let inbox = Inbox::open(&db.url()).await.unwrap();
+    let mut with_body = entry(Some("evt_plain"), "cost.alert", NOW);
+    with_body.body = bytes::Bytes::from_static(br#"{"project":"proj_needle_42"}"#);
+    inbox.enqueue(with_body).await.unwrap();
+    inbox
+        .enqueue(entry(Some("evt_needle_id"), "cost.alert", NOW))
+        .await
+        .unwrap();
+    inbox
+        .enqueue(entry(Some("evt_typed"), "usage.needle", NOW))
+        .await
+        .unwrap();
+    inbox
+        .enqueue(entry(Some("evt_failing"), "cost.alert", NOW))
+        .await
+        .unwrap();
+    inbox
+        .enqueue(entry(Some("evt_other"), "cost.alert", NOW))
+        .await
+        .unwrap();
+    for job in inbox.take(NOW, LEASE, 10).await.unwrap() {
+        if job.dedupe_key.ends_with("evt_failing") {
+            let dead = Settlement::Dead {
+                error: "slack said needle_in_error".into(),
+            };
+            inbox.settle(&job, dead, NOW).await.unwrap();
+        } else {
+            inbox
+                .settle(&job, retry(NOW, "transient"), NOW)
+                .await
+                .unwrap();
+        }
+    }
+    let found = |text: &str| {
+        let inbox = inbox.clone();
+        let query = EntryQuery::new().text(text);
+        async move {
+            let mut ids: Vec<String> = inbox
+                .list(&query)
+                .await
+                .unwrap()
+                .into_iter()
+                .filter_map(|e| e.event_id)
+                .collect();
+            ids.sort();
+            (ids, inbox.count(&query).await.unwrap())
+        }
+    };
+    let (ids, count) = found("needle").await;
+    assert_eq!(
+        ids,
+        ["evt_failing", "evt_needle_id", "evt_plain", "evt_typed"]
+    );
+    assert_eq!(count, 4);
+    assert_eq!(found("proj_needle_42").await.0, ["evt_plain"]);
+    assert_eq!(found("NEEDLE").await.1, 0, "case-sensitive");
+    // With the other filters.
+    let dead = EntryQuery::new().text("needle").state(EntryState::Dead);
+    assert_eq!(inbox.count(&dead).await.unwrap(), 1);
+}
+
 on_both!(
+    a_text_search_finds_ids_types_errors_and_bodies,
     every_attempt_is_kept_with_its_start_duration_error_and_worker,
     attempts_per_minute_count_outcomes_and_durations,
     only_done_or_dead_entries_are_deleted_one_by_one,

@@ -67,8 +67,8 @@ pub(crate) enum InboxCommand {
         long_about = "Make rows pending again with their attempts counted from zero, \
         for the receiver's workers to run: row ID (a dead letter; a done row only with \
         --force, since its event was already handled and would be handled again), or with \
-        --dead the dead letters, or with --done --force the done rows, that --type, --since \
-        and --id-prefix match (all of them without a filter), at most --per-second a second \
+        --dead the dead letters, or with --done --force the done rows, that --type, --since, \
+        --id-prefix and --text match (all of them without a filter), at most --per-second a second \
         (default 100), after printing how many; --dry-run prints the count only. Pending and \
         running rows are never touched, nor done rows whose body was not kept. Exits 1 when \
         row ID does not exist, is running, or is done without --force (or done and its body \
@@ -78,7 +78,8 @@ pub(crate) enum InboxCommand {
     /// Delete done or dead rows settled more than a given age ago
     #[command(
         long_about = "Delete the rows in --state (done, the default, or dead) settled \
-        more than --older-than ago, of --type if given, and print how many; with --dry-run \
+        more than --older-than ago that --type, --id-prefix and --text match (when given), \
+        and print how many; with --dry-run \
         only count them. Pending and running rows are never deleted. A receiver purges done \
         rows past its dedupe TTL by itself; purging earlier forgets those events, so a \
         resent copy would be handled again. Dead letters are kept until purged here (or \
@@ -147,7 +148,7 @@ pub(crate) struct InboxShowArgs {
 #[command(group = clap::ArgGroup::new("target").required(true).args(["id", "dead", "done"]))]
 pub(crate) struct InboxRetryArgs {
     /// The row to queue again
-    #[arg(value_name = "ID")]
+    #[arg(value_name = "ID", conflicts_with_all = ["event_type", "id_prefix", "text"])]
     pub(crate) id: Option<i64>,
     /// Queue the dead letters again (every one, or those the filters match)
     #[arg(long)]
@@ -158,15 +159,11 @@ pub(crate) struct InboxRetryArgs {
     /// Run again what was already handled: row ID when it is done, or --done
     #[arg(long)]
     pub(crate) force: bool,
-    /// Only rows of this event type (as listed, such as cost.alert)
-    #[arg(long = "type", value_name = "TYPE", conflicts_with = "id")]
-    pub(crate) event_type: Option<String>,
+    #[command(flatten)]
+    pub(crate) matching: MatchArgs,
     /// Only rows that arrived within this long (e.g. 24h, 7d)
     #[arg(long, value_name = "DURATION", value_parser = parse_duration, conflicts_with = "id")]
     pub(crate) since: Option<Duration>,
-    /// Only rows whose event id starts with this
-    #[arg(long, value_name = "PREFIX", conflicts_with = "id")]
-    pub(crate) id_prefix: Option<String>,
     /// Count the rows that would be queued, queueing none
     #[arg(long, conflicts_with = "id")]
     pub(crate) dry_run: bool,
@@ -179,6 +176,21 @@ pub(crate) struct InboxRetryArgs {
         conflicts_with = "id"
     )]
     pub(crate) per_second: u32,
+}
+
+/// The filters `retry` and `purge` share.
+#[derive(Debug, Args)]
+pub(crate) struct MatchArgs {
+    /// Only rows of this event type (as listed, such as cost.alert)
+    #[arg(long = "type", value_name = "TYPE")]
+    pub(crate) event_type: Option<String>,
+    /// Only rows whose event id starts with this
+    #[arg(long, value_name = "PREFIX")]
+    pub(crate) id_prefix: Option<String>,
+    /// Only rows whose event id, type, last error or stored body contains this text
+    /// (case-sensitive; reads every row the other filters leave)
+    #[arg(long, value_name = "TEXT")]
+    pub(crate) text: Option<String>,
 }
 
 /// The states a purge deletes in.
@@ -207,9 +219,8 @@ pub(crate) struct InboxPurgeArgs {
     /// Delete rows settled longer ago than this (e.g. 7d, 24h, 30m)
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub(crate) older_than: Duration,
-    /// Only rows of this event type (as listed, such as cost.alert)
-    #[arg(long = "type", value_name = "TYPE")]
-    pub(crate) event_type: Option<String>,
+    #[command(flatten)]
+    pub(crate) matching: MatchArgs,
     /// Count the rows that would be deleted, deleting none
     #[arg(long)]
     pub(crate) dry_run: bool,

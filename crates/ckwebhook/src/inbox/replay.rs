@@ -6,7 +6,7 @@ use costkatana_webhooks::inbox::{EntryQuery, EntryState};
 use costkatana_webhooks_inbox::{Inbox, InboxErrorKind};
 
 use super::text::{duration, or_dash, printable};
-use crate::commands::inbox::{InboxPurgeArgs, InboxRetryArgs};
+use crate::commands::inbox::{InboxPurgeArgs, InboxRetryArgs, MatchArgs};
 use crate::error::{CliError, CliResult, ErrorKind};
 use crate::util::iso8601;
 
@@ -71,22 +71,10 @@ async fn retry_matching(inbox: &Inbox, args: &InboxRetryArgs) -> CliResult {
     } else {
         EntryState::Dead
     };
-    let mut query = EntryQuery::new().state(state);
-    let mut filters = Vec::new();
-    if let Some(event_type) = &args.event_type {
-        query = query.event_type(event_type.clone());
-        filters.push(format!("of type {}", printable(event_type, false)));
-    }
+    let (mut query, mut filters) = matching(EntryQuery::new().state(state), &args.matching);
     if let Some(since) = args.since {
         query = query.received_since(SystemClock.now_ms().saturating_sub(millis(since)));
         filters.push(format!("received within {}", duration(since)));
-    }
-    if let Some(prefix) = &args.id_prefix {
-        query = query.event_id_prefix(prefix.clone());
-        filters.push(format!(
-            "with an event id starting {}",
-            printable(prefix, false)
-        ));
     }
     let rows = format!("{state} row(s){}", joined(&filters));
     let count = inbox.count(&query).await?;
@@ -103,6 +91,27 @@ async fn retry_matching(inbox: &Inbox, args: &InboxRetryArgs) -> CliResult {
     Ok(())
 }
 
+/// `query` narrowed by the shared filters, and each one said in words.
+fn matching(mut query: EntryQuery, args: &MatchArgs) -> (EntryQuery, Vec<String>) {
+    let mut said = Vec::new();
+    if let Some(event_type) = &args.event_type {
+        query = query.event_type(event_type.clone());
+        said.push(format!("of type {}", printable(event_type, false)));
+    }
+    if let Some(prefix) = &args.id_prefix {
+        query = query.event_id_prefix(prefix.clone());
+        said.push(format!(
+            "with an event id starting {}",
+            printable(prefix, false)
+        ));
+    }
+    if let Some(text) = &args.text {
+        query = query.text(text.clone());
+        said.push(format!("containing {}", printable(text, false)));
+    }
+    (query, said)
+}
+
 /// ` a, b and c` (with a leading space), or nothing.
 fn joined(parts: &[String]) -> String {
     match parts {
@@ -115,16 +124,11 @@ fn joined(parts: &[String]) -> String {
 pub(super) async fn purge(inbox: &Inbox, args: &InboxPurgeArgs) -> CliResult {
     let state = EntryState::from(args.state);
     let before_ms = SystemClock.now_ms().saturating_sub(millis(args.older_than));
-    let mut query = EntryQuery::new().state(state).settled_before(before_ms);
-    if let Some(event_type) = &args.event_type {
-        query = query.event_type(event_type.clone());
-    }
-    let of_type = args
-        .event_type
-        .as_deref()
-        .map_or_else(String::new, |t| format!(" of type {}", printable(t, false)));
+    let query = EntryQuery::new().state(state).settled_before(before_ms);
+    let (query, filters) = matching(query, &args.matching);
     let rows = format!(
-        "{state} row(s){of_type} settled more than {} ago",
+        "{state} row(s){} settled more than {} ago",
+        joined(&filters),
         duration(args.older_than)
     );
     if args.dry_run {
