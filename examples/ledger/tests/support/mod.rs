@@ -182,6 +182,17 @@ impl Ledger {
         self.log.lock().expect("lock").join("\n")
     }
 
+    /// The event id of each "recording" line logged so far: one per
+    /// handler run this process started.
+    pub(crate) fn recordings(&self) -> Vec<String> {
+        self.log
+            .lock()
+            .expect("lock")
+            .iter()
+            .filter_map(|line| field(&line[line.find(" recording ")?..], "event_id"))
+            .collect()
+    }
+
     /// Waits (bounded) for a log line containing `needle`.
     pub(crate) async fn wait_for_log(&self, needle: &str) -> String {
         let deadline = Instant::now() + WAIT;
