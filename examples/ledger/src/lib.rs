@@ -78,8 +78,11 @@ async fn record(
     };
     tracing::info!(%event_id, "recording");
     tokio::time::sleep(ledger.delay).await;
-    tx.execute(INSERT, &[event_id.into(), event_type.into(), now_ms().into()])
-        .await?;
+    tx.execute(
+        INSERT,
+        &[event_id.into(), event_type.into(), now_ms().into()],
+    )
+    .await?;
     Ok(())
 }
 
@@ -97,8 +100,8 @@ pub async fn create_table(inbox_url: &str) -> Result<(), String> {
     if let Some(path) = url.sqlite_path() {
         let path = path.to_owned();
         return tokio::task::spawn_blocking(move || {
-            let flags = rusqlite::OpenFlags::default()
-                .difference(rusqlite::OpenFlags::SQLITE_OPEN_CREATE);
+            let flags =
+                rusqlite::OpenFlags::default().difference(rusqlite::OpenFlags::SQLITE_OPEN_CREATE);
             let conn = rusqlite::Connection::open_with_flags(path, flags)?;
             conn.busy_timeout(Duration::from_secs(5))?;
             conn.execute_batch(CREATE_TABLE)

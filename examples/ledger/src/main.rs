@@ -60,7 +60,10 @@ async fn run(config: &Config, url: &str, delay: Duration) -> Result<(), String> 
     let app = axum::Router::new()
         .route_service(WEBHOOK_PATH, WebhookEndpoint::new(receiver.clone()))
         .route("/health", get(health).with_state(receiver.clone()))
-        .route("/metrics", get(move || std::future::ready(metrics.render())));
+        .route(
+            "/metrics",
+            get(move || std::future::ready(metrics.render())),
+        );
     let app = match config.console(&receiver)? {
         Some(console) => app.nest_service("/console", console),
         None => app,

@@ -20,7 +20,9 @@ use std::time::{Duration, Instant};
 use costkatana_webhooks::EventType;
 use costkatana_webhooks_inbox::testing::PostgresServer;
 use costkatana_webhooks_inbox::Inbox;
-use support::{client, event, free_port, now_ms, poll, Db, Delivery, Ledger, TempDir, SERIAL, WAIT};
+use support::{
+    client, event, free_port, now_ms, poll, Db, Delivery, Ledger, TempDir, SERIAL, WAIT,
+};
 use tokio::task::JoinSet;
 
 const EVENTS: usize = 500;

@@ -98,14 +98,21 @@ async fn records_every_event_once(url: &str) {
     let (status, answer) = template.send(&client, &ledger.webhook_url()).await;
     assert_eq!(status, 200, "{answer}");
 
-    let rows = poll("four rows in handled_events", Duration::from_secs(30), || {
-        let db = db.clone();
-        async move { Some(db.handled().await).filter(|rows| rows.len() >= 4) }
-    })
+    let rows = poll(
+        "four rows in handled_events",
+        Duration::from_secs(30),
+        || {
+            let db = db.clone();
+            async move { Some(db.handled().await).filter(|rows| rows.len() >= 4) }
+        },
+    )
     .await;
     assert_eq!(rows.len(), 4, "{rows:#?}");
     for (event_type, id) in &sent {
-        let row = rows.iter().find(|row| row.0 == *id).expect("a row per event");
+        let row = rows
+            .iter()
+            .find(|row| row.0 == *id)
+            .expect("a row per event");
         assert_eq!(row.1.as_deref(), Some(event_type.as_str()), "{row:?}");
         assert!((started..=now_ms()).contains(&row.2), "{row:?}");
     }
@@ -129,7 +136,11 @@ async fn records_every_event_once(url: &str) {
         .expect("an answer");
     assert_eq!(unsigned.status(), 400);
 
-    let health = client.get(ledger.url("/health")).send().await.expect("health");
+    let health = client
+        .get(ledger.url("/health"))
+        .send()
+        .await
+        .expect("health");
     assert_eq!(health.status(), 200);
     assert_eq!(health.text().await.expect("body"), "ok");
     let metrics = ledger.metrics().await;
@@ -148,10 +159,14 @@ async fn records_every_event_once(url: &str) {
         .send(&client, &ledger.webhook_url())
         .await;
     assert_eq!(status, 200, "{answer}");
-    poll("the row of the event after the restart", Duration::from_secs(30), || {
-        let db = db.clone();
-        async move { db.counts().await.contains_key("evt_after").then_some(()) }
-    })
+    poll(
+        "the row of the event after the restart",
+        Duration::from_secs(30),
+        || {
+            let db = db.clone();
+            async move { db.counts().await.contains_key("evt_after").then_some(()) }
+        },
+    )
     .await;
     ledger.stop();
     let counts = db.counts().await;
@@ -172,10 +187,14 @@ async fn a_failed_write_is_retried_and_lands_once(url: &str) {
     let failed = ledger.wait_for_log("handler failed; retrying later").await;
     assert!(failed.contains("handled_events"), "{failed}");
     db.execute(example_ledger::CREATE_TABLE).await;
-    poll("the event recorded once the table is back", Duration::from_secs(30), || {
-        let db = db.clone();
-        async move { db.counts().await.get("evt_no_table").copied() }
-    })
+    poll(
+        "the event recorded once the table is back",
+        Duration::from_secs(30),
+        || {
+            let db = db.clone();
+            async move { db.counts().await.get("evt_no_table").copied() }
+        },
+    )
     .await;
     ledger.stop();
     assert_eq!(db.counts().await.get("evt_no_table"), Some(&1));
@@ -199,6 +218,5 @@ async fn postgres() {
         return;
     };
     records_every_event_once(&server.create_database("ledger_records")).await;
-    a_failed_write_is_retried_and_lands_once(&server.create_database("ledger_failed_write"))
-        .await;
+    a_failed_write_is_retried_and_lands_once(&server.create_database("ledger_failed_write")).await;
 }
