@@ -66,7 +66,7 @@ async fn each_rejection_is_kept_with_its_diagnosis() {
         [
             ("method_not_allowed", None),
             ("stale_timestamp", Some(Diagnosis::TimestampInSeconds)),
-            ("invalid_signature", Some(Diagnosis::SecretWhitespace)),
+            ("invalid_signature", Some(Diagnosis::SenderSecretWhitespace)),
             ("invalid_signature", Some(Diagnosis::ReserializedBody)),
             ("invalid_signature", Some(Diagnosis::NoSecretMatches)),
         ]
@@ -82,6 +82,46 @@ async fn each_rejection_is_kept_with_its_diagnosis() {
         !shown.contains("evt_1") && !shown.contains(&compact[..16]),
         "{shown}"
     );
+}
+
+#[tokio::test]
+async fn the_side_with_the_extra_whitespace_is_named() {
+    let clock = Arc::new(ManualClock::new(NOW));
+    let ts = NOW.to_string();
+    // The receiver's secret ends with a newline; the sender signs without it.
+    let padded = Receiver::builder()
+        .secrets([
+            costkatana_webhooks::Secret::with_surrounding_whitespace(format!("{SECRET}\n"))
+                .unwrap(),
+        ])
+        .clock(clock.clone())
+        .fallback(|_: Payload| async { Ok(()) })
+        .build()
+        .unwrap();
+    let trimmed = signature_hex(SECRET, &ts, BODY.as_bytes());
+    let outcome = padded.receive("POST", &current(&trimmed, &ts), BODY).await;
+    assert_eq!(outcome.label(), "invalid_signature");
+    let diagnosis = padded.rejections()[0].diagnosis.unwrap();
+    assert_eq!(diagnosis, Diagnosis::SecretWhitespace);
+    assert!(diagnosis.as_str().contains("receiver's"), "{diagnosis}");
+    assert!(
+        diagnosis.advice().contains("this receiver's"),
+        "{}",
+        diagnosis.advice()
+    );
+
+    // The sender's secret ends with CRLF or a space; the receiver's is right.
+    for end in ["\r\n", " "] {
+        let receiver = receiver(&clock);
+        let signed = signature_hex(&format!("{SECRET}{end}"), &ts, BODY.as_bytes());
+        receiver.receive("POST", &current(&signed, &ts), BODY).await;
+        let diagnosis = receiver.rejections()[0].diagnosis.unwrap();
+        assert_eq!(diagnosis, Diagnosis::SenderSecretWhitespace, "{end:?}");
+        assert!(diagnosis.as_str().contains("sender's"), "{diagnosis}");
+        assert!(diagnosis
+            .advice()
+            .contains("where the sender's is configured"));
+    }
 }
 
 #[tokio::test]
