@@ -604,6 +604,8 @@ impl ReceiverBuilder {
                     .build(),
             )
         };
+        #[cfg(feature = "testing")]
+        let settlements = Arc::new(super::settlements::Settlements::default());
         let mut tasks: Vec<Arc<dyn BackgroundTask>> = Vec::new();
         let (engine, elector) = match self.mode {
             Choice::Inline(store) => (
@@ -618,6 +620,12 @@ impl ReceiverBuilder {
                 Elector::Alone,
             ),
             Choice::Inbox(inbox) => {
+                // The testing kit waits on what the workers settle.
+                #[cfg(feature = "testing")]
+                let inbox: Arc<dyn InboxStore> = Arc::new(super::settlements::Watched {
+                    inner: inbox,
+                    settlements: Arc::clone(&settlements),
+                });
                 let mode = InboxMode::new(
                     Arc::clone(&inbox),
                     self.retry_policy.unwrap_or_default(),
@@ -651,6 +659,8 @@ impl ReceiverBuilder {
                 tasks: Tasks::new(tasks),
                 life: Default::default(),
                 rejections: Rejections::new(self.rejection_log),
+                #[cfg(feature = "testing")]
+                settlements,
             }),
         })
     }
