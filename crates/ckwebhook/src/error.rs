@@ -83,9 +83,26 @@ impl CliError {
         self
     }
 
-    /// What to print, when the command has not said it already.
+    /// What to print, when the command has not said it already (tests read
+    /// it; `main` prints [`CliError::full_message`]).
+    #[cfg(test)]
     pub(crate) fn message(&self) -> Option<&str> {
         self.message.as_deref()
+    }
+
+    /// What `main` prints after `error: `: the message, then each cause in
+    /// the source chain that the text does not already say, `: `-joined,
+    /// so a short message never hides the server's or the system's words.
+    /// `None` when the command has already reported the failure.
+    pub(crate) fn full_message(&self) -> Option<String> {
+        let message = self.message.as_deref()?;
+        let mut text = message.to_owned();
+        let mut next = self.source.as_deref().map(|s| s as &(dyn Error + 'static));
+        while let Some(cause) = next {
+            append_cause(&mut text, &cause.to_string());
+            next = cause.source();
+        }
+        Some(plain(&text))
     }
 
     /// The process's exit status for this failure.
@@ -111,6 +128,38 @@ impl Error for CliError {
     }
 }
 
+/// Appends `cause` to `text` after `: `, unless the text already says it.
+fn append_cause(text: &mut String, cause: &str) {
+    let cause = cause.trim();
+    if cause.is_empty() || text.contains(cause) {
+        return;
+    }
+    text.push_str(": ");
+    text.push_str(cause);
+}
+
+/// Wrappers that libraries put around a cause without adding to it: the
+/// connection pool's "Error occurred while creating a new object: " before
+/// Postgres's own error, and tokio-postgres's "db error: " before the
+/// server's message. Removed where more text follows them.
+const EMPTY_WRAPPERS: [&str; 2] = ["Error occurred while creating a new object: ", "db error: "];
+
+/// `text` without the [`EMPTY_WRAPPERS`], and with a cause that repeats
+/// the one before it said once.
+fn plain(text: &str) -> String {
+    let mut text = text.to_owned();
+    for wrapper in EMPTY_WRAPPERS {
+        text = text.replace(wrapper, "");
+    }
+    let mut parts: Vec<&str> = Vec::new();
+    for part in text.split(": ") {
+        if parts.last() != Some(&part) {
+            parts.push(part);
+        }
+    }
+    parts.join(": ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -133,5 +182,55 @@ mod tests {
             Some("gone")
         );
         assert_eq!(CliError::reported(ErrorKind::NotValid).message(), None);
+    }
+
+    #[derive(Debug)]
+    struct Wrapper(std::io::Error);
+
+    impl fmt::Display for Wrapper {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("error connecting to server")
+        }
+    }
+
+    impl Error for Wrapper {
+        fn source(&self) -> Option<&(dyn Error + 'static)> {
+            Some(&self.0)
+        }
+    }
+
+    #[test]
+    fn prints_each_cause_once() {
+        let refused =
+            std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "Connection refused");
+        let err = CliError::new(
+            ErrorKind::Unavailable,
+            "inbox 127.0.0.1:1: could not connect",
+        )
+        .with_source(Wrapper(refused));
+        assert_eq!(
+            err.full_message().as_deref(),
+            Some("inbox 127.0.0.1:1: could not connect: error connecting to server: Connection refused")
+        );
+        // A cause the message already holds is not repeated.
+        let io = std::io::Error::other("gone");
+        let err = CliError::bad_input("cannot read x: gone").with_source(io);
+        assert_eq!(err.full_message().as_deref(), Some("cannot read x: gone"));
+        assert_eq!(CliError::reported(ErrorKind::NotValid).full_message(), None);
+    }
+
+    #[test]
+    fn drops_wrappers_that_add_nothing() {
+        let text = "Postgres inbox postgres://127.0.0.1:5432/x: could not connect: Error occurred \
+            while creating a new object: db error: FATAL: database \"x\" does not exist (SQLSTATE 3D000)";
+        assert_eq!(
+            CliError::new(ErrorKind::Unavailable, text)
+                .full_message()
+                .as_deref(),
+            Some(
+                "Postgres inbox postgres://127.0.0.1:5432/x: could not connect: FATAL: database \
+                 \"x\" does not exist (SQLSTATE 3D000)"
+            )
+        );
     }
 }

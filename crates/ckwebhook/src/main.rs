@@ -38,7 +38,7 @@ fn main() -> ExitCode {
     match cli.command.exec() {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            if let Some(message) = err.message() {
+            if let Some(message) = err.full_message() {
                 eprintln!("error: {message}");
             }
             err.exit_code()

@@ -791,6 +791,52 @@ fn bad_urls_exit_2_and_unreachable_inboxes_exit_1() {
     );
 }
 
+/// The error names the server and the cause in one line, the pool's and
+/// the driver's empty wrappers left out.
+#[test]
+fn connection_errors_name_the_server_and_the_cause() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    inbox_cli(&format!(
+        "postgres://postgres:hunter2@127.0.0.1:{port}/inbox"
+    ))
+    .arg("list")
+    .assert()
+    .code(1)
+    .stderr(format!(
+        "error: Postgres inbox postgres://127.0.0.1:{port}/inbox: could not connect: error \
+             connecting to server: Connection refused (os error 111)\n"
+    ));
+    let Some(server) = PostgresServer::start() else {
+        return;
+    };
+    let port = server.port();
+    // A database that does not exist, and a role that does not.
+    inbox_cli(&format!(
+        "postgres://postgres:hunter2@127.0.0.1:{port}/nope"
+    ))
+    .arg("list")
+    .assert()
+    .code(1)
+    .stderr(format!(
+        "error: Postgres inbox postgres://127.0.0.1:{port}/nope: could not connect: FATAL: \
+             database \"nope\" does not exist (SQLSTATE 3D000)\n"
+    ));
+    inbox_cli(&format!(
+        "postgres://nobody:hunter2@127.0.0.1:{port}/postgres"
+    ))
+    .arg("list")
+    .assert()
+    .code(1)
+    .stderr(format!(
+        "error: Postgres inbox postgres://127.0.0.1:{port}/postgres: could not connect: FATAL: \
+             role \"nobody\" does not exist (SQLSTATE 28000)\n"
+    ));
+}
+
 /// The CLI never creates or migrates a schema: a file or database with no
 /// inbox table is refused, and left as it was.
 #[test]

@@ -113,6 +113,44 @@ fn send_delivers_to_listen_and_duplicates_are_recognised() {
     std::fs::remove_dir_all(dir).unwrap();
 }
 
+/// A body over the receiver's limit is answered 413 at once, and the
+/// connection closed while the body is still being written: the answer is
+/// what is reported, not the broken pipe.
+#[test]
+fn an_answer_before_the_whole_body_is_reported() {
+    let listener = Listener::start(&["--secret", "s3cret"], 1);
+    let dir = std::env::temp_dir().join(format!("ckwebhook-413-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let body = dir.join("large.json");
+    let padding = "x".repeat(5 << 20);
+    std::fs::write(
+        &body,
+        format!(
+            r#"{{"eventId":"evt_large","eventType":"cost.alert","data":{{"notes":"{padding}"}}}}"#
+        ),
+    )
+    .unwrap();
+    for _ in 0..3 {
+        ckwebhook()
+            .args(["send", "--body"])
+            .arg(&body)
+            .args(["--url", &listener.url(), "--secret", "s3cret"])
+            .args(FAST)
+            .assert()
+            .code(1)
+            .stdout(predicate::str::contains("attempt 1: 413 Payload Too Large"))
+            .stdout(predicate::str::contains(r#"{"error":"payload_too_large""#))
+            .stdout(predicate::str::contains("attempt 2").not())
+            .stderr(predicate::str::contains(
+                "not delivered after 1 attempt(s): permanent failure: 413 is not retried",
+            ))
+            .stderr(predicate::str::contains("Broken pipe").not());
+    }
+    let printed = listener.stop();
+    assert!(printed.contains("413 payload_too_large"), "{printed}");
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
 #[test]
 fn listen_generates_a_secret_and_answers_the_status_table() {
     let listener = Listener::start(&[], 2);

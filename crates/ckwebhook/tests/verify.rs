@@ -130,11 +130,25 @@ fn explains_a_trailing_newline() {
 #[test]
 fn explains_secret_mistakes() {
     let body = BODY.as_bytes();
-    let cases: [(&str, Vec<u8>, &str); 4] = [
+    let cases: [(&str, Vec<u8>, &str); 6] = [
+        // Yours has the newline: trim yours.
         (
             "s3cret\n",
             b"s3cret".to_vec(),
-            "would match with the secret trimmed of surrounding whitespace",
+            "would match with the secret trimmed of surrounding whitespace:\n    \
+             the secret you passed has leading/trailing whitespace",
+        ),
+        // The sender's has it: trim the sender's.
+        (
+            "s3cret",
+            b"s3cret\n".to_vec(),
+            "would match with a trailing newline or space added to the secret (by the signer):\n    \
+             the signer's copy of the secret ends with whitespace",
+        ),
+        (
+            "s3cret",
+            b"s3cret ".to_vec(),
+            "trim the secret where the sender's is configured",
         ),
         (
             "00112233445566778899aabbccddeeff",

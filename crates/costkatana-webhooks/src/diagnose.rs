@@ -282,6 +282,9 @@ pub enum Mistake {
     BodyWithoutTimestamp,
     /// The receiver's secret has surrounding whitespace the signer did not use.
     SecretWhitespace,
+    /// The signer's secret had trailing whitespace (a newline, CRLF or a
+    /// space) that the receiver's lacks.
+    SenderSecretWhitespace,
     /// The signer used the secret without its `whsec_` prefix.
     SecretPrefixStripped,
     /// The signer used the secret with a `whsec_` prefix the receiver left out.
@@ -320,6 +323,9 @@ impl Mistake {
             }
             Mistake::BodyWithoutTimestamp => "the body signed without the `<timestamp>.` prefix",
             Mistake::SecretWhitespace => "the secret trimmed of surrounding whitespace",
+            Mistake::SenderSecretWhitespace => {
+                "a trailing newline or space added to the secret (by the signer)"
+            }
             Mistake::SecretPrefixStripped => "the whsec_ prefix stripped from the secret",
             Mistake::SecretPrefixAdded => "a whsec_ prefix added to the secret",
             Mistake::SecretHexDecoded => "the secret hex-decoded",
@@ -354,7 +360,11 @@ impl Mistake {
             }
             Mistake::SecretWhitespace => {
                 "the secret you passed has leading/trailing whitespace \
-                (a newline from a file or .env?) that the signer did not use"
+                (a newline from a file or .env?) that the signer did not use: trim yours"
+            }
+            Mistake::SenderSecretWhitespace => {
+                "the signer's copy of the secret ends with whitespace (a newline from a file or \
+                .env?) that yours lacks: trim the secret where the sender's is configured"
             }
             Mistake::SecretPrefixStripped => {
                 "the signer used the secret without its whsec_ \
@@ -497,6 +507,12 @@ fn secret_candidates(secret: &str, body: &[u8]) -> Vec<Candidate> {
     let mut keys = Vec::new();
     if trimmed != secret {
         keys.push((Mistake::SecretWhitespace, trimmed.as_bytes().to_vec()));
+    }
+    for end in ["\n", "\r\n", " "] {
+        keys.push((
+            Mistake::SenderSecretWhitespace,
+            format!("{secret}{end}").into_bytes(),
+        ));
     }
     let unprefixed = trimmed.strip_prefix("whsec_");
     match unprefixed {

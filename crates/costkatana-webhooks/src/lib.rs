@@ -36,8 +36,11 @@
 //! # Features
 //!
 //! - `http`: [`Headers`] for `http::HeaderMap` (http 1.x).
-//! - `testing`: helpers for your tests (sample events are [`samples`],
-//!   signing them is [`signing`], both always available).
+//! - `testing`: the testing kit, module `testing` (linked only when the feature is on): send signed deliveries
+//!   through a built [`Receiver`] with no server (`receiver.test()`),
+//!   assert on the answer and on what the handlers received, wait for inbox
+//!   workers, with time on a [`ManualClock`]. (Sample events are
+//!   [`samples`] and signing them is [`signing`], both always available.)
 
 #![cfg_attr(docsrs, feature(doc_auto_cfg))]
 

@@ -84,6 +84,72 @@ pub fn sample_event(event_type: &EventType, shape: Shape, id: &str, occurred_at_
     body.to_string()
 }
 
+/// A realistic camelCase body for an event of type `event_type`, as the
+/// live sender makes it: a fresh id (see [`fresh_id`]), occurring now.
+/// Each call is a new event; send one body twice for a duplicate.
+///
+/// ```
+/// use costkatana_webhooks::samples;
+/// use costkatana_webhooks::{Event, EventType};
+///
+/// let body = samples::event(&EventType::BudgetWarning);
+/// let event = Event::from_slice(body.as_bytes()).unwrap();
+/// assert_eq!(event.event_type, EventType::BudgetWarning);
+/// assert!(event.id.unwrap().starts_with("budget_warning_"));
+/// assert_ne!(samples::event(&EventType::BudgetWarning), body, "a fresh id each time");
+/// ```
+pub fn event(event_type: &EventType) -> String {
+    let now_ms = crate::Clock::now_ms(&crate::SystemClock);
+    sample_event(event_type, Shape::Camel, &fresh_id(event_type), now_ms)
+}
+
+/// A `cost.alert` from [`event`]: the commonest delivery, for a first test.
+///
+/// ```
+/// use costkatana_webhooks::{samples, Event, EventType};
+/// let event = Event::from_slice(samples::cost_alert().as_bytes()).unwrap();
+/// assert_eq!(event.event_type, EventType::CostAlert);
+/// ```
+pub fn cost_alert() -> String {
+    event(&EventType::CostAlert)
+}
+
+/// A new event id as the live sender makes them: the type with `_` for
+/// `.`, then a random UUID (`cost_alert_<uuid4>`). Unique within a
+/// process even if the system's randomness fails.
+///
+/// ```
+/// use costkatana_webhooks::{samples::fresh_id, EventType};
+/// let id = fresh_id(&EventType::CostAlert);
+/// assert!(id.starts_with("cost_alert_") && id.len() == "cost_alert_".len() + 36);
+/// assert_ne!(id, fresh_id(&EventType::CostAlert));
+/// ```
+pub fn fresh_id(event_type: &EventType) -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static SEQUENCE: AtomicU64 = AtomicU64::new(0);
+    let mut b = [0u8; 16];
+    if getrandom::fill(&mut b).is_err() {
+        let time = u64::try_from(crate::Clock::now_ms(&crate::SystemClock)).unwrap_or(0);
+        b[..8].copy_from_slice(&time.to_be_bytes());
+    }
+    let sequence = SEQUENCE.fetch_add(1, Ordering::Relaxed).to_be_bytes();
+    for (byte, seq) in b[8..].iter_mut().zip(sequence) {
+        *byte ^= seq;
+    }
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let hex = hex::encode(b);
+    format!(
+        "{}_{}-{}-{}-{}-{}",
+        event_type.as_str().replace('.', "_"),
+        &hex[..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..]
+    )
+}
+
 /// Title, severity and category-specific `data` keys of a sample event.
 fn sample_data(event_type: &EventType, shape: Shape) -> (String, &'static str, Map<String, Value>) {
     let camel = shape == Shape::Camel;

@@ -30,21 +30,25 @@ use crate::{mac, ConfigError};
 #[derive(Clone)]
 pub struct Secret {
     keyed: mac::Keyed,
-    /// The secret with trailing whitespace added (or removed), keyed: what
-    /// a sender whose copy of the secret differs by a newline signs with.
-    /// Only a rejected request's diagnosis reads them.
-    whitespace: Box<[mac::Keyed]>,
+    /// The secret with trailing whitespace added (a newline, CRLF, a
+    /// space), keyed: what a sender whose copy of the secret has that
+    /// whitespace signs with. Only a rejected request's diagnosis reads them.
+    padded: Box<[mac::Keyed]>,
+    /// The secret trimmed of trailing whitespace, keyed, when it has some:
+    /// what a sender whose copy lacks it signs with.
+    trimmed: Option<mac::Keyed>,
 }
 
 impl Drop for Secret {
     fn drop(&mut self) {
         self.keyed = mac::keyed(&[]);
-        for keyed in self.whitespace.iter_mut() {
+        for keyed in self.padded.iter_mut().chain(self.trimmed.as_mut()) {
             *keyed = mac::keyed(&[]);
         }
         // Keep the overwrites: the states are read once more.
         std::hint::black_box(&mut self.keyed);
-        std::hint::black_box(&mut self.whitespace);
+        std::hint::black_box(&mut self.padded);
+        std::hint::black_box(&mut self.trimmed);
     }
 }
 
@@ -95,20 +99,16 @@ impl Secret {
         if text.is_empty() {
             return Err(ConfigError::new("the webhook secret is empty"));
         }
-        let mut variants: Vec<String> = ["\n", "\r\n", " "]
+        let padded = ["\n", "\r\n", " "]
             .iter()
-            .map(|end| format!("{text}{end}"))
+            .map(|end| mac::keyed(Zeroizing::new(format!("{text}{end}")).as_bytes()))
             .collect();
-        if text.trim_end() != text && !text.trim_end().is_empty() {
-            variants.push(text.trim_end().to_owned());
-        }
-        let whitespace = variants
-            .into_iter()
-            .map(|variant| mac::keyed(Zeroizing::new(variant).as_bytes()))
-            .collect();
+        let trimmed = (text.trim_end() != text && !text.trim_end().is_empty())
+            .then(|| mac::keyed(text.trim_end().as_bytes()));
         Ok(Secret {
             keyed: mac::keyed(text.as_bytes()),
-            whitespace,
+            padded,
+            trimmed,
         })
     }
 
@@ -117,9 +117,16 @@ impl Secret {
         &self.keyed
     }
 
-    /// HMAC keyed with the secret give or take trailing whitespace.
-    pub(crate) fn whitespace_variants(&self) -> &[mac::Keyed] {
-        &self.whitespace
+    /// HMAC keyed with the secret plus trailing whitespace: a sender
+    /// whose copy of the secret has a newline, CRLF or space at its end.
+    pub(crate) fn padded_variants(&self) -> &[mac::Keyed] {
+        &self.padded
+    }
+
+    /// HMAC keyed with the secret trimmed of its trailing whitespace, when
+    /// it has some: a sender whose copy lacks the receiver's whitespace.
+    pub(crate) fn trimmed_variant(&self) -> Option<&mac::Keyed> {
+        self.trimmed.as_ref()
     }
 
     /// Several secrets from one comma-separated text, as read from an

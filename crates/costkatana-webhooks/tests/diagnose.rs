@@ -128,8 +128,25 @@ fn secret_mistakes_are_named() {
     let base64_key = base64::engine::general_purpose::STANDARD
         .decode("c2VjcmV0LWtleS1ieXRlcw==")
         .unwrap();
-    let cases: [(&str, Vec<u8>, Mistake); 6] = [
+    let cases: [(&str, Vec<u8>, Mistake); 9] = [
+        // The receiver's copy has the newline; the signer's does not.
         ("s3cret\n", b"s3cret".to_vec(), Mistake::SecretWhitespace),
+        // The signer's copy has it (or a CRLF, or a space); the receiver's does not.
+        (
+            "s3cret",
+            b"s3cret\n".to_vec(),
+            Mistake::SenderSecretWhitespace,
+        ),
+        (
+            "s3cret",
+            b"s3cret\r\n".to_vec(),
+            Mistake::SenderSecretWhitespace,
+        ),
+        (
+            "s3cret",
+            b"s3cret ".to_vec(),
+            Mistake::SenderSecretWhitespace,
+        ),
         (
             "00112233445566778899aabbccddeeff",
             hex::decode("00112233445566778899aabbccddeeff").unwrap(),
@@ -185,6 +202,7 @@ fn every_mistake_has_a_phrase_and_advice() {
         Mistake::ReparsedPrettyJson,
         Mistake::BodyWithoutTimestamp,
         Mistake::SecretWhitespace,
+        Mistake::SenderSecretWhitespace,
         Mistake::SecretPrefixStripped,
         Mistake::SecretPrefixAdded,
         Mistake::SecretHexDecoded,

@@ -271,6 +271,29 @@ fn builder_refuses_mistakes() {
 }
 
 #[test]
+fn inbox_only_settings_are_refused_without_an_inbox() {
+    use costkatana_webhooks::inbox::RetryPolicy;
+    let clock = Arc::new(ManualClock::new(NOW));
+    let base = || receiver_on(&clock).fallback(ok_payload);
+    // A retry policy would be ignored: the sender retries in the other modes.
+    for builder in [
+        base().retry_policy(RetryPolicy::default()),
+        base()
+            .ack_first(8)
+            .retry_policy(RetryPolicy::default().max_attempts(3)),
+    ] {
+        assert_eq!(
+            build_error(builder),
+            "retry_policy applies only in inbox mode, where the receiver retries handlers \
+             itself (the other modes answer 500 and the sender retries): add .inbox(..) or \
+             remove .retry_policy(..)"
+        );
+    }
+    assert!(build_error(base().on_dead_letter(|_| async {}))
+        .contains("on_dead_letter(..) needs inbox mode"));
+}
+
+#[test]
 fn unknown_names_are_reported_with_the_known_ones() {
     let clock = Arc::new(ManualClock::new(NOW));
     let typo = build_error(

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use costkatana_webhooks::receiver::Diagnosis;
 use costkatana_webhooks::signing::{sign, signature_hex};
+use costkatana_webhooks::testing::TestDelivery;
 use costkatana_webhooks::{ManualClock, Payload, Receiver, Scheme};
 use support::{NOW, SECRET};
 
@@ -21,42 +22,28 @@ fn receiver(clock: &Arc<ManualClock>) -> Receiver {
 
 const BODY: &str = r#"{"eventId":"evt_1","eventType":"cost.alert","data":{"amount":125.50}}"#;
 
-fn current(signature: &str, timestamp: &str) -> Vec<(String, String)> {
-    vec![
-        ("X-Webhook-Signature".into(), signature.into()),
-        ("X-Webhook-Timestamp".into(), timestamp.into()),
-    ]
-}
-
 #[tokio::test]
 async fn each_rejection_is_kept_with_its_diagnosis() {
     let clock = Arc::new(ManualClock::new(NOW));
     let receiver = receiver(&clock);
-    let ts = NOW.to_string();
     let peer = "198.51.100.4".parse().ok();
-    let info = costkatana_webhooks::receiver::RequestInfo::new().remote(peer.unwrap());
+    let kit = receiver.test();
 
-    // Another secret altogether.
-    let wrong = sign(Scheme::Current, "whsec_other", NOW, BODY.as_bytes());
-    receiver.receive_with(info, "POST", &wrong, BODY).await;
+    // Another secret altogether, from a known peer.
+    let wrong = TestDelivery::new(BODY).signed_with("whsec_other");
+    kit.clone().remote(peer.unwrap()).send(wrong).await;
     // Signed over a compact copy, sent pretty.
     let pretty = "{\n  \"eventId\": \"evt_1\",\n  \"eventType\": \"cost.alert\",\n  \"data\": {\n    \"amount\": 125.50\n  }\n}";
-    let compact = signature_hex(SECRET, &ts, BODY.as_bytes());
-    receiver
-        .receive("POST", &current(&compact, &ts), pretty)
+    let compact = signature_hex(SECRET, &NOW.to_string(), BODY.as_bytes());
+    kit.send(TestDelivery::new(pretty).header("X-Webhook-Signature", &compact))
         .await;
     // The sender's copy of the secret ends with a newline.
-    let newline = signature_hex(&format!("{SECRET}\n"), &ts, BODY.as_bytes());
-    receiver
-        .receive("POST", &current(&newline, &ts), BODY)
+    kit.send(TestDelivery::new(BODY).signed_with(format!("{SECRET}\n")))
         .await;
     // Seconds where milliseconds are due: authentic, so judged stale.
-    let secs = (NOW / 1000).to_string();
-    let in_seconds = signature_hex(SECRET, &secs, BODY.as_bytes());
-    receiver
-        .receive("POST", &current(&in_seconds, &secs), BODY)
+    kit.send(TestDelivery::new(BODY).signed_at(NOW / 1000))
         .await;
-    receiver.receive("GET", &[("Host", "x")], "").await;
+    kit.send(TestDelivery::new("").method("GET")).await;
 
     let kept = receiver.rejections();
     let seen: Vec<(&str, Option<Diagnosis>)> =
@@ -66,7 +53,7 @@ async fn each_rejection_is_kept_with_its_diagnosis() {
         [
             ("method_not_allowed", None),
             ("stale_timestamp", Some(Diagnosis::TimestampInSeconds)),
-            ("invalid_signature", Some(Diagnosis::SecretWhitespace)),
+            ("invalid_signature", Some(Diagnosis::SenderSecretWhitespace)),
             ("invalid_signature", Some(Diagnosis::ReserializedBody)),
             ("invalid_signature", Some(Diagnosis::NoSecretMatches)),
         ]
@@ -82,6 +69,47 @@ async fn each_rejection_is_kept_with_its_diagnosis() {
         !shown.contains("evt_1") && !shown.contains(&compact[..16]),
         "{shown}"
     );
+}
+
+#[tokio::test]
+async fn the_side_with_the_extra_whitespace_is_named() {
+    let clock = Arc::new(ManualClock::new(NOW));
+    // The receiver's secret ends with a newline; the sender signs without it.
+    let padded = Receiver::builder()
+        .secrets([
+            costkatana_webhooks::Secret::with_surrounding_whitespace(format!("{SECRET}\n"))
+                .unwrap(),
+        ])
+        .clock(clock.clone())
+        .fallback(|_: Payload| async { Ok(()) })
+        .build()
+        .unwrap();
+    let answer = padded
+        .test()
+        .send(TestDelivery::new(BODY).signed_with(SECRET))
+        .await;
+    assert_eq!(answer.reason(), "invalid_signature");
+    let diagnosis = padded.rejections()[0].diagnosis.unwrap();
+    assert_eq!(diagnosis, Diagnosis::SecretWhitespace);
+    assert!(diagnosis.as_str().contains("receiver's"), "{diagnosis}");
+    assert!(
+        diagnosis.advice().contains("this receiver's"),
+        "{}",
+        diagnosis.advice()
+    );
+
+    // The sender's secret ends with CRLF or a space; the receiver's is right.
+    for end in ["\r\n", " "] {
+        let receiver = receiver(&clock);
+        let signed = TestDelivery::new(BODY).signed_with(format!("{SECRET}{end}"));
+        receiver.test().send(signed).await;
+        let diagnosis = receiver.rejections()[0].diagnosis.unwrap();
+        assert_eq!(diagnosis, Diagnosis::SenderSecretWhitespace, "{end:?}");
+        assert!(diagnosis.as_str().contains("sender's"), "{diagnosis}");
+        assert!(diagnosis
+            .advice()
+            .contains("where the sender's is configured"));
+    }
 }
 
 #[tokio::test]

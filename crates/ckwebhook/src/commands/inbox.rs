@@ -231,7 +231,7 @@ pub(crate) struct InboxConsoleArgs {
     /// Where to listen
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8081")]
     pub(crate) addr: std::net::SocketAddr,
-    /// The console's public origin behind a proxy (https://ops.example.com): the only one
+    /// The console's public origin behind a proxy (`https://ops.example.com`): the only one
     /// its forms are accepted from; an https one also makes its cookies Secure
     #[arg(long, value_name = "ORIGIN")]
     pub(crate) public_origin: Option<String>,

@@ -143,7 +143,7 @@ pub(crate) fn exec(args: SendArgs) -> CliResult {
             None => maker.sample()?,
         };
         let request = maker.sign(body);
-        return runtime.block_on(report::deliver(&sender, &request, &label));
+        return runtime.block_on(report::deliver(&sender, args.timeout, &request, &label));
     };
     let plan = Plan::new(count)
         .concurrency(args.concurrency)

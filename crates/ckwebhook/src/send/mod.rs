@@ -4,3 +4,4 @@
 pub(crate) mod report;
 pub(crate) mod requests;
 pub(crate) mod summary;
+pub(crate) mod wire;

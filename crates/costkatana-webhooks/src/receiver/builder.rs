@@ -99,7 +99,8 @@ pub struct ReceiverBuilder {
     mode: Choice,
     mode_mistake: bool,
     inbox_workers: usize,
-    retry_policy: RetryPolicy,
+    /// Set by [`ReceiverBuilder::retry_policy`]; inbox mode only.
+    retry_policy: Option<RetryPolicy>,
     tasks: Vec<Arc<dyn BackgroundTask>>,
     rejection_log: usize,
     dead_letter_hook: Option<DeadLetterHook>,
@@ -141,7 +142,7 @@ impl ReceiverBuilder {
             mode: Choice::Inline(None),
             mode_mistake: false,
             inbox_workers: DEFAULT_INBOX_WORKERS,
-            retry_policy: RetryPolicy::default(),
+            retry_policy: None,
             tasks: Vec::new(),
             rejection_log: super::DEFAULT_REJECTION_LOG,
             dead_letter_hook: None,
@@ -431,15 +432,27 @@ impl ReceiverBuilder {
 
     /// When inbox mode retries a failed handler, and after how many attempts
     /// it dead-letters the event (see [`RetryPolicy`] for the defaults).
+    /// Inbox mode only: [`build`](Self::build) refuses it without
+    /// [`inbox`](Self::inbox), since the other modes leave retries to the
+    /// sender.
     ///
     /// ```
     /// # use std::time::Duration;
-    /// # use costkatana_webhooks::{inbox::RetryPolicy, Receiver};
+    /// # use costkatana_webhooks::{inbox::RetryPolicy, Payload, Receiver};
     /// let builder = Receiver::builder()
     ///     .retry_policy(RetryPolicy::default().max_attempts(5).first_delay(Duration::from_secs(2)));
+    ///
+    /// // Without an inbox, the policy would do nothing: a build error says so.
+    /// let err = Receiver::builder()
+    ///     .secret("s3cret")
+    ///     .retry_policy(RetryPolicy::default())
+    ///     .fallback(|_: Payload| async { Ok(()) })
+    ///     .build()
+    ///     .unwrap_err();
+    /// assert!(err.to_string().contains("add .inbox(..) or remove .retry_policy(..)"));
     /// ```
     pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
-        self.retry_policy = policy;
+        self.retry_policy = Some(policy);
         self
     }
 
@@ -519,7 +532,8 @@ impl ReceiverBuilder {
     /// fallback, a `Shared<T>` never given), a dedupe TTL shorter than the
     /// timestamp window (past + future tolerance), a zero lease, ack-first
     /// with capacity 0, an inbox combined with a dedupe store or ack-first,
-    /// zero inbox workers, an inbox-only handler argument outside inbox
+    /// zero inbox workers, an inbox-only setting ([`retry_policy`](Self::retry_policy),
+    /// [`on_dead_letter`](Self::on_dead_letter)) or handler argument outside inbox
     /// mode.
     ///
     /// ```
@@ -542,6 +556,7 @@ impl ReceiverBuilder {
             },
             _ => ModeFacts::default(),
         };
+        let mode_checked = self.check_mode(mode);
         let verifier = self.verifier.build();
         let routes = self.routes.validate(&self.states, mode);
         let (verifier, ()) = match (verifier, routes) {
@@ -581,14 +596,7 @@ impl ReceiverBuilder {
                 MIN_LEASE.as_millis()
             )));
         }
-        if self.mode_mistake {
-            return Err(ConfigError::new(INBOX_ALONE));
-        }
-        if self.dead_letter_hook.is_some() && !mode.inbox {
-            return Err(ConfigError::new(
-                "on_dead_letter(..) needs inbox mode, the one mode with dead letters: add .inbox(..)",
-            ));
-        }
+        mode_checked?;
         let default_store = || -> Arc<dyn DedupeStore> {
             Arc::new(
                 MemoryStore::builder()
@@ -596,6 +604,8 @@ impl ReceiverBuilder {
                     .build(),
             )
         };
+        #[cfg(feature = "testing")]
+        let settlements = Arc::new(super::settlements::Settlements::default());
         let mut tasks: Vec<Arc<dyn BackgroundTask>> = Vec::new();
         let (engine, elector) = match self.mode {
             Choice::Inline(store) => (
@@ -610,9 +620,15 @@ impl ReceiverBuilder {
                 Elector::Alone,
             ),
             Choice::Inbox(inbox) => {
+                // The testing kit waits on what the workers settle.
+                #[cfg(feature = "testing")]
+                let inbox: Arc<dyn InboxStore> = Arc::new(super::settlements::Watched {
+                    inner: inbox,
+                    settlements: Arc::clone(&settlements),
+                });
                 let mode = InboxMode::new(
                     Arc::clone(&inbox),
-                    self.retry_policy,
+                    self.retry_policy.unwrap_or_default(),
                     self.inbox_workers,
                     self.dead_letter_hook,
                 )?;
@@ -643,8 +659,36 @@ impl ReceiverBuilder {
                 tasks: Tasks::new(tasks),
                 life: Default::default(),
                 rejections: Rejections::new(self.rejection_log),
+                #[cfg(feature = "testing")]
+                settlements,
             }),
         })
+    }
+}
+
+impl ReceiverBuilder {
+    /// The mode checks, in one place: one mode at a time, and each
+    /// inbox-only setting refused outside inbox mode (it would be ignored).
+    fn check_mode(&self, mode: ModeFacts) -> Result<(), ConfigError> {
+        if self.mode_mistake {
+            return Err(ConfigError::new(INBOX_ALONE));
+        }
+        if mode.inbox {
+            return Ok(());
+        }
+        if self.dead_letter_hook.is_some() {
+            return Err(ConfigError::new(
+                "on_dead_letter(..) needs inbox mode, the one mode with dead letters: add .inbox(..)",
+            ));
+        }
+        if self.retry_policy.is_some() {
+            return Err(ConfigError::new(
+                "retry_policy applies only in inbox mode, where the receiver retries handlers \
+                 itself (the other modes answer 500 and the sender retries): add .inbox(..) or \
+                 remove .retry_policy(..)",
+            ));
+        }
+        Ok(())
     }
 }
 

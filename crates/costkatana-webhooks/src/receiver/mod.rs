@@ -32,6 +32,8 @@ mod claim_guard;
 mod delivery;
 mod extract;
 mod handler;
+#[cfg(feature = "testing")]
+mod handler_runs;
 mod health;
 mod inbox_mode;
 mod lifecycle;
@@ -40,6 +42,8 @@ mod rejections;
 mod replays;
 mod request_info;
 mod routes;
+#[cfg(feature = "testing")]
+mod settlements;
 mod telemetry;
 
 pub use builder::ReceiverBuilder;
@@ -125,6 +129,9 @@ struct Inner {
     tasks: Tasks,
     life: Life,
     rejections: Rejections,
+    /// What the inbox's workers settled (the testing kit waits on it).
+    #[cfg(feature = "testing")]
+    settlements: Arc<settlements::Settlements>,
 }
 
 /// Where a receiver is in its life; `start` and `shutdown` hold the lock
@@ -248,12 +255,38 @@ impl Receiver {
         headers: &impl Headers,
         body: impl RequestBody,
     ) -> Outcome {
+        self.receive_keyed(info, method, headers, body, false)
+            .await
+            .0
+    }
+
+    /// [`Receiver::receive_with`], and, when `want_key`, the dedupe key of
+    /// a verified delivery with how far its handling had got before this
+    /// request (handler runs ended, or inbox settlements, under the
+    /// `testing` feature; else 0): the testing kit waits on both.
+    pub(crate) async fn receive_keyed(
+        &self,
+        info: RequestInfo<'_>,
+        method: &str,
+        headers: &impl Headers,
+        body: impl RequestBody,
+        want_key: bool,
+    ) -> (Outcome, Option<(String, usize)>) {
         let started = Instant::now();
         let span = telemetry::request_span(method, info.path);
         let record_span = span.clone();
         async move {
             let inner = &self.inner;
-            let outcome = match (self.intake(method, headers, body).await, &inner.engine) {
+            let intake = self.intake(method, headers, body).await;
+            let key = match &intake {
+                Ok((_, delivery)) if want_key => {
+                    let key = delivery.dedupe_key().to_owned();
+                    let before = self.progress(&key);
+                    Some((key, before))
+                }
+                _ => None,
+            };
+            let outcome = match (intake, &inner.engine) {
                 (Ok((payload, delivery)), Engine::Inbox(inbox)) => {
                     self.warn_if_unstarted();
                     let now_ms = inner.verifier.clock().now_ms();
@@ -280,10 +313,52 @@ impl Receiver {
                 }
             };
             inner.record(&record_span, &outcome, started);
-            outcome
+            (outcome, key)
         }
         .instrument(span)
         .await
+    }
+
+    /// How far the handling of `key` has got: settlements in inbox mode,
+    /// handler runs ended otherwise (0 without the `testing` feature).
+    fn progress(&self, key: &str) -> usize {
+        #[cfg(feature = "testing")]
+        return match &self.inner.engine {
+            Engine::Inbox(_) => self.settlements().of(key).len(),
+            _ => self.handler_runs().ended(key) as usize,
+        };
+        #[cfg(not(feature = "testing"))]
+        {
+            let _ = key;
+            0
+        }
+    }
+
+    /// The handler runs that have ended, per dedupe key (testing kit).
+    #[cfg(feature = "testing")]
+    pub(crate) fn handler_runs(&self) -> &Arc<handler_runs::HandlerRuns> {
+        &self.inner.routes.runs
+    }
+
+    /// The inbox, in inbox mode (testing kit).
+    #[cfg(feature = "testing")]
+    pub(crate) fn inbox_store(&self) -> Option<&Arc<dyn crate::inbox::InboxStore>> {
+        match &self.inner.engine {
+            Engine::Inbox(inbox) => Some(inbox.store()),
+            _ => None,
+        }
+    }
+
+    /// What the inbox's workers settled, per dedupe key (testing kit).
+    #[cfg(feature = "testing")]
+    pub(crate) fn settlements(&self) -> &Arc<settlements::Settlements> {
+        &self.inner.settlements
+    }
+
+    /// Whether [`Receiver::start`] has run (and `shutdown` has not).
+    #[cfg(feature = "testing")]
+    pub(crate) async fn is_started(&self) -> bool {
+        *self.inner.life.phase.lock().await == Phase::Started
     }
 
     /// The requests refused lately, newest first: when, why (the reason

@@ -33,10 +33,14 @@ pub enum Diagnosis {
     ReserializedBody,
     /// The timestamp, in a scheme that counts milliseconds, is in seconds.
     TimestampInSeconds,
-    /// A configured secret with trailing whitespace added or removed signs
-    /// the body to the signature: one side's copy of the secret carries a
-    /// newline or a space.
+    /// A configured secret trimmed of its trailing whitespace signs the
+    /// body to the signature: the receiver's copy of the secret carries a
+    /// newline or a space the sender's lacks.
     SecretWhitespace,
+    /// A configured secret with a trailing newline, CRLF or space added
+    /// signs the body to the signature: the sender's copy of the secret
+    /// carries whitespace the receiver's lacks.
+    SenderSecretWhitespace,
     /// No configured secret signs the body to the signature, with or
     /// without those mistakes: a wrong, rotated or mistyped secret.
     NoSecretMatches,
@@ -51,7 +55,8 @@ impl Diagnosis {
         match self {
             Diagnosis::ReserializedBody => "signed over a re-serialised body",
             Diagnosis::TimestampInSeconds => "timestamp looks like seconds",
-            Diagnosis::SecretWhitespace => "secret with trailing whitespace",
+            Diagnosis::SecretWhitespace => "the receiver's secret has trailing whitespace",
+            Diagnosis::SenderSecretWhitespace => "the sender's secret has trailing whitespace",
             Diagnosis::NoSecretMatches => "no configured secret matches",
             Diagnosis::NotExamined => "not examined (rate-limited)",
         }
@@ -67,7 +72,12 @@ impl Diagnosis {
                 "the sender's timestamp unit is wrong: this scheme sends milliseconds since the epoch"
             }
             Diagnosis::SecretWhitespace => {
-                "trim the secret where it is configured (a newline from a file or .env is the usual cause)"
+                "trim the secret where this receiver's is configured (a newline from a file or .env \
+                 is the usual cause)"
+            }
+            Diagnosis::SenderSecretWhitespace => {
+                "the sender signs with the secret plus a trailing newline or space: trim the secret \
+                 where the sender's is configured (the receiver's is right)"
             }
             Diagnosis::NoSecretMatches => {
                 "check that the receiver's secret is the webhook's secret (and add the new one during a rotation)"
@@ -268,7 +278,8 @@ pub(crate) struct Refused<'a, H: ?Sized> {
 }
 
 /// Why no configured secret matched: a re-serialised body, a secret that
-/// differs by trailing whitespace, or none of those.
+/// differs by trailing whitespace (on the receiver's side or the sender's),
+/// or none of those.
 fn diagnose_signature(
     verifier: &Verifier,
     headers: &(impl Headers + ?Sized),
@@ -296,11 +307,17 @@ fn diagnose_signature(
             return Diagnosis::ReserializedBody;
         }
         if secret
-            .whitespace_variants()
+            .trimmed_variant()
+            .is_some_and(|keyed| matches(keyed, body))
+        {
+            return Diagnosis::SecretWhitespace;
+        }
+        if secret
+            .padded_variants()
             .iter()
             .any(|keyed| matches(keyed, body))
         {
-            return Diagnosis::SecretWhitespace;
+            return Diagnosis::SenderSecretWhitespace;
         }
     }
     Diagnosis::NoSecretMatches

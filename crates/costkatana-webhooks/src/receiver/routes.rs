@@ -140,6 +140,9 @@ pub(crate) struct Routes {
     /// How long an inbox attempt may run: by type, by category, else the
     /// default.
     limits: Limits,
+    /// The runs the testing kit waits on.
+    #[cfg(feature = "testing")]
+    pub(crate) runs: Arc<super::handler_runs::HandlerRuns>,
 }
 
 struct Limits {
@@ -161,6 +164,8 @@ impl Default for Routes {
                 categories: HashMap::new(),
                 default: DEFAULT_ATTEMPT_TIMEOUT,
             },
+            #[cfg(feature = "testing")]
+            runs: Arc::default(),
         }
     }
 }
@@ -311,6 +316,22 @@ impl Routes {
 
     /// The handler future for `payload`.
     pub(crate) fn dispatch(
+        &self,
+        payload: Payload,
+        delivery: Delivery,
+        states: &States,
+        attempt: Option<InboxAttempt>,
+        transaction: Option<Arc<dyn Any + Send + Sync>>,
+    ) -> HandlerFuture {
+        #[cfg(feature = "testing")]
+        let key = self.runs.key_of(&delivery);
+        let run = self.route_to_handler(payload, delivery, states, attempt, transaction);
+        #[cfg(feature = "testing")]
+        let run = self.runs.count(key, run);
+        run
+    }
+
+    fn route_to_handler(
         &self,
         payload: Payload,
         delivery: Delivery,
