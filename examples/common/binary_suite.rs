@@ -228,7 +228,7 @@ async fn serves_webhooks_health_and_metrics_then_stops_on_sigterm() {
         r#"costkatana_webhook_requests_total{outcome="duplicate"} 1"#,
         r#"costkatana_webhook_requests_total{outcome="method_not_allowed"} 1"#,
         r#"costkatana_webhook_requests_total{outcome="missing_signature"} 1"#,
-        // A histogram, as the README says: buckets, a sum and a count.
+        // A histogram, as the guide says: buckets, a sum and a count.
         r#"costkatana_webhook_handler_seconds_bucket{le="0.005"}"#,
         "costkatana_webhook_handler_seconds_count 1",
     ] {

@@ -488,3 +488,32 @@ fn parse_answer(raw: &[u8]) -> Option<Answer> {
 #[cfg(doctest)]
 #[doc = include_str!("../../README.md")]
 struct ReadmeDoctests;
+
+/// The guide's chapters (`docs/guide/`), each compiled and run the same way.
+#[cfg(doctest)]
+mod guide {
+    macro_rules! chapters {
+        ($($name:ident => $file:literal),* $(,)?) => {
+            $(
+                #[doc = include_str!(concat!("../../docs/guide/", $file))]
+                struct $name;
+            )*
+        };
+    }
+    chapters! {
+        Handlers => "handlers.md",
+        State => "state.md",
+        Answers => "answers.md",
+        Inbox => "inbox.md",
+        ExactlyOnce => "exactly-once.md",
+        CatchUp => "catch-up.md",
+        Console => "console.md",
+        Replicas => "replicas.md",
+        Observability => "observability.md",
+        Testing => "testing.md",
+        Cli => "cli.md",
+        Security => "security.md",
+        Performance => "performance.md",
+        Comparison => "comparison.md",
+    }
+}

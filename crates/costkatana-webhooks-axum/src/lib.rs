@@ -42,5 +42,5 @@ pub use axum::extract::FromRef;
 pub use costkatana_webhooks::Verifier;
 #[doc(no_inline)]
 pub use costkatana_webhooks_tower::{
-    serve, VerifyWebhook, VerifyWebhookMiddleware, WebhookEndpoint, WebhookServer,
+    serve, shutdown_signal, VerifyWebhook, VerifyWebhookMiddleware, WebhookEndpoint, WebhookServer,
 };

@@ -65,7 +65,7 @@
 //! `:signature:<hex>` for bodies without an id; the namespace is a digest
 //! of the endpoint's secret unless set). They hold `inflight:<token>` or
 //! `done` and expire by themselves (`PX`), so nothing needs cleaning up.
-//! The README shows how to carry keys of the earlier layout
+//! The guide (docs/guide/replicas.md) shows how to carry keys of the earlier layout
 //! (`<prefix>default:event:<id>`) over.
 //!
 //! Every operation touches exactly one key (a single-key script), so the

@@ -186,11 +186,11 @@ async fn a_key_holding_foreign_data_is_an_error_not_a_guess() {
     assert!(err.contains("redis claim"), "{err}");
 }
 
-/// The README's migration from the earlier key layout, run with the real
+/// The guide's migration from the earlier key layout, run with the real
 /// `redis-cli`: an event done under `<prefix>default:event:<id>` is still a
 /// duplicate afterwards, with its TTL carried over.
 #[tokio::test]
-async fn the_readme_key_migration_keeps_done_events_done() {
+async fn the_guides_key_migration_keeps_done_events_done() {
     let Some(server) = RedisServer::start() else {
         return;
     };
@@ -198,13 +198,13 @@ async fn the_readme_key_migration_keeps_done_events_done() {
     let old = format!("{DEFAULT_PREFIX}default:event:evt_migrated");
     let _: () = raw.set_ex(&old, "done", 3600).await.unwrap();
 
-    let readme = include_str!("../../../README.md");
+    let readme = include_str!("../../../docs/guide/replicas.md");
     let script = readme
         .split("```sh\nredis-cli --scan")
         .nth(1)
         .and_then(|rest| rest.split("```").next())
         .map(|rest| format!("redis-cli --scan{rest}"))
-        .expect("the migration snippet in the README");
+        .expect("the migration snippet in the guide's replicas chapter");
     let port = server.port().to_string();
     let status = std::process::Command::new("sh")
         .args([

@@ -35,6 +35,8 @@ mod peer;
 mod response;
 #[cfg(feature = "server")]
 mod serve;
+#[cfg(feature = "server")]
+mod signal;
 mod verify;
 
 pub use body::HttpRequestBody;
@@ -45,4 +47,6 @@ pub use response::http_response;
 pub use serve::{
     serve, WebhookServer, DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_IDLE_TIMEOUT, DEFAULT_SHUTDOWN_GRACE,
 };
+#[cfg(feature = "server")]
+pub use signal::shutdown_signal;
 pub use verify::{VerifyFuture, VerifyWebhook, VerifyWebhookMiddleware};

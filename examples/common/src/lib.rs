@@ -393,31 +393,13 @@ pub fn init_observability() -> Result<PrometheusHandle, String> {
         .map_err(|e| format!("could not install the metrics recorder: {e}"))
 }
 
-/// Resolves on SIGINT or SIGTERM. The handlers are installed when this is
-/// called, not when the future is first polled: call it before announcing
-/// that the server listens, so a signal sent right after is never missed.
-/// Must be called inside the Tokio runtime.
+/// Resolves on SIGINT or SIGTERM ([`costkatana_webhooks_tower::shutdown_signal`]:
+/// the handlers are installed by this call), and logs that the server
+/// stops.
 pub fn shutdown_signal() -> impl std::future::Future<Output = ()> {
-    #[cfg(unix)]
-    let signals = {
-        use tokio::signal::unix::{signal, SignalKind};
-        (
-            signal(SignalKind::interrupt()).ok(),
-            signal(SignalKind::terminate()).ok(),
-        )
-    };
+    let signal = costkatana_webhooks_tower::shutdown_signal();
     async move {
-        #[cfg(unix)]
-        {
-            let (mut interrupt, mut terminate) = signals;
-            tokio::select! {
-                Some(_) = async { interrupt.as_mut()?.recv().await } => {},
-                Some(_) = async { terminate.as_mut()?.recv().await } => {},
-                else => std::future::pending().await,
-            }
-        }
-        #[cfg(not(unix))]
-        let _ = tokio::signal::ctrl_c().await;
+        signal.await;
         tracing::info!("shutting down: finishing in-flight deliveries");
     }
 }

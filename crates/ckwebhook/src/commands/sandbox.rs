@@ -100,37 +100,11 @@ pub(crate) fn exec(args: SandboxArgs) -> CliResult {
                     outln!("curl -H \"Authorization: Bearer {key}\" {url}/api/webhooks/events");
                 }
             }
-            stop_signal().await;
+            costkatana_webhooks_tower::shutdown_signal().await;
             sandbox.shutdown().await;
             outln!("stopped");
             Ok(())
         })
-}
-
-/// Resolves on Ctrl-C or SIGTERM. A signal whose handler cannot be
-/// installed is waited for forever (the process then runs until killed).
-async fn stop_signal() {
-    let interrupt = async {
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
-        }
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        use tokio::signal::unix::{signal, SignalKind};
-        match signal(SignalKind::terminate()) {
-            Ok(mut terminate) => {
-                terminate.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = interrupt => {}
-        () = terminate => {}
-    }
 }
 
 #[cfg(test)]

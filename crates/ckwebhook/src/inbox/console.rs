@@ -47,40 +47,14 @@ pub(crate) async fn run(inbox: Inbox, args: &InboxConsoleArgs) -> CliResult {
     if !addr.ip().is_loopback() {
         outln!(
             "warning: {addr} is not a loopback address; anyone who reaches it sees the sign-in \
-             form: put the console behind a TLS proxy (see the README's Console section)"
+             form: put the console behind a TLS proxy (see the guide's console chapter, docs/guide/console.md)"
         );
     }
     // Cuts clients slow to send headers or gone idle; backs off on accept errors.
     costkatana_webhooks_tower::serve(listener, console)
-        .with_graceful_shutdown(stop_signal())
+        .with_graceful_shutdown(costkatana_webhooks_tower::shutdown_signal())
         .await
         .map_err(|err| CliError::system(format!("the server failed: {err}")))?;
     outln!("stopped");
     Ok(())
-}
-
-/// Resolves on Ctrl-C or SIGTERM (a handler that cannot be installed is
-/// waited for forever: the process then runs until killed).
-async fn stop_signal() {
-    let interrupt = async {
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
-        }
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        use tokio::signal::unix::{signal, SignalKind};
-        match signal(SignalKind::terminate()) {
-            Ok(mut terminate) => {
-                terminate.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = interrupt => {}
-        () = terminate => {}
-    }
 }
