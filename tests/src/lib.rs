@@ -505,7 +505,6 @@ mod guide {
         State => "state.md",
         Answers => "answers.md",
         Inbox => "inbox.md",
-        ExactlyOnce => "exactly-once.md",
         CatchUp => "catch-up.md",
         Console => "console.md",
         Replicas => "replicas.md",
@@ -513,7 +512,6 @@ mod guide {
         Testing => "testing.md",
         Cli => "cli.md",
         Security => "security.md",
-        Performance => "performance.md",
         Comparison => "comparison.md",
     }
 }
