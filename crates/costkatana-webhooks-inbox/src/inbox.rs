@@ -181,7 +181,7 @@ impl Inbox {
     /// entry; [`Conflict`](crate::InboxErrorKind::Conflict): it is running
     /// (its worker may still settle it; retry it once it is done or dead),
     /// or it is done and its body was not kept (see
-    /// [`InboxBuilder::keep_done_bodies`]);
+    /// [`InboxBuilder::keep_done_bodies`](crate::InboxBuilder::keep_done_bodies));
     /// [`Unavailable`](crate::InboxErrorKind::Unavailable): the inbox
     /// cannot be written.
     ///
