@@ -59,7 +59,7 @@ const ACCEPT_BACKOFF: (Duration, Duration) = (Duration::from_millis(10), Duratio
 ///
 /// ```no_run
 /// use costkatana_webhooks::{Payload, Receiver};
-/// use costkatana_webhooks_tower::{serve, WebhookEndpoint};
+/// use costkatana_webhooks_tower::{serve, shutdown_signal, WebhookEndpoint};
 ///
 /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 /// let receiver = Receiver::builder()
@@ -68,7 +68,7 @@ const ACCEPT_BACKOFF: (Duration, Duration) = (Duration::from_millis(10), Duratio
 ///     .build()?;
 /// let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
 /// serve(listener, WebhookEndpoint::new(receiver))
-///     .with_graceful_shutdown(async { let _ = tokio::signal::ctrl_c().await; })
+///     .with_graceful_shutdown(shutdown_signal())
 ///     .header_read_timeout(std::time::Duration::from_secs(5))
 ///     .await?;
 /// # Ok(()) }

@@ -78,6 +78,8 @@ pub(crate) fn exec(args: ListenArgs) -> CliResult {
             let addr = listener
                 .local_addr()
                 .map_err(|err| CliError::system(format!("no local address: {err}")))?;
+            // Installed before the lines that say it runs (Ctrl-C or SIGTERM).
+            let stop = costkatana_webhooks_tower::shutdown_signal();
             outln!("listening on http://{addr} (POST to any path, e.g. http://{addr}/webhooks/costkatana); Ctrl-C stops");
             if generated {
                 outln!("secret (generated; pass --secret to choose one): {secret}");
@@ -85,12 +87,7 @@ pub(crate) fn exec(args: ListenArgs) -> CliResult {
             // Cuts clients slow to send headers or gone idle; backs off on
             // accept errors.
             costkatana_webhooks_tower::serve(listener, app)
-                .with_graceful_shutdown(async {
-                    // If the signal handler cannot be installed, run until killed.
-                    if tokio::signal::ctrl_c().await.is_err() {
-                        std::future::pending::<()>().await;
-                    }
-                })
+                .with_graceful_shutdown(stop)
                 .await
                 .map_err(|err| CliError::system(format!("the server failed: {err}")))?;
             outln!("stopped");

@@ -77,6 +77,9 @@ pub(crate) fn exec(args: SandboxArgs) -> CliResult {
                 }
                 other => CliError::system(&other).with_source(other),
             })?;
+            // Installed before the lines that say it runs: a signal sent as
+            // soon as they are read stops it cleanly.
+            let stop = costkatana_webhooks_tower::shutdown_signal();
             let url = sandbox.url();
             outln!(
                 "Cost Katana sandbox on {url} (in memory; retry delays divided by {}); Ctrl-C stops",
@@ -100,7 +103,7 @@ pub(crate) fn exec(args: SandboxArgs) -> CliResult {
                     outln!("curl -H \"Authorization: Bearer {key}\" {url}/api/webhooks/events");
                 }
             }
-            costkatana_webhooks_tower::shutdown_signal().await;
+            stop.await;
             sandbox.shutdown().await;
             outln!("stopped");
             Ok(())

@@ -35,6 +35,9 @@ pub(crate) async fn run(inbox: Inbox, args: &InboxConsoleArgs) -> CliResult {
     let addr: SocketAddr = listener
         .local_addr()
         .map_err(|err| CliError::system(format!("no local address: {err}")))?;
+    // Installed before the lines that say it runs: a signal sent as soon as
+    // they are read stops it cleanly.
+    let stop = costkatana_webhooks_tower::shutdown_signal();
     outln!(
         "inbox console on http://{addr}{}/ ; Ctrl-C stops",
         console.mount_path()
@@ -52,7 +55,7 @@ pub(crate) async fn run(inbox: Inbox, args: &InboxConsoleArgs) -> CliResult {
     }
     // Cuts clients slow to send headers or gone idle; backs off on accept errors.
     costkatana_webhooks_tower::serve(listener, console)
-        .with_graceful_shutdown(costkatana_webhooks_tower::shutdown_signal())
+        .with_graceful_shutdown(stop)
         .await
         .map_err(|err| CliError::system(format!("the server failed: {err}")))?;
     outln!("stopped");
