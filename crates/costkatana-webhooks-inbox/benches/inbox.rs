@@ -16,33 +16,15 @@
 //! Postgres runs on a server the bench starts (default settings: fsync and
 //! synchronous_commit on); it is skipped, said so, when Postgres is missing.
 
-use std::path::Path;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+mod support;
 
-use bytes::Bytes;
-use costkatana_webhooks::signing::sign;
-use costkatana_webhooks::testing::{sample_event, Shape};
-use costkatana_webhooks::{EventType, Payload, Receiver, ReceiverBuilder, Scheme};
+use std::path::Path;
+use std::time::Duration;
+
+use costkatana_webhooks::{Payload, Receiver, ReceiverBuilder};
 use costkatana_webhooks_inbox::testing::PostgresServer;
 use costkatana_webhooks_inbox::{Durability, Inbox};
-
-const SECRET: &str = "whsec_inbox_bench";
-
-fn env(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i64
-}
+use support::{env, median, send, SECRET};
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Contender {
@@ -111,64 +93,20 @@ async fn measure(
     concurrency: u64,
     tag: &str,
 ) -> Figures {
-    // Senders watch the clock themselves: the inline receiver never yields,
-    // so a timer might not fire while they run.
-    let deadline = Instant::now() + Duration::from_secs(seconds);
-    let failed = Arc::new(AtomicU64::new(0));
-    let mut senders = Vec::new();
-    for sender in 0..concurrency {
-        let (receiver, failed) = (receiver.clone(), failed.clone());
-        let tag = tag.to_owned();
-        senders.push(tokio::spawn(async move {
-            let mut latencies = Vec::new();
-            let mut n = 0u64;
-            while Instant::now() < deadline {
-                let id = format!("{tag}-{sender}-{n}");
-                n += 1;
-                let body = Bytes::from(sample_event(
-                    &EventType::CostAlert,
-                    Shape::Camel,
-                    &id,
-                    now_ms(),
-                ));
-                let headers = sign(Scheme::Current, SECRET, now_ms(), &body);
-                let started = Instant::now();
-                let outcome = receiver.receive("POST", &headers, body).await;
-                latencies.push(started.elapsed());
-                if outcome.answer().status != 200 || outcome.label() == "duplicate" {
-                    failed.fetch_add(1, Ordering::Relaxed);
-                }
-                tokio::task::yield_now().await;
-            }
-            latencies
-        }));
-    }
-    let started = Instant::now();
-    let mut all = Vec::new();
-    for sender in senders {
-        all.extend(sender.await.unwrap());
-    }
-    let elapsed = started.elapsed().as_secs_f64();
+    let sent = send(&receiver, seconds, concurrency, tag).await;
+    let elapsed = sent.elapsed.as_secs_f64();
     let handled = match &inbox {
         Some(inbox) => inbox.stats().await.unwrap().done as f64,
-        None => all.len() as f64,
+        None => sent.latencies.len() as f64,
     };
     receiver.shutdown(Duration::from_secs(30)).await;
-    all.sort();
-    let at =
-        |q: f64| all[((all.len() as f64 * q) as usize).min(all.len() - 1)].as_secs_f64() * 1000.0;
     Figures {
-        per_second: all.len() as f64 / elapsed,
+        per_second: sent.per_second(),
         handled_per_second: handled / elapsed,
-        p50_ms: at(0.50),
-        p99_ms: at(0.99),
-        failed: failed.load(Ordering::Relaxed),
+        p50_ms: sent.quantile_ms(0.50),
+        p99_ms: sent.quantile_ms(0.99),
+        failed: sent.failed,
     }
-}
-
-fn median(mut values: Vec<f64>) -> f64 {
-    values.sort_by(f64::total_cmp);
-    values[values.len() / 2]
 }
 
 fn main() {

@@ -19,31 +19,20 @@
 //! ROWS=200000 PENDING=50000 RATE=2000 cargo bench -p costkatana-webhooks-inbox --bench stall
 //! ```
 
+mod support;
+
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use costkatana_webhooks::inbox::{EntryQuery, EntryState, InboxStore, NewEntry, Settlement};
 use costkatana_webhooks_inbox::Inbox;
+use support::{env, now_ms};
 
 /// Set in the CLI's process: the inbox URL and the state to list.
 const CLI_ENV: &str = "CKW_STALL_BENCH_CLI";
-
-fn env(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i64
-}
 
 fn entry(key: &str, body: usize) -> NewEntry {
     NewEntry {
