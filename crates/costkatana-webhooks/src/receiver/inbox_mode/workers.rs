@@ -91,7 +91,38 @@ async fn attempt(
         transaction,
         event,
     } = run_handler(&inner, &mode, &entry).await;
-    let result = match &settlement {
+    // Reported once settled: a transactional handler's success is only a
+    // success once its writes commit with the done mark.
+    let (settlement, settled) = match (settlement, transaction) {
+        (Settlement::Done, Some(transaction)) => {
+            commit_done(&inner, &mode, &entry, transaction).await
+        }
+        // Any other outcome drops the transaction: its writes roll back.
+        (settlement, _) => {
+            let settled = settle_until_lease_ends(&inner, &mode, &entry, settlement.clone()).await;
+            (settlement, settled)
+        }
+    };
+    report(&inner, &settlement, started);
+    if let (Settlement::Dead { error }, Completion::Recorded) = (&settlement, settled) {
+        if let Some(hook) = &mode.dead_letter_hook {
+            let dead = DeadLetter {
+                entry_id: entry.id,
+                event_id: event.0,
+                event_type: event.1,
+                attempts: entry.attempt,
+                error: error.clone(),
+            };
+            dead_letter::run(hook, dead);
+        }
+    }
+    drop(slot);
+    mode.wake.notify_one();
+}
+
+/// The attempt's span result, metrics and one log line.
+fn report(inner: &Inner, settlement: &Settlement, started: std::time::Instant) {
+    let result = match settlement {
         Settlement::Done => "done",
         Settlement::Retry { .. } => "retry",
         Settlement::Dead { .. } => "dead",
@@ -99,7 +130,7 @@ async fn attempt(
     };
     telemetry::record_attempt(&tracing::Span::current(), result, Some(started));
     metrics::counter!(INBOX_ATTEMPTS_TOTAL, "result" => result).increment(1);
-    match &settlement {
+    match settlement {
         Settlement::Dead { error } => {
             metrics::counter!(INBOX_DEAD_LETTERS_TOTAL).increment(1);
             tracing::error!(%error, "dead-lettered: `ckwebhook inbox retry` runs it again");
@@ -111,51 +142,28 @@ async fn attempt(
         Settlement::Done => tracing::info!("handled"),
         Settlement::Release => {}
     }
-    let dead = match &settlement {
-        Settlement::Dead { error } => mode.dead_letter_hook.as_ref().map(|hook| {
-            let dead = DeadLetter {
-                entry_id: entry.id,
-                event_id: event.0.clone(),
-                event_type: event.1.clone(),
-                attempts: entry.attempt,
-                error: error.clone(),
-            };
-            (hook, dead)
-        }),
-        _ => None,
-    };
-    let settled = match (settlement, transaction) {
-        (Settlement::Done, Some(transaction)) => {
-            commit_done(&inner, &mode, &entry, transaction).await
-        }
-        // Any other outcome drops the transaction: its writes roll back.
-        (settlement, _) => settle_until_lease_ends(&inner, &mode, &entry, settlement).await,
-    };
-    if let (Some((hook, dead)), Completion::Recorded) = (dead, settled) {
-        dead_letter::run(hook, dead);
-    }
-    drop(slot);
-    mode.wake.notify_one();
 }
 
-/// Commits a transactional handler's writes with the done mark. If that
-/// fails, nothing was written: the attempt counts as failed and is retried.
+/// Commits a transactional handler's writes with the done mark, and says
+/// how the entry was settled. If that fails, nothing was written: the
+/// attempt counts as failed and is retried. If another worker took the
+/// entry over, this attempt's writes roll back and it settles nothing.
 async fn commit_done(
     inner: &Inner,
     mode: &InboxMode,
     entry: &LeasedEntry,
     transaction: Box<dyn AttemptTransaction>,
-) -> Completion {
+) -> (Settlement, Completion) {
     let now_ms = inner.verifier.clock().now_ms();
     match transaction.commit_done(entry, now_ms).await {
-        Ok(Completion::Recorded) => Completion::Recorded,
-        Ok(_) => {
+        Ok(Completion::Recorded) => (Settlement::Done, Completion::Recorded),
+        Ok(other) => {
             metrics::counter!(LEASE_OVERRUNS_TOTAL).increment(1);
             tracing::warn!(
                 "the handler finished after its lease ended and another worker took the entry \
                  over: its writes were rolled back, and the other worker's run stands"
             );
-            Completion::Overtaken
+            (Settlement::Release, other)
         }
         Err(err) => {
             let settlement = failed(
@@ -164,8 +172,8 @@ async fn commit_done(
                 entry,
                 &format!("the handler's writes could not be committed: {err}"),
             );
-            tracing::warn!(error = %err, "could not commit the handler's writes; retrying later");
-            settle_until_lease_ends(inner, mode, entry, settlement).await
+            let settled = settle_until_lease_ends(inner, mode, entry, settlement.clone()).await;
+            (settlement, settled)
         }
     }
 }
