@@ -505,6 +505,7 @@ mod guide {
         State => "state.md",
         Answers => "answers.md",
         Inbox => "inbox.md",
+        ExactlyOnce => "exactly-once.md",
         CatchUp => "catch-up.md",
         Console => "console.md",
         Replicas => "replicas.md",
