@@ -2,6 +2,8 @@
 //! are told apart as they stream past, every value is left as raw JSON,
 //! and only unknown keys are allocated.
 
+use std::borrow::Cow;
+
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -53,9 +55,16 @@ impl<'a> Fields<'a> {
     /// Removes `camel` (or else `snake`) when it is a string or a number
     /// (ids are sometimes numeric); other shapes stay.
     pub(crate) fn take_string(&mut self, camel: &str, snake: &str) -> Option<String> {
+        self.take_str(camel, snake).map(Cow::into_owned)
+    }
+
+    /// [`take_string`](Self::take_string), borrowed from the body when the
+    /// string has no escape: for values read and dropped (the event type,
+    /// the severity).
+    pub(crate) fn take_str(&mut self, camel: &str, snake: &str) -> Option<Cow<'a, str>> {
         [camel, snake].into_iter().find_map(|key| {
             let field = &mut self.known[slot(key)];
-            let text = string_of((*field)?)?;
+            let text = str_of((*field)?)?;
             *field = None;
             Some(text)
         })
@@ -75,10 +84,33 @@ impl<'a> Fields<'a> {
 }
 
 fn slot(key: &str) -> usize {
-    ENVELOPE
-        .iter()
-        .position(|known| *known == key)
-        .unwrap_or_else(|| unreachable!("{key} is an envelope key"))
+    envelope_slot(key).unwrap_or_else(|| unreachable!("{key} is an envelope key"))
+}
+
+/// `key`'s position in [`ENVELOPE`]: a `match`, which the compiler turns
+/// into a switch on the length and a compare or two, where a search of
+/// the list compares up to 15 names per key.
+fn envelope_slot(key: &str) -> Option<usize> {
+    let at = match key {
+        "eventType" => 0,
+        "event_type" => 1,
+        "eventId" => 2,
+        "event_id" => 3,
+        "occurredAt" => 4,
+        "occurred_at" => 5,
+        "userId" => 6,
+        "user_id" => 7,
+        "projectId" => 8,
+        "project_id" => 9,
+        "severity" => 10,
+        "title" => 11,
+        "description" => 12,
+        "data" => 13,
+        "metadata" => 14,
+        _ => return None,
+    };
+    debug_assert_eq!(ENVELOPE[at], key);
+    Some(at)
 }
 
 impl<'de> Deserialize<'de> for Fields<'de> {
@@ -97,7 +129,7 @@ impl<'de> Deserialize<'de> for Fields<'de> {
                     other: Vec::new(),
                 };
                 let seed = KeySeed {
-                    names: &ENVELOPE,
+                    find: envelope_slot,
                     keep_unknown: true,
                 };
                 while let Some(key) = map.next_key_seed(seed)? {
@@ -164,7 +196,7 @@ impl<'de> Deserialize<'de> for DataPeek<'de> {
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
                 let mut peek = DataPeek::default();
                 let seed = KeySeed {
-                    names: &IN_DATA,
+                    find: |key| IN_DATA.iter().position(|name| *name == key),
                     keep_unknown: false,
                 };
                 while let Some(key) = map.next_key_seed(seed)? {
@@ -182,7 +214,8 @@ impl<'de> Deserialize<'de> for DataPeek<'de> {
     }
 }
 
-/// A key, as its position in `names`, or unknown (kept only if asked).
+/// A key, as its position in its list of names, or unknown (kept only if
+/// asked).
 enum Key {
     Known(usize),
     Unknown(Option<String>),
@@ -190,7 +223,8 @@ enum Key {
 
 #[derive(Clone, Copy)]
 struct KeySeed {
-    names: &'static [&'static str],
+    /// The key's position in the list of names looked for.
+    find: fn(&str) -> Option<usize>,
     keep_unknown: bool,
 }
 
@@ -210,7 +244,7 @@ impl Visitor<'_> for KeySeed {
     }
 
     fn visit_str<E>(self, key: &str) -> Result<Key, E> {
-        Ok(match self.names.iter().position(|name| *name == key) {
+        Ok(match (self.find)(key) {
             Some(at) => Key::Known(at),
             None => Key::Unknown(self.keep_unknown.then(|| key.to_owned())),
         })
@@ -219,13 +253,18 @@ impl Visitor<'_> for KeySeed {
 
 /// A raw string or number as text; anything else is `None`, unparsed.
 pub(crate) fn string_of(raw: &RawValue) -> Option<String> {
+    str_of(raw).map(Cow::into_owned)
+}
+
+/// [`string_of`], borrowed when the string needs no unescaping.
+pub(crate) fn str_of(raw: &RawValue) -> Option<Cow<'_, str>> {
     let text = raw.get();
     match text.as_bytes().first()? {
         // Valid JSON, so without a backslash its inside is the string.
-        b'"' if !text.contains('\\') => Some(text[1..text.len() - 1].to_owned()),
-        b'"' => serde_json::from_str(text).ok(),
+        b'"' if !text.contains('\\') => Some(Cow::Borrowed(&text[1..text.len() - 1])),
+        b'"' => serde_json::from_str(text).ok().map(Cow::Owned),
         b'-' | b'0'..=b'9' => match serde_json::from_str(text).ok()? {
-            Value::Number(number) => Some(number.to_string()),
+            Value::Number(number) => Some(Cow::Owned(number.to_string())),
             _ => None,
         },
         _ => None,
