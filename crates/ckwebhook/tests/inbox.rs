@@ -332,7 +332,7 @@ fn retries_every_dead_letter(url: &str) {
     fill(url);
     assert_eq!(
         run_ok(url, &["retry", "--dead"]),
-        "2 dead letter(s) queued again\n"
+        "queueing 2 dead row(s) again, at most 100 a second\n2 dead row(s) queued again\n"
     );
     let list = run_ok(url, &["list"]);
     assert!(
@@ -340,10 +340,81 @@ fn retries_every_dead_letter(url: &str) {
         "{list}"
     );
     assert!(run_ok(url, &["list", "--state", "dead"]).ends_with("\nno dead rows\n"));
+    assert!(run_ok(url, &["retry", "--dead"]).ends_with("\n0 dead row(s) queued again\n"));
+}
+
+fn retries_by_filter_after_a_dry_run(url: &str) {
+    let filled = fill(url);
+    // What a filter matches, counted first and changed in nothing.
     assert_eq!(
-        run_ok(url, &["retry", "--dead"]),
-        "0 dead letter(s) queued again\n"
+        run_ok(
+            url,
+            &["retry", "--dead", "--id-prefix", "evt_fail", "--dry-run"]
+        ),
+        "1 dead row(s) with an event id starting evt_fail would be queued again (dry run: \
+         nothing queued)\n"
     );
+    assert!(run_ok(url, &["list"]).starts_with("pending 0  running 0  done 2  dead 2"));
+    let out = run_ok(
+        url,
+        &[
+            "retry",
+            "--dead",
+            "--type",
+            "cost.alert",
+            "--since",
+            "1h",
+            "--id-prefix",
+            "evt_fail",
+            "--per-second",
+            "5",
+        ],
+    );
+    assert_eq!(
+        out,
+        "queueing 1 dead row(s) of type cost.alert, with an event id starting evt_fail and \
+         received within 1h again, at most 5 a second\n1 dead row(s) of type cost.alert, with an \
+         event id starting evt_fail and received within 1h queued again\n"
+    );
+    let shown = run_ok(url, &["show", &filled.id("evt_fail_1")]);
+    assert!(shown.lines().any(|l| l == "state       pending"), "{shown}");
+    // Done rows only with --force; then both are queued.
+    inbox_cli(url)
+        .args(["retry", "--done"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("--force"));
+    assert!(
+        run_ok(url, &["retry", "--done", "--force"]).ends_with("\n2 done row(s) queued again\n")
+    );
+    assert!(run_ok(url, &["list"]).starts_with("pending 3  running 0  done 0  dead 1"));
+    // A filter beside a row id, or a rate of 0, is refused.
+    inbox_cli(url)
+        .args(["retry", "1", "--type", "cost.alert"])
+        .assert()
+        .code(2);
+    inbox_cli(url)
+        .args(["retry", "--dead", "--per-second", "0"])
+        .assert()
+        .code(2);
+}
+
+fn shows_a_rows_attempts(url: &str) {
+    let filled = fill(url);
+    let shown = run_ok(url, &["show", &filled.id("evt_fail_1")]);
+    let attempts = &shown[shown.find("attempts (").expect("an attempts section")..];
+    let mut lines = attempts.lines();
+    assert_eq!(lines.next(), Some("attempts (1)"), "{shown}");
+    let attempt = lines.next().unwrap();
+    assert!(attempt.starts_with("  #1 "), "{attempt}");
+    assert!(attempt.contains(" ms dead on "), "{attempt}");
+    assert!(
+        attempt.ends_with(": attempt 1 of 1 failed: downstream answered 500"),
+        "{attempt}"
+    );
+    let done = run_ok(url, &["show", &filled.id("evt_ok_1")]);
+    let attempt = line_with(&done, "#1");
+    assert!(attempt.ends_with(" ms done"), "{done}");
 }
 
 fn purges_old_done_rows(url: &str) {
@@ -522,6 +593,22 @@ fn purges_dead_rows_by_type_and_age(url: &str) {
         run_ok(url, &["purge", "--state", "dead", "--older-than", "1h"]),
         "0 dead row(s) settled more than 1h ago deleted\n"
     );
+    // Text anywhere in the row: the failing handler's error names its downstream.
+    assert_eq!(
+        dead(&[
+            "--text",
+            "answered 500",
+            "--id-prefix",
+            "evt_fail_1",
+            "--dry-run"
+        ]),
+        "1 dead row(s) with an event id starting evt_fail_1 and containing answered 500 \
+         settled more than 1ms ago would be deleted (dry run: nothing deleted)\n"
+    );
+    assert_eq!(
+        dead(&["--text", "no such text"]),
+        "0 dead row(s) containing no such text settled more than 1ms ago deleted\n"
+    );
     assert_eq!(
         dead(&["--type", "cost.alert"]),
         "2 dead row(s) of type cost.alert settled more than 1ms ago deleted\n"
@@ -586,6 +673,16 @@ fn sqlite_retry_dead_letters() {
 }
 
 #[test]
+fn sqlite_retry_by_filter() {
+    retries_by_filter_after_a_dry_run(&SqliteFile::new("retry-filter").url());
+}
+
+#[test]
+fn sqlite_show_attempts() {
+    shows_a_rows_attempts(&SqliteFile::new("attempts").url());
+}
+
+#[test]
 fn sqlite_purge_older_than() {
     purges_old_done_rows(&SqliteFile::new("purge").url());
 }
@@ -633,11 +730,13 @@ fn postgres_list_show_retry_purge() {
     let Some(server) = PostgresServer::start() else {
         return;
     };
-    let checks: [(&str, Check); 12] = [
+    let checks: [(&str, Check); 14] = [
         ("list", lists_counts_and_filters),
         ("show", shows_a_row_with_credentials_redacted),
         ("retry", retries_one_row),
         ("retry_dead", retries_every_dead_letter),
+        ("retry_filter", retries_by_filter_after_a_dry_run),
+        ("attempts", shows_a_rows_attempts),
         ("purge", purges_old_done_rows),
         ("unknown", unknown_ids_exit_1),
         ("running", running_rows_are_not_retried),

@@ -81,7 +81,7 @@ pub(crate) async fn start_bulk_retry(ctx: &Ctx<'_>, scope: Filter) -> Result<Arc
     let job = ctx
         .shared
         .jobs
-        .start(bulk::describe(&scope), count.at_least(), ctx.now_ms);
+        .start(bulk::describe(&scope), count, ctx.now_ms);
     let rate = ctx.shared.settings.bulk_retry_per_second;
     let running = Arc::clone(&job);
     tracing::info!(job = job.id, scope = %job.scope, "console: bulk retry started");
@@ -110,15 +110,9 @@ pub(crate) async fn start_bulk_retry(ctx: &Ctx<'_>, scope: Filter) -> Result<Arc
 
 /// Purges `scope`; how many were deleted.
 pub(crate) async fn bulk_purge(ctx: &Ctx<'_>, scope: &Filter) -> Result<u64, Refusal> {
-    match ctx.shared.source.purge_matching(scope).await? {
-        Some(n) => {
-            tracing::info!(purged = n, scope = %bulk::describe(scope), "console: bulk purge");
-            Ok(n)
-        }
-        None => Err(Refusal::Console(
-            "this inbox version cannot purge by filter".to_owned(),
-        )),
-    }
+    let n = ctx.shared.source.purge_matching(scope).await?;
+    tracing::info!(purged = n, scope = %bulk::describe(scope), "console: bulk purge");
+    Ok(n)
 }
 
 pub(crate) async fn bulk_page(ctx: &Ctx<'_>, action: Action) -> Reply {

@@ -81,7 +81,7 @@ async fn overview(ctx: &Ctx<'_>) -> Reply {
         },
         "oldest_pending_at_ms": stats.oldest_pending_ms,
         "oldest_pending_age_ms": stats.oldest_pending_ms.map(|ms| ctx.now_ms - ms),
-        "activity": activity.as_ref().map(activity_json),
+        "activity": activity_json(&activity),
         "bulk_retries": jobs,
     }))
 }

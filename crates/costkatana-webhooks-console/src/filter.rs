@@ -1,5 +1,5 @@
 //! A listing's filter as the query string spells it (`?state=dead&type=…
-//! &since=24h&q=…&before=…`), and as the inbox is asked it.
+//! &since=24h&q=…&text=…&before=…`), and as the inbox is asked it.
 
 use costkatana_webhooks::inbox::{EntryQuery, EntryState};
 
@@ -17,8 +17,10 @@ pub(crate) struct Filter {
     pub(crate) since: Option<String>,
     /// `since` resolved, in ms since the epoch.
     pub(crate) since_ms: Option<i64>,
-    /// Text to look for in the event id (or type, where the inbox can).
+    /// The start of the event id (an index answers it).
     pub(crate) q: Option<String>,
+    /// Text anywhere in the event id, type, last error or body (a scan).
+    pub(crate) text: Option<String>,
     /// The keyset cursor: ids below this one.
     pub(crate) before: Option<i64>,
 }
@@ -49,6 +51,7 @@ impl Filter {
                     filter.since = Some(value.to_owned());
                 }
                 "q" => filter.q = Some(value.to_owned()),
+                "text" => filter.text = Some(value.to_owned()),
                 "before" => {
                     filter.before = Some(
                         value
@@ -85,6 +88,9 @@ impl Filter {
         if let Some(q) = &self.q {
             query = query.event_id_prefix(q.clone());
         }
+        if let Some(text) = &self.text {
+            query = query.text(text.clone());
+        }
         if let Some(before) = self.before {
             query = query.before_id(before);
         }
@@ -105,6 +111,9 @@ impl Filter {
         }
         if let Some(q) = &self.q {
             pairs.push(("q", q.clone()));
+        }
+        if let Some(text) = &self.text {
+            pairs.push(("text", text.clone()));
         }
         if let Some(before) = self.before {
             pairs.push(("before", before.to_string()));
@@ -194,7 +203,7 @@ mod tests {
     #[test]
     fn reads_every_filter_and_writes_it_back() {
         let filter = Filter::parse(
-            "state=dead&type=budget.exceeded&since=24h&q=evt_%E2%80%AE&before=42&x=1",
+            "state=dead&type=budget.exceeded&since=24h&q=evt_%E2%80%AE&text=proj_7&before=42&x=1",
             NOW,
         )
         .unwrap();
@@ -204,12 +213,13 @@ mod tests {
         assert_eq!(filter.before, Some(42));
         assert_eq!(
             filter.query_string(),
-            "state=dead&type=budget.exceeded&since=24h&q=evt_%E2%80%AE&before=42"
+            "state=dead&type=budget.exceeded&since=24h&q=evt_%E2%80%AE&text=proj_7&before=42"
         );
         assert_eq!(Filter::parse(&filter.query_string(), NOW).unwrap(), filter);
         let query = filter.entry_query(50);
         assert_eq!(query.before_id, Some(42));
         assert_eq!(query.event_id_prefix.as_deref(), Some("evt_\u{202E}"));
+        assert_eq!(query.text.as_deref(), Some("proj_7"));
         assert!(filter.without_cursor().before.is_none());
         assert!(Filter::parse("before=3", NOW).unwrap().is_empty());
         assert!(Filter::parse("state=&type=+", NOW).unwrap().is_empty());

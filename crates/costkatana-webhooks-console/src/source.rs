@@ -3,12 +3,9 @@
 //! obtained.
 
 use costkatana_webhooks::inbox::{Entry, EntryState, EntrySummary, InboxStats, MAX_LIST};
-use costkatana_webhooks_inbox::{Inbox, InboxError, InboxErrorKind};
+use costkatana_webhooks_inbox::{Inbox, InboxError};
 
 use crate::filter::Filter;
-
-/// The most entries a count walks before it says "at least".
-const COUNT_CAP: u64 = 100_000;
 
 /// Why an action was not taken.
 #[derive(Debug)]
@@ -23,31 +20,6 @@ pub(crate) enum Refusal {
 impl From<InboxError> for Refusal {
     fn from(err: InboxError) -> Self {
         Refusal::Inbox(err)
-    }
-}
-
-/// How many entries a filter matches.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Count {
-    Exact(u64),
-    /// More than the count walks; at least this many.
-    AtLeast(u64),
-}
-
-impl Count {
-    pub(crate) fn at_least(self) -> u64 {
-        match self {
-            Count::Exact(n) | Count::AtLeast(n) => n,
-        }
-    }
-}
-
-impl std::fmt::Display for Count {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Count::Exact(n) => write!(f, "{n}"),
-            Count::AtLeast(n) => write!(f, "at least {n}"),
-        }
     }
 }
 
@@ -74,7 +46,7 @@ pub(crate) struct Activity {
 pub(crate) struct AttemptView {
     pub(crate) number: u32,
     pub(crate) started_at_ms: i64,
-    pub(crate) duration_ms: Option<i64>,
+    pub(crate) duration_ms: i64,
     pub(crate) outcome: String,
     pub(crate) error: Option<String>,
     pub(crate) worker: Option<String>,
@@ -129,13 +101,32 @@ impl Source {
         self.inbox.stats().await
     }
 
-    /// Per-minute activity between the two times, when the inbox keeps it.
+    /// Per-minute activity between the two times, every minute present.
     pub(crate) async fn activity(
         &self,
-        _since_ms: i64,
-        _until_ms: i64,
-    ) -> Result<Option<Activity>, InboxError> {
-        Ok(None)
+        since_ms: i64,
+        until_ms: i64,
+    ) -> Result<Activity, InboxError> {
+        let start_ms = since_ms.div_euclid(60_000) * 60_000;
+        let recorded = self.inbox.activity(start_ms, until_ms).await?;
+        let span = usize::try_from((until_ms - start_ms).div_euclid(60_000) + 1).unwrap_or(0);
+        let mut minutes = vec![Minute::default(); span];
+        for minute in recorded {
+            let Ok(at) = usize::try_from((minute.minute_ms - start_ms) / 60_000) else {
+                continue;
+            };
+            if let Some(slot) = minutes.get_mut(at) {
+                *slot = Minute {
+                    handled: minute.handled,
+                    failed: minute.failed,
+                    dead: minute.dead,
+                    p50_ms: minute.p50_ms,
+                    p90_ms: minute.p90_ms,
+                    p99_ms: minute.p99_ms,
+                };
+            }
+        }
+        Ok(Activity { start_ms, minutes })
     }
 
     pub(crate) async fn list(
@@ -150,9 +141,22 @@ impl Source {
         self.inbox.get(id).await
     }
 
-    /// Every attempt of entry `id`, when the inbox keeps them.
-    pub(crate) async fn attempts(&self, _id: i64) -> Result<Option<Vec<AttemptView>>, InboxError> {
-        Ok(None)
+    /// Every attempt of entry `id`, oldest first.
+    pub(crate) async fn attempts(&self, id: i64) -> Result<Vec<AttemptView>, InboxError> {
+        Ok(self
+            .inbox
+            .attempts(id)
+            .await?
+            .into_iter()
+            .map(|attempt| AttemptView {
+                number: attempt.number,
+                started_at_ms: attempt.started_at_ms,
+                duration_ms: attempt.duration_ms,
+                outcome: attempt.outcome.to_string(),
+                error: attempt.error,
+                worker: attempt.worker,
+            })
+            .collect())
     }
 
     /// Makes entry `id` pending again; a done one only with `force` (its
@@ -170,33 +174,15 @@ impl Source {
 
     /// Deletes entry `id`, done or dead.
     pub(crate) async fn purge(&self, id: i64) -> Result<(), Refusal> {
-        let entry = self.inbox.get(id).await?;
-        if !matches!(entry.state, EntryState::Done | EntryState::Dead) {
-            return Err(Refusal::Console(format!(
-                "a {} delivery is never purged: only done and dead ones are",
-                entry.state
-            )));
-        }
-        Err(Refusal::Console(
-            "this inbox version cannot delete one delivery".to_owned(),
-        ))
+        self.inbox.delete(id).await?;
+        Ok(())
     }
 
     /// How many entries `filter` matches (its cursor aside).
-    pub(crate) async fn count(&self, filter: &Filter) -> Result<Count, InboxError> {
-        let mut page_filter = filter.without_cursor();
-        let mut total = 0u64;
-        loop {
-            let page = self.inbox.list(&page_filter.entry_query(MAX_LIST)).await?;
-            total += page.len() as u64;
-            match page.last() {
-                Some(last) if page.len() == MAX_LIST => page_filter.before = Some(last.id),
-                _ => return Ok(Count::Exact(total)),
-            }
-            if total >= COUNT_CAP {
-                return Ok(Count::AtLeast(total));
-            }
-        }
+    pub(crate) async fn count(&self, filter: &Filter) -> Result<u64, InboxError> {
+        self.inbox
+            .count(&filter.without_cursor().entry_query(MAX_LIST))
+            .await
     }
 
     /// Makes every entry `filter` matches pending again, at most
@@ -205,45 +191,18 @@ impl Source {
         &self,
         filter: &Filter,
         per_second: u32,
-        progress: impl Fn(u64),
+        progress: impl FnMut(u64) + Send,
     ) -> Result<u64, InboxError> {
-        let per_second = u64::from(per_second.max(1));
-        let mut page_filter = filter.without_cursor();
-        let mut done = 0u64;
-        let started = tokio::time::Instant::now();
-        loop {
-            let page = self.inbox.list(&page_filter.entry_query(MAX_LIST)).await?;
-            for entry in &page {
-                match self.inbox.retry(entry.id).await {
-                    Ok(_) => {
-                        done += 1;
-                        progress(done);
-                    }
-                    // Taken by a worker or purged meanwhile: not this action's.
-                    Err(err)
-                        if matches!(
-                            err.kind(),
-                            InboxErrorKind::Conflict | InboxErrorKind::NotFound
-                        ) => {}
-                    Err(err) => return Err(err),
-                }
-                if done % per_second == 0 {
-                    tokio::time::sleep_until(
-                        started + std::time::Duration::from_secs(done / per_second),
-                    )
-                    .await;
-                }
-            }
-            match page.last() {
-                Some(last) if page.len() == MAX_LIST => page_filter.before = Some(last.id),
-                _ => return Ok(done),
-            }
-        }
+        let query = filter.without_cursor().entry_query(MAX_LIST);
+        self.inbox
+            .retry_matching_with_progress(&query, per_second.max(1), progress)
+            .await
     }
 
-    /// Deletes the done and dead entries `filter` matches; `None` when this
-    /// inbox cannot.
-    pub(crate) async fn purge_matching(&self, _filter: &Filter) -> Result<Option<u64>, InboxError> {
-        Ok(None)
+    /// Deletes the done and dead entries `filter` matches.
+    pub(crate) async fn purge_matching(&self, filter: &Filter) -> Result<u64, InboxError> {
+        self.inbox
+            .purge(&filter.without_cursor().entry_query(MAX_LIST))
+            .await
     }
 }

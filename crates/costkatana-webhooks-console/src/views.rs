@@ -29,7 +29,7 @@ pub(crate) async fn overview(ctx: &Ctx<'_>) -> Reply {
         &ctx.view(),
         &overview::Overview {
             stats: &stats,
-            activity: activity.as_ref(),
+            activity: &activity,
             jobs: &jobs,
             rejections: ctx.shared.receiver.as_ref().map(|r| r.rejections().len()),
         },
@@ -77,7 +77,7 @@ pub(crate) async fn delivery(ctx: &Ctx<'_>, id: i64, refusal: Option<&str>) -> R
     let page = delivery::render(
         &ctx.view(),
         &entry,
-        attempts.as_deref(),
+        &attempts,
         delivery::notice(ctx.query()),
         refusal,
     );

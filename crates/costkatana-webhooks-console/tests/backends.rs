@@ -1,8 +1,9 @@
 //! The same console on both backends, over plain HTTP, against a real
 //! receiver: counts on the overview, the list newest first and paged by
 //! key, each filter, a delivery's page, a dead letter retried (its
-//! handler then runs), a done one retried only when confirmed, a bulk
-//! retry on a filter, and the JSON API with the same filters.
+//! handler then runs) with its attempts, a done one retried only when
+//! confirmed, a bulk retry on a filter, the charts' counts, one delivery
+//! purged, and the JSON API with the same filters.
 
 mod support;
 
@@ -103,6 +104,15 @@ async fn scenario(stack: Stack) {
         count(&api(&http, &session, "/console/api/deliveries?q=evt_a_").await),
         5
     );
+    // Anywhere in the id, type, error or body: "a_0" is inside "evt_a_0" only.
+    assert_eq!(
+        count(&api(&http, &session, "/console/api/deliveries?text=a_0").await),
+        1
+    );
+    assert_eq!(
+        count(&api(&http, &session, "/console/api/deliveries?text=usage.spike").await),
+        2
+    );
     assert_eq!(
         count(
             &api(
@@ -146,6 +156,26 @@ async fn scenario(stack: Stack) {
     assert!(
         page.contains("&quot;eventType&quot;: &quot;budget.exceeded&quot;"),
         "pretty JSON: {page}"
+    );
+    // Its attempts: each failed one with its error and worker.
+    let attempts_table = page
+        .split("<table class=\"attempts\">")
+        .nth(1)
+        .unwrap_or("");
+    assert!(
+        attempts_table.contains("dead")
+            && attempts_table.contains(&format!(":{}", std::process::id())),
+        "{backend}: {page}"
+    );
+    let detail = api(&http, &session, &format!("/console/api/deliveries/{dead}")).await;
+    let history = detail["attempts_history"].as_array().unwrap();
+    assert!(!history.is_empty(), "{detail}");
+    assert!(
+        history.iter().all(|a| a["error"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("downstream answered 500")),
+        "{detail}"
     );
     let (status, _) = http.page("/console/deliveries/999999", &session).await;
     assert_eq!(status, 404);
@@ -210,6 +240,32 @@ async fn scenario(stack: Stack) {
     stack.wait_state("evt_dead_2", EntryState::Done).await;
     let overview = api(&http, &session, "/console/api/overview").await;
     assert_eq!(overview["counts"]["dead"], 0, "{backend}: {overview}");
+    // The charts' minutes count what the workers ran: every delivery
+    // handled once, the dead letters retried and handled once more.
+    let minutes = overview["activity"]["minutes"].as_array().unwrap();
+    let total = |field: &str| {
+        minutes
+            .iter()
+            .map(|m| m[field].as_u64().unwrap())
+            .sum::<u64>()
+    };
+    assert_eq!(total("handled"), 7 + 1 + 1 + 2, "{backend}: {overview}");
+    assert!(total("dead") >= 3, "{backend}: {overview}");
+
+    // One done delivery purged: it is gone, with its attempts.
+    let purged = http
+        .post(
+            &format!("/console/deliveries/{dead}/purge"),
+            Some(&session.cookie),
+            Some(&stack.base),
+            &[("csrf", &session.csrf)],
+        )
+        .await;
+    assert_eq!(purged.status(), 303, "{backend}");
+    let (status, _) = http
+        .page(&format!("/console/deliveries/{dead}"), &session)
+        .await;
+    assert_eq!(status, 404, "{backend}");
     // Pending and running deliveries are not bulk-retried or purged.
     let (status, _) = http
         .page("/console/bulk/retry?state=pending", &session)

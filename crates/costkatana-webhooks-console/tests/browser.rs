@@ -72,7 +72,7 @@ async fn sign_in_filter_retry_and_bulk_retry_in_a_browser() {
         .unwrap();
     browser.click("form.filter button[type=submit]").await;
     browser
-        .wait_for_path("/console/deliveries?state=dead&type=&since=&q=")
+        .wait_for_path("/console/deliveries?state=dead&type=&since=&q=&text=")
         .await;
     let dead = browser.body_text().await;
     assert!(
@@ -83,7 +83,7 @@ async fn sign_in_filter_retry_and_bulk_retry_in_a_browser() {
     browser.type_into("input[name=q]", "evt_dead_single").await;
     browser.click("form.filter button[type=submit]").await;
     browser
-        .wait_for_path("/console/deliveries?state=dead&type=&since=&q=evt_dead_single")
+        .wait_for_path("/console/deliveries?state=dead&type=&since=&q=evt_dead_single&text=")
         .await;
     assert!(!browser.body_text().await.contains("evt_dead_bulk_0"));
 

@@ -70,7 +70,22 @@ fn fill_sqlite(path: &std::path::Path, start_ms: i64) {
         }
     }
     tx.commit().unwrap();
+    conn.execute_batch(&activity_fill(start_ms)).unwrap();
     conn.execute_batch("ANALYZE").unwrap();
+}
+
+/// A busy day of activity: every minute of it with each outcome in 20
+/// duration buckets (the most a minute holds in practice), as an
+/// `INSERT … SELECT` both databases run.
+fn activity_fill(start_ms: i64) -> String {
+    format!(
+        "WITH RECURSIVE m(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM m WHERE i < 1439), \
+         b(j) AS (SELECT 1 UNION ALL SELECT j + 1 FROM b WHERE j < 20) \
+         INSERT INTO costkatana_webhook_inbox_activity (minute, outcome, bucket, n) \
+         SELECT ({start_ms} / 60000 + m.i) * 60000, o.outcome, b.j * 5, 10 \
+         FROM m, b, (SELECT 'done' AS outcome UNION ALL SELECT 'retried' UNION ALL \
+         SELECT 'dead') o"
+    )
 }
 
 async fn fill_postgres(url: &str, start_ms: i64) {
@@ -81,16 +96,18 @@ async fn fill_postgres(url: &str, start_ms: i64) {
     client
         .batch_execute(&format!(
             "INSERT INTO costkatana_webhook_inbox (dedupe_key, event_id, event_type, headers, body, \
-             received_at, state, attempts, run_after, settled_at, last_error) \
+             received_at, state, attempts, run_after, settled_at, last_error, key_digest) \
              SELECT '4:bulk:event:evt_' || lpad(i::text, 7, '0'), 'evt_' || lpad(i::text, 7, '0'), \
              (ARRAY['{}'])[1 + i % 5], '[]', '\\x7b7d'::bytea, {start_ms} + i * 86, \
              CASE WHEN i % 100 < 90 THEN 'done' WHEN i % 100 < 95 THEN 'dead' \
                   WHEN i % 100 < 99 THEN 'pending' ELSE 'running' END, 1, {start_ms} + i * 86, \
              CASE WHEN i % 100 < 95 THEN {start_ms} + i * 86 + 5 END, \
-             CASE WHEN i % 100 BETWEEN 90 AND 94 THEN 'downstream answered 500' END \
-             FROM generate_series(0, {}) AS i; ANALYZE costkatana_webhook_inbox;",
+             CASE WHEN i % 100 BETWEEN 90 AND 94 THEN 'downstream answered 500' END, \
+             sha256(convert_to('4:bulk:event:evt_' || lpad(i::text, 7, '0'), 'UTF8')) \
+             FROM generate_series(0, {}) AS i; {}; ANALYZE;",
             TYPES.join("','"),
-            ROWS - 1
+            ROWS - 1,
+            activity_fill(start_ms)
         ))
         .await
         .unwrap();
@@ -145,16 +162,24 @@ async fn measure(backend: &str, inbox: &Inbox) {
     println!("\n{backend}, {ROWS} rows:");
     let stats = median(|| inbox.stats()).await;
     println!("  overview: stats (counts by state, oldest pending)  {stats:>10.2?}");
+    let now = start_ms_of_day() + 86_400_000;
+    let activity = median(|| inbox.activity(now - 86_400_000, now)).await;
+    println!("  overview: activity (24 h of minutes, charts)    {activity:>10.2?}");
     for (name, query) in &queries {
         let time = median(|| inbox.list(query)).await;
         println!("  {name:<48} {time:>10.2?}");
     }
 }
 
+/// The start of the day the rows were filled over.
+fn start_ms_of_day() -> i64 {
+    now_ms() - 86_400_000
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "fills a million rows; run by hand (see the module doc)"]
 async fn overview_and_list_queries_at_a_million_rows() {
-    let start_ms = now_ms() - 86_400_000;
+    let start_ms = start_ms_of_day();
 
     let dir = TempDir::new("million");
     let path = dir.0.join("inbox.db");

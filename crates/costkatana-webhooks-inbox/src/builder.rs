@@ -2,16 +2,18 @@
 //! and whether connecting may create and migrate the schema.
 
 use std::fmt;
+use std::path::Path;
 use std::sync::Arc;
 
 use costkatana_webhooks::clock::{Clock, SystemClock};
 
 use crate::error::InboxError;
 use crate::inbox::{Backend, Inbox};
+use crate::options::Options;
 use crate::postgres::Postgres;
 use crate::sqlite::Sqlite;
 use crate::table::Table;
-use crate::url::{InboxUrl, Target};
+use crate::url::{Durability, InboxUrl, Target};
 
 /// Settings for an [`Inbox`]; made by [`Inbox::builder`], finished by
 /// [`connect`](Self::connect) (the schema must be in place) or
@@ -35,15 +37,6 @@ pub struct InboxBuilder {
     table: Option<String>,
     clock: Arc<dyn Clock>,
     options: Options,
-}
-
-/// The settings the backends read.
-#[derive(Debug, Clone, Copy, Default)]
-pub(crate) struct Options {
-    /// Done rows keep their body and headers.
-    pub(crate) keep_done_bodies: bool,
-    /// A SQLite file that holds other tables may get an inbox table too.
-    pub(crate) allow_other_tables: bool,
 }
 
 impl InboxBuilder {
@@ -277,5 +270,120 @@ impl fmt::Debug for InboxBuilder {
             .field("keep_done_bodies", &self.options.keep_done_bodies)
             .field("allow_other_tables", &self.options.allow_other_tables)
             .finish_non_exhaustive()
+    }
+}
+
+/// The ways to make an [`Inbox`]: all through an [`InboxBuilder`].
+impl Inbox {
+    /// Settings for the inbox at `url` (`sqlite:<path>` or `postgres://…`,
+    /// see [`InboxUrl`]): its table's name, its clock; then
+    /// [`connect`](InboxBuilder::connect) or [`open`](InboxBuilder::open).
+    /// A URL that does not parse is reported by those.
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// use costkatana_webhooks_inbox::Inbox;
+    ///
+    /// let dir = std::env::temp_dir().join(format!("inbox-doc-builder-{}", std::process::id()));
+    /// std::fs::create_dir_all(&dir).unwrap();
+    /// let url = format!("sqlite:{}", dir.join("inbox.db").display());
+    /// let inbox = Inbox::builder(&url).table("orders_inbox").open().await.unwrap();
+    /// # drop(inbox);
+    /// # std::fs::remove_dir_all(dir).unwrap();
+    /// # });
+    /// ```
+    pub fn builder(url: &str) -> InboxBuilder {
+        InboxBuilder::parsed(InboxUrl::parse(url))
+    }
+
+    /// Opens the inbox at `url`, creating it and migrating its schema as
+    /// needed (what receivers do): `sqlite:<path>` (add
+    /// `?durability=power-loss` for [`Durability::PowerLoss`]) or
+    /// `postgres://user:password@host:port/database`. The same as
+    /// `Inbox::builder(url).open()`.
+    ///
+    /// # Errors
+    ///
+    /// See [`InboxBuilder::open`].
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// let dir = std::env::temp_dir().join(format!("inbox-doc-{}", std::process::id()));
+    /// std::fs::create_dir_all(&dir).unwrap();
+    /// let url = format!("sqlite:{}", dir.join("inbox.db").display());
+    /// let inbox = costkatana_webhooks_inbox::Inbox::open(&url).await.unwrap();
+    /// assert_eq!(inbox.stats().await.unwrap().pending, 0);
+    /// # std::fs::remove_dir_all(dir).unwrap();
+    /// # });
+    /// ```
+    pub async fn open(url: &str) -> Result<Inbox, InboxError> {
+        Inbox::builder(url).open().await
+    }
+
+    /// Connects to the inbox at `url` without changing its schema: it must
+    /// exist at this code's version. The same as
+    /// `Inbox::builder(url).connect()`.
+    ///
+    /// # Errors
+    ///
+    /// See [`InboxBuilder::connect`].
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// use costkatana_webhooks_inbox::Inbox;
+    ///
+    /// let dir = std::env::temp_dir().join(format!("inbox-doc-ro-{}", std::process::id()));
+    /// std::fs::create_dir_all(&dir).unwrap();
+    /// let url = format!("sqlite:{}", dir.join("inbox.db").display());
+    /// assert!(Inbox::connect(&url).await.is_err(), "no file yet");
+    /// drop(Inbox::open(&url).await.unwrap()); // a receiver's start
+    /// let inbox = Inbox::connect(&url).await.unwrap();
+    /// # drop(inbox);
+    /// # std::fs::remove_dir_all(dir).unwrap();
+    /// # });
+    /// ```
+    pub async fn connect(url: &str) -> Result<Inbox, InboxError> {
+        Inbox::builder(url).connect().await
+    }
+
+    /// Opens (creating and migrating as needed) a SQLite inbox at `path`,
+    /// which may be any path, even one a URL cannot spell.
+    ///
+    /// # Errors
+    ///
+    /// See [`InboxBuilder::open`].
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// use costkatana_webhooks_inbox::{Durability, Inbox};
+    /// let path = std::env::temp_dir().join(format!("inbox-doc-sqlite-{}.db", std::process::id()));
+    /// let inbox = Inbox::sqlite(&path, Durability::PowerLoss).await.unwrap();
+    /// # drop(inbox);
+    /// # for suffix in ["", "-wal", "-shm"] { let _ = std::fs::remove_file(format!("{}{suffix}", path.display())); }
+    /// # });
+    /// ```
+    pub async fn sqlite(
+        path: impl AsRef<Path>,
+        durability: Durability,
+    ) -> Result<Inbox, InboxError> {
+        InboxBuilder::new(InboxUrl::sqlite(path.as_ref(), durability))
+            .open()
+            .await
+    }
+
+    /// Opens (creating and migrating as needed) a Postgres inbox. Must be
+    /// called inside a Tokio runtime.
+    ///
+    /// # Errors
+    ///
+    /// See [`InboxBuilder::open`].
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), costkatana_webhooks_inbox::InboxError> {
+    /// let inbox = costkatana_webhooks_inbox::Inbox::postgres("postgres://app@127.0.0.1/webhooks").await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn postgres(url: &str) -> Result<Inbox, InboxError> {
+        Inbox::open(url).await
     }
 }

@@ -219,6 +219,15 @@ pub(crate) fn database_text(err: &(dyn std::error::Error + 'static)) -> String {
     text
 }
 
+/// The error for an [`InboxTransaction`](crate::InboxTransaction) used
+/// after its attempt ended.
+pub(crate) fn attempt_ended() -> InboxError {
+    InboxError::new(
+        InboxErrorKind::Conflict,
+        "the attempt's transaction has ended: write through the handle only while the handler runs",
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,17 +2,15 @@
 //! that inspects and replays them.
 
 use std::fmt;
-use std::path::Path;
 use std::sync::Arc;
 
 use costkatana_webhooks::clock::Clock;
 use costkatana_webhooks::inbox::{Entry, EntryQuery, EntryState, EntrySummary, InboxStats};
 
-use crate::builder::InboxBuilder;
 use crate::error::InboxError;
+use crate::history::{Attempt, MinuteActivity};
 use crate::postgres::Postgres;
 use crate::sqlite::Sqlite;
-use crate::url::{Durability, InboxUrl};
 
 /// A durable inbox on SQLite or Postgres. Cheap to clone; pass it to
 /// [`ReceiverBuilder::inbox`](costkatana_webhooks::ReceiverBuilder::inbox).
@@ -31,7 +29,7 @@ use crate::url::{Durability, InboxUrl};
 #[derive(Clone)]
 pub struct Inbox {
     pub(crate) backend: Backend,
-    clock: Arc<dyn Clock>,
+    pub(crate) clock: Arc<dyn Clock>,
 }
 
 #[derive(Debug, Clone)]
@@ -54,118 +52,6 @@ pub(crate) use on_backend;
 impl Inbox {
     pub(crate) fn new(backend: Backend, clock: Arc<dyn Clock>) -> Inbox {
         Inbox { backend, clock }
-    }
-
-    /// Settings for the inbox at `url` (`sqlite:<path>` or `postgres://…`,
-    /// see [`InboxUrl`]): its table's name, its clock; then
-    /// [`connect`](InboxBuilder::connect) or [`open`](InboxBuilder::open).
-    /// A URL that does not parse is reported by those.
-    ///
-    /// ```
-    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
-    /// use costkatana_webhooks_inbox::Inbox;
-    ///
-    /// let dir = std::env::temp_dir().join(format!("inbox-doc-builder-{}", std::process::id()));
-    /// std::fs::create_dir_all(&dir).unwrap();
-    /// let url = format!("sqlite:{}", dir.join("inbox.db").display());
-    /// let inbox = Inbox::builder(&url).table("orders_inbox").open().await.unwrap();
-    /// # drop(inbox);
-    /// # std::fs::remove_dir_all(dir).unwrap();
-    /// # });
-    /// ```
-    pub fn builder(url: &str) -> InboxBuilder {
-        InboxBuilder::parsed(InboxUrl::parse(url))
-    }
-
-    /// Opens the inbox at `url`, creating it and migrating its schema as
-    /// needed (what receivers do): `sqlite:<path>` (add
-    /// `?durability=power-loss` for [`Durability::PowerLoss`]) or
-    /// `postgres://user:password@host:port/database`. The same as
-    /// `Inbox::builder(url).open()`.
-    ///
-    /// # Errors
-    ///
-    /// See [`InboxBuilder::open`].
-    ///
-    /// ```
-    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
-    /// let dir = std::env::temp_dir().join(format!("inbox-doc-{}", std::process::id()));
-    /// std::fs::create_dir_all(&dir).unwrap();
-    /// let url = format!("sqlite:{}", dir.join("inbox.db").display());
-    /// let inbox = costkatana_webhooks_inbox::Inbox::open(&url).await.unwrap();
-    /// assert_eq!(inbox.stats().await.unwrap().pending, 0);
-    /// # std::fs::remove_dir_all(dir).unwrap();
-    /// # });
-    /// ```
-    pub async fn open(url: &str) -> Result<Inbox, InboxError> {
-        Inbox::builder(url).open().await
-    }
-
-    /// Connects to the inbox at `url` without changing its schema: it must
-    /// exist at this code's version. The same as
-    /// `Inbox::builder(url).connect()`.
-    ///
-    /// # Errors
-    ///
-    /// See [`InboxBuilder::connect`].
-    ///
-    /// ```
-    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
-    /// use costkatana_webhooks_inbox::Inbox;
-    ///
-    /// let dir = std::env::temp_dir().join(format!("inbox-doc-ro-{}", std::process::id()));
-    /// std::fs::create_dir_all(&dir).unwrap();
-    /// let url = format!("sqlite:{}", dir.join("inbox.db").display());
-    /// assert!(Inbox::connect(&url).await.is_err(), "no file yet");
-    /// drop(Inbox::open(&url).await.unwrap()); // a receiver's start
-    /// let inbox = Inbox::connect(&url).await.unwrap();
-    /// # drop(inbox);
-    /// # std::fs::remove_dir_all(dir).unwrap();
-    /// # });
-    /// ```
-    pub async fn connect(url: &str) -> Result<Inbox, InboxError> {
-        Inbox::builder(url).connect().await
-    }
-
-    /// Opens (creating and migrating as needed) a SQLite inbox at `path`,
-    /// which may be any path, even one a URL cannot spell.
-    ///
-    /// # Errors
-    ///
-    /// See [`InboxBuilder::open`].
-    ///
-    /// ```
-    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
-    /// use costkatana_webhooks_inbox::{Durability, Inbox};
-    /// let path = std::env::temp_dir().join(format!("inbox-doc-sqlite-{}.db", std::process::id()));
-    /// let inbox = Inbox::sqlite(&path, Durability::PowerLoss).await.unwrap();
-    /// # drop(inbox);
-    /// # for suffix in ["", "-wal", "-shm"] { let _ = std::fs::remove_file(format!("{}{suffix}", path.display())); }
-    /// # });
-    /// ```
-    pub async fn sqlite(
-        path: impl AsRef<Path>,
-        durability: Durability,
-    ) -> Result<Inbox, InboxError> {
-        InboxBuilder::new(InboxUrl::sqlite(path.as_ref(), durability))
-            .open()
-            .await
-    }
-
-    /// Opens (creating and migrating as needed) a Postgres inbox. Must be
-    /// called inside a Tokio runtime.
-    ///
-    /// # Errors
-    ///
-    /// See [`InboxBuilder::open`].
-    ///
-    /// ```no_run
-    /// # async fn run() -> Result<(), costkatana_webhooks_inbox::InboxError> {
-    /// let inbox = costkatana_webhooks_inbox::Inbox::postgres("postgres://app@127.0.0.1/webhooks").await?;
-    /// # Ok(()) }
-    /// ```
-    pub async fn postgres(url: &str) -> Result<Inbox, InboxError> {
-        Inbox::open(url).await
     }
 
     /// Runs the migrations this code has and the database has not, each
@@ -389,6 +275,170 @@ impl Inbox {
     pub async fn retry_dead(&self) -> Result<u64, InboxError> {
         let now_ms = self.clock.now_ms();
         on_backend!(self, b => b.retry_dead(now_ms).await)
+    }
+
+    /// Entry `id`'s attempts, oldest first: each failed one as it was
+    /// recorded (start, duration, error, the worker that ran it), then the
+    /// one that succeeded, if it did. Recorded from schema version 4 on;
+    /// an entry's attempts are deleted with it, and counted again from 1
+    /// after a [`retry`](Self::retry).
+    ///
+    /// # Errors
+    ///
+    /// [`NotFound`](crate::InboxErrorKind::NotFound): there is no such
+    /// entry; [`Unavailable`](crate::InboxErrorKind::Unavailable): the
+    /// inbox cannot be read.
+    ///
+    /// ```no_run
+    /// # async fn run(inbox: costkatana_webhooks_inbox::Inbox) -> Result<(), costkatana_webhooks_inbox::InboxError> {
+    /// for attempt in inbox.attempts(42).await? {
+    ///     println!("#{} {} in {} ms: {:?}", attempt.number, attempt.outcome,
+    ///              attempt.duration_ms, attempt.error);
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn attempts(&self, id: i64) -> Result<Vec<Attempt>, InboxError> {
+        on_backend!(self, b => b.attempts(id).await)
+    }
+
+    /// Attempts per minute in `[since_ms, until_ms)`, with their outcomes
+    /// and duration percentiles: the minutes that saw any, oldest first.
+    /// Each process adds what its workers ran about once a second (this
+    /// one first, before reading); minutes older than 48 h are forgotten
+    /// by the receiver's purge.
+    ///
+    /// # Errors
+    ///
+    /// [`Unavailable`](crate::InboxErrorKind::Unavailable): the inbox
+    /// cannot be read.
+    ///
+    /// ```no_run
+    /// # async fn run(inbox: costkatana_webhooks_inbox::Inbox) -> Result<(), costkatana_webhooks_inbox::InboxError> {
+    /// let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap();
+    /// let now_ms = now.as_millis() as i64;
+    /// for minute in inbox.activity(now_ms - 3_600_000, now_ms).await? {
+    ///     println!("{}: {} handled, p99 {:?} ms", minute.minute_ms, minute.handled, minute.p99_ms);
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn activity(
+        &self,
+        since_ms: i64,
+        until_ms: i64,
+    ) -> Result<Vec<MinuteActivity>, InboxError> {
+        let now_ms = self.clock.now_ms();
+        on_backend!(self, b => b.activity(since_ms, until_ms, now_ms).await)
+    }
+
+    /// Deletes entry `id` if it is done or dead (with its attempts);
+    /// returns the state it was in. A purged done entry's key is
+    /// forgotten, a purged dead letter gone for good.
+    ///
+    /// # Errors
+    ///
+    /// [`NotFound`](crate::InboxErrorKind::NotFound): there is no such
+    /// entry; [`Conflict`](crate::InboxErrorKind::Conflict): it is pending
+    /// or running; [`Unavailable`](crate::InboxErrorKind::Unavailable):
+    /// the inbox cannot be written.
+    ///
+    /// ```no_run
+    /// # async fn run(inbox: costkatana_webhooks_inbox::Inbox) -> Result<(), costkatana_webhooks_inbox::InboxError> {
+    /// let was = inbox.delete(42).await?;
+    /// println!("entry 42 deleted (it was {was})");
+    /// # Ok(()) }
+    /// ```
+    pub async fn delete(&self, id: i64) -> Result<EntryState, InboxError> {
+        on_backend!(self, b => b.delete(id).await)
+    }
+
+    /// Makes every dead or done entry `query` matches pending again, at
+    /// most `per_second` a second (so a bulk retry does not flood the
+    /// handlers' downstream); returns how many were queued. Pending and
+    /// running entries are left as they are, and so are done entries
+    /// whose body was not kept. Every filter of `query` applies, its limit
+    /// aside; it is read a page at a time, newest first.
+    ///
+    /// # Errors
+    ///
+    /// [`Invalid`](crate::InboxErrorKind::Invalid): `per_second` is 0;
+    /// [`Unavailable`](crate::InboxErrorKind::Unavailable): the inbox
+    /// cannot be read or written (the entries queued until then stay
+    /// queued).
+    ///
+    /// ```no_run
+    /// # async fn run(inbox: costkatana_webhooks_inbox::Inbox) -> Result<(), costkatana_webhooks_inbox::InboxError> {
+    /// use costkatana_webhooks_inbox::{EntryQuery, EntryState};
+    ///
+    /// let query = EntryQuery::new().state(EntryState::Dead).event_type("budget.exceeded");
+    /// println!("{} queued again", inbox.retry_matching(&query, 20).await?);
+    /// # Ok(()) }
+    /// ```
+    pub async fn retry_matching(
+        &self,
+        query: &EntryQuery,
+        per_second: u32,
+    ) -> Result<u64, InboxError> {
+        self.retry_matching_with_progress(query, per_second, |_| {})
+            .await
+    }
+
+    /// [`retry_matching`](Self::retry_matching), telling `progress` how
+    /// many were queued so far after each one (for a page or a progress
+    /// bar).
+    ///
+    /// # Errors
+    ///
+    /// As [`retry_matching`](Self::retry_matching).
+    ///
+    /// ```no_run
+    /// # async fn run(inbox: costkatana_webhooks_inbox::Inbox) -> Result<(), costkatana_webhooks_inbox::InboxError> {
+    /// use costkatana_webhooks_inbox::{EntryQuery, EntryState};
+    ///
+    /// let dead = EntryQuery::new().state(EntryState::Dead);
+    /// let total = inbox.count(&dead).await?;
+    /// inbox
+    ///     .retry_matching_with_progress(&dead, 50, |n| eprint!("\r{n} of {total}"))
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn retry_matching_with_progress(
+        &self,
+        query: &EntryQuery,
+        per_second: u32,
+        mut progress: impl FnMut(u64) + Send,
+    ) -> Result<u64, InboxError> {
+        if per_second == 0 {
+            return Err(InboxError::new(
+                crate::InboxErrorKind::Invalid,
+                "a bulk retry needs a rate of at least 1 a second",
+            ));
+        }
+        let gap = std::time::Duration::from_secs(1) / per_second;
+        let mut pace = tokio::time::interval(gap);
+        pace.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut page = query.clone().limit(costkatana_webhooks::inbox::MAX_LIST);
+        let mut queued = 0;
+        loop {
+            let entries = self.list(&page).await?;
+            let Some(last) = entries.last() else { break };
+            page = page.before_id(last.id);
+            for entry in &entries {
+                if !matches!(entry.state, EntryState::Dead | EntryState::Done) {
+                    continue;
+                }
+                pace.tick().await;
+                match self.retry(entry.id).await {
+                    Ok(_) => {
+                        queued += 1;
+                        progress(queued);
+                    }
+                    // Started, deleted or dropped since it was listed.
+                    Err(err) if err.kind() != crate::InboxErrorKind::Unavailable => {}
+                    Err(err) => return Err(err),
+                }
+            }
+        }
+        Ok(queued)
     }
 }
 

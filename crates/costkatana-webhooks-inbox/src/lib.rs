@@ -132,9 +132,11 @@
 
 mod builder;
 mod error;
+mod history;
 mod inbox;
 mod listing;
 pub mod migrations;
+mod options;
 mod postgres;
 mod purge;
 mod rows;
@@ -144,6 +146,7 @@ mod store;
 mod table;
 #[cfg(feature = "testing")]
 pub mod testing;
+mod transaction;
 mod url;
 
 pub use builder::InboxBuilder;
@@ -153,7 +156,9 @@ pub use costkatana_webhooks::inbox::{
     Entry, EntryQuery, EntryState, EntrySummary, InboxStats, InboxStore, RetryPolicy, MAX_LIST,
 };
 pub use error::{InboxError, InboxErrorKind};
+pub use history::{Attempt, AttemptOutcome, MinuteActivity};
 pub use inbox::Inbox;
 pub use migrations::Migration;
 pub use table::DEFAULT_TABLE;
+pub use transaction::{InboxTransaction, SqlValue};
 pub use url::{Durability, InboxUrl};

@@ -96,6 +96,9 @@ impl Filter {
             let prefix = self.stored(prefix).into_owned();
             self.prefix(&prefix);
         }
+        if let Some(text) = &query.text {
+            self.text(text);
+        }
         if let Some(before_id) = query.before_id {
             self.bind("id < #", Param::Int(before_id));
         }
@@ -132,6 +135,24 @@ impl Filter {
                 Param::Text(prefix.to_owned()),
             );
         }
+    }
+
+    /// Entries whose event id, type, last error or body holds `text`:
+    /// the text columns as stored, the body as the text's UTF-8 bytes.
+    fn text(&mut self, text: &str) {
+        let stored = self.stored(text).into_owned();
+        let bytes = self.push(Param::Text(text.to_owned()));
+        let condition = match self.dialect {
+            Dialect::Sqlite => format!(
+                "(instr(event_id, #) > 0 OR instr(event_type, #) > 0 OR instr(last_error, #) > 0 \
+                 OR instr(body, CAST({bytes} AS BLOB)) > 0)"
+            ),
+            Dialect::Postgres => format!(
+                "(strpos(event_id, #) > 0 OR strpos(event_type, #) > 0 OR strpos(last_error, #) > 0 \
+                 OR position(convert_to({bytes}, 'UTF8') IN body) > 0)"
+            ),
+        };
+        self.bind(&condition, Param::Text(stored));
     }
 
     fn state(&mut self, state: EntryState) {

@@ -27,9 +27,9 @@ use crate::table::Table;
 /// The schema version this code uses: the number of the last migration.
 ///
 /// ```
-/// assert_eq!(costkatana_webhooks_inbox::migrations::LATEST, 3);
+/// assert_eq!(costkatana_webhooks_inbox::migrations::LATEST, 4);
 /// ```
-pub const LATEST: u32 = 3;
+pub const LATEST: u32 = 4;
 
 /// One numbered schema change, as shipped.
 ///
@@ -118,6 +118,12 @@ const SQLITE: [Migration; LATEST as usize] = [
             "costkatana_webhook_inbox_count_delete",
         ],
     },
+    Migration {
+        version: 4,
+        name: "history",
+        sql: include_str!("../migrations/sqlite/0004_history.sql"),
+        creates: HISTORY_CREATES,
+    },
 ];
 
 const POSTGRES: [Migration; LATEST as usize] = [
@@ -142,6 +148,23 @@ const POSTGRES: [Migration; LATEST as usize] = [
             "costkatana_webhook_inbox_arrival",
         ],
     },
+    Migration {
+        version: 4,
+        name: "history",
+        sql: include_str!("../migrations/postgres/0004_history.sql"),
+        creates: &[
+            "costkatana_webhook_inbox_attempts",
+            "costkatana_webhook_inbox_activity",
+            "costkatana_webhook_inbox_replays",
+            "costkatana_webhook_inbox_counts",
+        ],
+    },
+];
+
+const HISTORY_CREATES: &[&str] = &[
+    "costkatana_webhook_inbox_attempts",
+    "costkatana_webhook_inbox_activity",
+    "costkatana_webhook_inbox_replays",
 ];
 
 const FIRST_CREATES: &[&str] = &[
@@ -410,6 +433,11 @@ mod tests {
             applied: vec![applied(1), applied(2), applied(3)],
             ..found
         };
+        assert_eq!(schema(&table).next(&found).unwrap(), Next::Run(sqlite()[3]));
+        let found = Found {
+            applied: vec![applied(1), applied(2), applied(3), applied(4)],
+            ..found
+        };
         assert_eq!(schema(&table).next(&found).unwrap(), Next::Nothing);
         assert_eq!(schema(&table).current(&found).unwrap(), LATEST);
     }
@@ -428,7 +456,7 @@ mod tests {
         );
         let err = schema(&table).current(&found).unwrap_err().to_string();
         assert!(
-            err.contains("at version 1, older than this code's 3"),
+            err.contains("at version 1, older than this code's 4"),
             "{err}"
         );
         let missing = Found {
@@ -450,13 +478,13 @@ mod tests {
         let mut changed = applied(2);
         changed.checksum = "0".repeat(64);
         let mut newer = applied(2);
-        newer.version = 4;
+        newer.version = i64::from(LATEST) + 1;
         for (row, why) in [
             (dirty, "migration 2 (listing_indexes) stopped part-way"),
             (changed, "migration 2 was changed after it ran"),
             (
                 newer,
-                "the inbox schema is at version 4, newer than this code's 3: upgrade \
+                "the inbox schema is at version 5, newer than this code's 4: upgrade \
                  costkatana-webhooks-inbox",
             ),
         ] {

@@ -7,6 +7,7 @@ use costkatana_webhooks::dedupe::{ClaimToken, Completion};
 use costkatana_webhooks::inbox::{EntryState, InboxStats, LeasedEntry, Settlement};
 
 use crate::error::{InboxError, InboxErrorKind};
+use crate::history::{ActivityBuffer, AttemptOutcome, Counts};
 
 /// The columns a settlement writes: state, run_after, attempts (absolute,
 /// so writing it twice changes nothing), settled_at, last_error, and
@@ -20,6 +21,12 @@ pub(crate) struct SettleParams {
     /// A done row keeps only what dedupe needs, unless the inbox keeps
     /// done bodies ([`crate::InboxBuilder::keep_done_bodies`]).
     pub(crate) drop_body: bool,
+    /// When the attempt started, and when it ended (now).
+    pub(crate) started_at: i64,
+    pub(crate) ended_at: i64,
+    /// A failed attempt's outcome, for the attempts table (a done
+    /// attempt is the row itself; a release is no attempt).
+    pub(crate) failed: Option<AttemptOutcome>,
 }
 
 impl SettleParams {
@@ -31,51 +38,75 @@ impl SettleParams {
         now_ms: i64,
         keep_done_bodies: bool,
     ) -> Self {
-        SettleParams::of_attempt(job.attempt, settlement, now_ms, keep_done_bodies)
+        SettleParams::of_attempt(
+            job.attempt,
+            job.leased_at_ms,
+            settlement,
+            now_ms,
+            keep_done_bodies,
+        )
     }
 
-    /// The columns for `settlement` of the `attempt`th attempt.
+    /// The columns for `settlement` of the `attempt`th attempt, which
+    /// started at `started_at`.
     pub(crate) fn of_attempt(
         attempt: u32,
+        started_at: i64,
         settlement: Settlement,
         now_ms: i64,
         keep_done_bodies: bool,
     ) -> Self {
         let attempts = i64::from(attempt);
+        let failed = AttemptOutcome::of(&settlement).filter(|o| *o != AttemptOutcome::Done);
+        let columns =
+            |state, run_after, attempts, settled_at, last_error, drop_body| SettleParams {
+                state,
+                run_after,
+                attempts,
+                settled_at,
+                last_error,
+                drop_body,
+                started_at,
+                ended_at: now_ms,
+                failed,
+            };
         match settlement {
-            Settlement::Done => SettleParams {
-                state: "done",
-                run_after: None,
+            Settlement::Done => columns(
+                "done",
+                None,
                 attempts,
-                settled_at: Some(now_ms),
-                last_error: None,
-                drop_body: !keep_done_bodies,
-            },
-            Settlement::Retry { at_ms, error } => SettleParams {
-                state: "pending",
-                run_after: Some(at_ms),
-                attempts,
-                settled_at: None,
-                last_error: Some(error),
-                drop_body: false,
-            },
-            Settlement::Dead { error } => SettleParams {
-                state: "dead",
-                run_after: None,
-                attempts,
-                settled_at: Some(now_ms),
-                last_error: Some(error),
-                drop_body: false,
-            },
-            Settlement::Release => SettleParams {
-                state: "pending",
-                run_after: Some(now_ms),
-                attempts: attempts - 1,
-                settled_at: None,
-                last_error: None,
-                drop_body: false,
-            },
+                Some(now_ms),
+                None,
+                !keep_done_bodies,
+            ),
+            Settlement::Retry { at_ms, error } => {
+                columns("pending", Some(at_ms), attempts, None, Some(error), false)
+            }
+            Settlement::Dead { error } => {
+                columns("dead", None, attempts, Some(now_ms), Some(error), false)
+            }
+            Settlement::Release => {
+                columns("pending", Some(now_ms), attempts - 1, None, None, false)
+            }
         }
+    }
+
+    /// How the attempt ended, if it is one that ended (not a release).
+    pub(crate) fn outcome(&self) -> Option<AttemptOutcome> {
+        self.failed
+            .or((self.state == "done").then_some(AttemptOutcome::Done))
+    }
+
+    /// Counts the attempt this settlement ends, if it is one that ended,
+    /// in `activity`; answers the counts due for the table (see
+    /// [`ActivityBuffer::take_due`]).
+    pub(crate) fn count_in(&self, activity: &ActivityBuffer) -> Counts {
+        let Some(outcome) = self.outcome() else {
+            return Counts::new();
+        };
+        let duration = self.ended_at.saturating_sub(self.started_at);
+        activity.record(outcome, self.ended_at, duration);
+        activity.take_due(self.ended_at, false)
     }
 
     /// A settlement that changed no row (the row was no longer running
@@ -115,8 +146,13 @@ impl Taken {
         u32::try_from(self.attempts).unwrap_or(u32::MAX)
     }
 
-    /// The row as a worker's job, or why it cannot be one.
-    pub(crate) fn into_job(self, token: ClaimToken) -> Result<LeasedEntry, InboxError> {
+    /// The row as a worker's job leased at `now_ms`, or why it cannot be
+    /// one.
+    pub(crate) fn into_job(
+        self,
+        token: ClaimToken,
+        now_ms: i64,
+    ) -> Result<LeasedEntry, InboxError> {
         Ok(LeasedEntry {
             id: self.id,
             token,
@@ -125,6 +161,7 @@ impl Taken {
             dedupe_key: self.dedupe_key,
             body: Bytes::from(self.body),
             received_at_ms: self.received_at_ms,
+            leased_at_ms: now_ms,
         })
     }
 }
@@ -155,7 +192,7 @@ pub(crate) fn parse_headers(json: &str) -> Result<Vec<(String, String)>, InboxEr
 /// it.
 pub(crate) fn unreadable(attempt: u32, why: &InboxError, now_ms: i64) -> SettleParams {
     let error = format!("{why}: it cannot be verified again, so it was dead-lettered unrun");
-    SettleParams::of_attempt(attempt, Settlement::Dead { error }, now_ms, true)
+    SettleParams::of_attempt(attempt, now_ms, Settlement::Dead { error }, now_ms, true)
 }
 
 /// A state read back from the table; the table only ever holds the four.
@@ -204,6 +241,21 @@ pub(crate) fn not_kept(id: i64) -> InboxError {
     )
 }
 
+/// The error for deleting a row that is not there (`None`) or is not done
+/// or dead.
+pub(crate) fn not_deletable(id: i64, state: Option<EntryState>) -> InboxError {
+    match state {
+        None => no_row(id),
+        Some(state) => InboxError::new(
+            InboxErrorKind::Conflict,
+            format!(
+                "row {id} is {state}: only done or dead rows can be purged (retry it, or wait \
+                 for it to end)"
+            ),
+        ),
+    }
+}
+
 /// The error for retrying a row a worker holds.
 pub(crate) fn running(id: i64) -> InboxError {
     InboxError::new(
@@ -225,6 +277,7 @@ mod tests {
             headers: Vec::new(),
             body: Bytes::new(),
             received_at_ms: 0,
+            leased_at_ms: 0,
         }
     }
 

@@ -145,21 +145,104 @@ fn take(dialect: Dialect, due: bool) -> String {
 /// row: when no row changes, [`SETTLED`] tells a settlement already
 /// written (its first reply lost to a dropped connection) from a takeover.
 /// With `$8`, the body and headers are dropped (a done row keeps only
-/// what dedupe needs).
+/// what dedupe needs); `$9` is when the attempt started.
+///
+/// On Postgres the statement also records a failed attempt in the same
+/// statement (`$10` ended at, `$11` outcome or NULL for none, `$12` its
+/// error, `$13` the worker) and answers how many rows it settled; SQLite's
+/// writer records it with [`INSERT_ATTEMPT`] in the same transaction.
 fn settle(dialect: Dialect) -> String {
-    let empty = match dialect {
-        Dialect::Sqlite => "X''",
-        Dialect::Postgres => "''::bytea",
-    };
-    format!(
-        "UPDATE costkatana_webhook_inbox SET
+    let update = |empty: &str| {
+        format!(
+            "UPDATE costkatana_webhook_inbox SET
             state = $1, run_after = COALESCE($2, run_after), attempts = $3,
-            settled_at = $4, last_error = $5, lease_until = NULL,
+            settled_at = $4, last_error = $5, lease_until = NULL, started_at = $9,
             body = CASE WHEN $8 THEN {empty} ELSE body END,
             headers = CASE WHEN $8 THEN '[]' ELSE headers END
         WHERE id = $6 AND lease_token = $7 AND state = 'running'"
-    )
+        )
+    };
+    match dialect {
+        Dialect::Sqlite => update("X''"),
+        Dialect::Postgres => format!(
+            "WITH settled AS ({} RETURNING id),
+            recorded AS (
+                INSERT INTO costkatana_webhook_inbox_attempts
+                    (entry_id, attempt, started_at, ended_at, outcome, error, worker)
+                SELECT id, $3, $9, $10, $11::text, $12, $13 FROM settled
+                WHERE $11::text IS NOT NULL
+            )
+            SELECT COUNT(*) FROM settled",
+            update("''::bytea")
+        ),
+    }
 }
+
+/// A failed attempt (SQLite): entry, attempt, started, ended, outcome,
+/// error, worker.
+const INSERT_ATTEMPT: &str = "INSERT INTO costkatana_webhook_inbox_attempts
+    (entry_id, attempt, started_at, ended_at, outcome, error, worker)
+    VALUES ($1, $2, $3, $4, $5, $6, $7)";
+
+/// An entry's failed attempts, oldest first (at most 1,000).
+const ATTEMPTS_OF: &str = "SELECT attempt, started_at, ended_at, outcome, error, worker
+    FROM costkatana_webhook_inbox_attempts WHERE entry_id = $1 ORDER BY id LIMIT 1000";
+
+/// What a row says of its last attempt: state, attempts, started, settled.
+const LAST_ATTEMPT: &str = "SELECT state, attempts, started_at, settled_at
+    FROM costkatana_webhook_inbox WHERE id = $1";
+
+/// Adds a process's counts for a minute, outcome and duration bucket.
+const ACTIVITY_ADD: &str =
+    "INSERT INTO costkatana_webhook_inbox_activity (minute, outcome, bucket, n)
+    VALUES ($1, $2, $3, $4)
+    ON CONFLICT (minute, outcome, bucket)
+    DO UPDATE SET n = costkatana_webhook_inbox_activity.n + excluded.n";
+
+/// The counts of the minutes in `[$1, $2)`, by minute.
+const ACTIVITY_READ: &str = "SELECT minute, outcome, bucket, n
+    FROM costkatana_webhook_inbox_activity WHERE minute >= $1 AND minute < $2
+    ORDER BY minute";
+
+/// Forgets the minutes before `$1`.
+const ACTIVITY_TRIM: &str = "DELETE FROM costkatana_webhook_inbox_activity WHERE minute < $1";
+
+/// Records that a replay of a key (its digest, on Postgres) is expected
+/// until `$2`, unless a record that has not ended by `$3` is there: one
+/// row changed when recorded now.
+fn replay_expect(dialect: Dialect) -> &'static str {
+    match dialect {
+        Dialect::Sqlite => {
+            "INSERT INTO costkatana_webhook_inbox_replays (dedupe_key, until_ms) VALUES ($1, $2)
+            ON CONFLICT (dedupe_key) DO UPDATE SET until_ms = excluded.until_ms
+            WHERE costkatana_webhook_inbox_replays.until_ms <= $3"
+        }
+        Dialect::Postgres => {
+            "INSERT INTO costkatana_webhook_inbox_replays (key_digest, until_ms) VALUES ($1, $2)
+            ON CONFLICT (key_digest) DO UPDATE SET until_ms = excluded.until_ms
+            WHERE costkatana_webhook_inbox_replays.until_ms <= $3"
+        }
+    }
+}
+
+/// A row when a replay of the key is expected after `$2`.
+fn replay_expected(dialect: Dialect) -> &'static str {
+    match dialect {
+        Dialect::Sqlite => {
+            "SELECT 1 FROM costkatana_webhook_inbox_replays WHERE dedupe_key = $1 AND until_ms > $2"
+        }
+        Dialect::Postgres => {
+            "SELECT 1 FROM costkatana_webhook_inbox_replays WHERE key_digest = $1 AND until_ms > $2"
+        }
+    }
+}
+
+/// Forgets the replay records that ended by `$1`.
+const REPLAYS_TRIM: &str = "DELETE FROM costkatana_webhook_inbox_replays WHERE until_ms <= $1";
+
+/// Deletes one done or dead row, answering its state.
+const DELETE_ONE: &str = "DELETE FROM costkatana_webhook_inbox
+    WHERE id = $1 AND state IN ('done', 'dead') RETURNING state";
 
 /// A row's lease token, state and attempts, read when a settlement
 /// changed nothing.
@@ -180,13 +263,14 @@ fn renew(dialect: Dialect) -> String {
     )
 }
 
-/// Rows per state: on SQLite the four counters its triggers keep (a read
-/// as short as the table is large); on Postgres from an index alone (no
-/// row is read), a read that holds up no writer.
+/// Rows per state, from the counters triggers keep (a read as short
+/// however large the table): four on SQLite, four per shard on Postgres.
 fn counts(dialect: Dialect) -> &'static str {
     match dialect {
         Dialect::Sqlite => "SELECT state, n FROM costkatana_webhook_inbox_counts",
-        Dialect::Postgres => "SELECT state, COUNT(*) FROM costkatana_webhook_inbox GROUP BY state",
+        Dialect::Postgres => {
+            "SELECT state, SUM(n)::BIGINT FROM costkatana_webhook_inbox_counts GROUP BY state"
+        }
     }
 }
 
@@ -269,6 +353,16 @@ pub(crate) struct Statements {
     pub(crate) retry_one: String,
     pub(crate) retry_dead: String,
     pub(crate) probe: String,
+    pub(crate) insert_attempt: String,
+    pub(crate) attempts_of: String,
+    pub(crate) last_attempt: String,
+    pub(crate) activity_add: String,
+    pub(crate) activity_read: String,
+    pub(crate) activity_trim: String,
+    pub(crate) replay_expect: String,
+    pub(crate) replay_expected: String,
+    pub(crate) replays_trim: String,
+    pub(crate) delete_one: String,
 }
 
 impl Statements {
@@ -295,6 +389,16 @@ impl Statements {
             retry_one: make(&retry_one),
             retry_dead: make(RETRY_DEAD),
             probe: make(probe(dialect)),
+            insert_attempt: make(INSERT_ATTEMPT),
+            attempts_of: make(ATTEMPTS_OF),
+            last_attempt: make(LAST_ATTEMPT),
+            activity_add: make(ACTIVITY_ADD),
+            activity_read: make(ACTIVITY_READ),
+            activity_trim: make(ACTIVITY_TRIM),
+            replay_expect: make(replay_expect(dialect)),
+            replay_expected: make(replay_expected(dialect)),
+            replays_trim: make(REPLAYS_TRIM),
+            delete_one: make(DELETE_ONE),
         }
     }
 

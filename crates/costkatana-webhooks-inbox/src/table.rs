@@ -60,6 +60,10 @@ impl Table {
     }
 }
 
+/// The suffixes of the tables an inbox keeps beside its own
+/// (`<table>_counts`, …), the migrations' table aside.
+pub(crate) const BESIDE: [&str; 4] = ["counts", "attempts", "activity", "replays"];
+
 impl Default for Table {
     fn default() -> Self {
         Table(DEFAULT_TABLE.into())

@@ -289,3 +289,28 @@ fn temp_dir() -> PathBuf {
     std::fs::create_dir_all(&dir).expect("a temp dir");
     dir
 }
+
+/// The [`InboxTransaction`](crate::InboxTransaction) a handler would be
+/// given for `attempt` (one begun with
+/// [`InboxStore::begin_transaction`](costkatana_webhooks::inbox::InboxStore::begin_transaction)
+/// on an [`Inbox`](crate::Inbox)), for tests that drive the store by hand.
+///
+/// # Panics
+///
+/// When `attempt` was not begun by an `Inbox`.
+///
+/// ```no_run
+/// # async fn run(inbox: costkatana_webhooks_inbox::Inbox) {
+/// use costkatana_webhooks::inbox::InboxStore;
+/// let job = inbox.take(0, std::time::Duration::from_secs(60), 1).await.unwrap().pop().unwrap();
+/// let attempt = inbox.begin_transaction(&job).unwrap();
+/// let tx = costkatana_webhooks_inbox::testing::transaction_of(attempt.as_ref());
+/// tx.execute("INSERT INTO t (x) VALUES ($1)", &[1.into()]).await.unwrap();
+/// # }
+/// ```
+pub fn transaction_of(
+    attempt: &dyn costkatana_webhooks::inbox::AttemptTransaction,
+) -> crate::InboxTransaction {
+    crate::transaction::InboxTransaction::of(attempt.handle())
+        .expect("a transaction begun by an Inbox")
+}

@@ -24,10 +24,12 @@ const KEEP_ALIVE: Duration = Duration::from_secs(30);
 async fn main() -> Result<(), String> {
     let metrics = init_observability()?;
     let config = Config::from_env()?;
-    let receiver = config.receiver().await?;
-
+    // Bound before the receiver starts, so that what its first catch-up pass
+    // replays finds a listener (a refused connection fails a delivery for good).
     let listener = std::net::TcpListener::bind(&config.addr)
         .map_err(|e| format!("cannot listen on {}: {e}", config.addr))?;
+    let receiver = config.receiver().await?;
+
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let app_receiver = receiver.clone();
     let console = config.console(&receiver)?;

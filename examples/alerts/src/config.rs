@@ -3,8 +3,9 @@
 use std::fmt;
 use std::time::Duration;
 
-/// The PagerDuty Events API v2 endpoint.
-pub const PAGERDUTY_EVENTS_URL: &str = "https://events.pagerduty.com/v2/enqueue";
+/// The PagerDuty Events API v2 endpoint, where `PAGERDUTY_URL` points by
+/// default.
+pub const DEFAULT_PAGERDUTY_URL: &str = "https://events.pagerduty.com/v2/enqueue";
 
 /// The default bound on each downstream call: 10 s.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -21,7 +22,7 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 ///     slack_webhook_url: Some("https://hooks.slack.com/services/T0/B0/XXXX".into()),
 ///     ..AlertsConfig::default()
 /// };
-/// assert_eq!(config.pagerduty_events_url, "https://events.pagerduty.com/v2/enqueue");
+/// assert_eq!(config.pagerduty_url, "https://events.pagerduty.com/v2/enqueue");
 /// assert!(!format!("{config:?}").contains("XXXX"));
 /// ```
 #[derive(Clone)]
@@ -29,8 +30,9 @@ pub struct AlertsConfig {
     /// `SLACK_WEBHOOK_URL`: a Slack incoming webhook, for `budget.exceeded`
     /// (and the urgent note when throttling starts).
     pub slack_webhook_url: Option<String>,
-    /// `PAGERDUTY_EVENTS_URL`, default [`PAGERDUTY_EVENTS_URL`].
-    pub pagerduty_events_url: String,
+    /// `PAGERDUTY_URL` (a local stand-in in tests), default
+    /// [`DEFAULT_PAGERDUTY_URL`].
+    pub pagerduty_url: String,
     /// `PAGERDUTY_ROUTING_KEY`: enables PagerDuty triggers on `security.alert`.
     pub pagerduty_routing_key: Option<String>,
     /// `THROTTLE_URL`: receives `{"rate":0.5}` on a `cost.spike_detected`
@@ -46,7 +48,7 @@ impl Default for AlertsConfig {
     fn default() -> Self {
         AlertsConfig {
             slack_webhook_url: None,
-            pagerduty_events_url: PAGERDUTY_EVENTS_URL.to_owned(),
+            pagerduty_url: DEFAULT_PAGERDUTY_URL.to_owned(),
             pagerduty_routing_key: None,
             throttle_url: None,
             notify_url: None,
@@ -56,7 +58,7 @@ impl Default for AlertsConfig {
 }
 
 impl AlertsConfig {
-    /// Reads `SLACK_WEBHOOK_URL`, `PAGERDUTY_EVENTS_URL`,
+    /// Reads `SLACK_WEBHOOK_URL`, `PAGERDUTY_URL`,
     /// `PAGERDUTY_ROUTING_KEY`, `THROTTLE_URL` and `NOTIFY_URL`; empty
     /// values count as unset.
     ///
@@ -68,8 +70,7 @@ impl AlertsConfig {
         let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
         AlertsConfig {
             slack_webhook_url: var("SLACK_WEBHOOK_URL"),
-            pagerduty_events_url: var("PAGERDUTY_EVENTS_URL")
-                .unwrap_or_else(|| PAGERDUTY_EVENTS_URL.to_owned()),
+            pagerduty_url: var("PAGERDUTY_URL").unwrap_or_else(|| DEFAULT_PAGERDUTY_URL.to_owned()),
             pagerduty_routing_key: var("PAGERDUTY_ROUTING_KEY"),
             throttle_url: var("THROTTLE_URL"),
             notify_url: var("NOTIFY_URL"),
@@ -83,7 +84,7 @@ impl fmt::Debug for AlertsConfig {
         let set = |value: &Option<String>| if value.is_some() { "<set>" } else { "<unset>" };
         f.debug_struct("AlertsConfig")
             .field("slack_webhook_url", &set(&self.slack_webhook_url))
-            .field("pagerduty_events_url", &self.pagerduty_events_url)
+            .field("pagerduty_url", &self.pagerduty_url)
             .field("pagerduty_routing_key", &set(&self.pagerduty_routing_key))
             .field("throttle_url", &self.throttle_url)
             .field("notify_url", &self.notify_url)

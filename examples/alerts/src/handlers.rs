@@ -85,7 +85,7 @@ pub(crate) async fn security_alert(
     });
     alerts
         .downstream
-        .post("PagerDuty", &alerts.config.pagerduty_events_url, &trigger)
+        .post("PagerDuty", &alerts.config.pagerduty_url, &trigger)
         .await
 }
 

@@ -4,7 +4,7 @@
 //! | event | action |
 //! |---|---|
 //! | `budget.exceeded` | a Slack incoming-webhook message (`SLACK_WEBHOOK_URL`) |
-//! | `security.alert` | a PagerDuty Events API v2 trigger (`PAGERDUTY_ROUTING_KEY`, `PAGERDUTY_EVENTS_URL`), `dedup_key` = the event id |
+//! | `security.alert` | a PagerDuty Events API v2 trigger (`PAGERDUTY_ROUTING_KEY`, `PAGERDUTY_URL`), `dedup_key` = the event id |
 //! | `cost.spike_detected` above 500 % | `{"rate":0.5}` to `THROTTLE_URL`, then an urgent Slack note |
 //! | `optimization.suggested` | the potential savings to `NOTIFY_URL` |
 //!
@@ -42,7 +42,7 @@ use costkatana_webhooks::{
 };
 use costkatana_webhooks_axum::WebhookEndpoint;
 
-pub use config::{AlertsConfig, DEFAULT_TIMEOUT, PAGERDUTY_EVENTS_URL};
+pub use config::{AlertsConfig, DEFAULT_PAGERDUTY_URL, DEFAULT_TIMEOUT};
 pub use handlers::{THROTTLE_ABOVE_PERCENT, THROTTLE_RATE};
 
 use downstream::Downstream;

@@ -18,6 +18,11 @@ async fn main() -> Result<(), String> {
     let config = Config::from_env()?;
     let alerts = AlertsConfig::from_env();
     tracing::info!(?alerts, "alerting to");
+    // Bound before the receiver starts, so that what its first catch-up pass
+    // replays finds a listener (a refused connection fails a delivery for good).
+    let listener = tokio::net::TcpListener::bind(&config.addr)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", config.addr))?;
     let receiver = routes(config.receiver_builder().await?, alerts)?
         .build()
         .map_err(|e| e.to_string())?;
@@ -31,9 +36,6 @@ async fn main() -> Result<(), String> {
         None => app,
     };
 
-    let listener = tokio::net::TcpListener::bind(&config.addr)
-        .await
-        .map_err(|e| format!("cannot listen on {}: {e}", config.addr))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let shutdown = shutdown_signal();
     println!("listening on http://{addr}{WEBHOOK_PATH}");

@@ -17,7 +17,8 @@ use serde_json::{json, Value};
 const SECRET: &str = "whsec_alerts";
 const WAIT: Duration = Duration::from_secs(20);
 
-/// One request the capture server received, and what it answered.
+/// One request the capture server received, and what it answered (0:
+/// nothing, the request was held until the client gave up).
 #[derive(Debug, Clone, PartialEq)]
 struct Captured {
     path: String,
@@ -26,11 +27,13 @@ struct Captured {
 }
 
 /// Records requests; answers 500 to the next `n` requests of a path when
-/// told to, and never answers `/hang`.
+/// told to, or records and then holds them (the request arrived, its
+/// answer is lost); never answers `/hang`.
 #[derive(Default)]
 struct Capture {
     seen: Mutex<Vec<Captured>>,
     failures: Mutex<HashMap<String, u32>>,
+    holds: Mutex<HashMap<String, u32>>,
 }
 
 impl Capture {
@@ -41,6 +44,33 @@ impl Capture {
             .insert(path.to_owned(), times);
     }
 
+    fn hold_next(&self, path: &str, times: u32) {
+        self.holds
+            .lock()
+            .expect("lock")
+            .insert(path.to_owned(), times);
+    }
+
+    fn seen(&self) -> Vec<Captured> {
+        self.seen.lock().expect("lock").clone()
+    }
+
+    /// Waits (bounded) until `n` requests of `path` were received.
+    async fn wait_for(&self, path: &str, n: usize) -> Vec<Captured> {
+        let deadline = std::time::Instant::now() + WAIT;
+        loop {
+            let seen: Vec<_> = self.seen().into_iter().filter(|c| c.path == path).collect();
+            if seen.len() >= n {
+                return seen;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{path} never got {n} requests within {WAIT:?}: {seen:#?}"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await; // polling the capture
+        }
+    }
+
     fn take(&self) -> Vec<Captured> {
         std::mem::take(&mut *self.seen.lock().expect("lock"))
     }
@@ -49,6 +79,22 @@ impl Capture {
 async fn record(State(capture): State<Arc<Capture>>, uri: Uri, body: Bytes) -> StatusCode {
     let path = uri.path().to_owned();
     if path == "/hang" {
+        std::future::pending::<()>().await;
+    }
+    let hold = match capture.holds.lock().expect("lock").get_mut(&path) {
+        Some(left) if *left > 0 => {
+            *left -= 1;
+            true
+        }
+        _ => false,
+    };
+    if hold {
+        let body = serde_json::from_slice(&body).unwrap_or(Value::Null);
+        capture.seen.lock().expect("lock").push(Captured {
+            path: path.clone(),
+            body,
+            status: 0,
+        });
         std::future::pending::<()>().await;
     }
     let status = match capture.failures.lock().expect("lock").get_mut(&path) {
@@ -102,7 +148,7 @@ async fn setup(configure: impl FnOnce(&str) -> AlertsConfig) -> Setup {
 fn everything(downstream: &str) -> AlertsConfig {
     AlertsConfig {
         slack_webhook_url: Some(format!("{downstream}/slack")),
-        pagerduty_events_url: format!("{downstream}/pagerduty"),
+        pagerduty_url: format!("{downstream}/pagerduty"),
         pagerduty_routing_key: Some("routing-key-1".into()),
         throttle_url: Some(format!("{downstream}/throttle")),
         notify_url: Some(format!("{downstream}/notify")),
@@ -325,4 +371,110 @@ async fn an_unreachable_or_silent_downstream_fails_the_delivery() {
     assert_eq!(status, 500, "{answer}");
     // The throttle failed first, so no urgent Slack note went out.
     assert_eq!(capture.take(), []);
+}
+
+/// A re-run of one event sends PagerDuty the very same trigger, its
+/// `dedup_key` the event id, so PagerDuty keeps one incident: the inbox's
+/// retry after a time-out whose trigger PagerDuty had in fact received
+/// (the answer was lost), and an operator's re-run of the done entry
+/// (`ckwebhook inbox retry --force`). Slack's incoming webhooks take no
+/// such key: the same re-run posts its message a second time.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn re_runs_send_pagerduty_the_same_dedup_key_and_slack_the_message_again() {
+    use costkatana_webhooks::inbox::RetryPolicy;
+    use costkatana_webhooks_inbox::{EntryQuery, EntryState, Inbox};
+
+    let capture = Arc::new(Capture::default());
+    let downstream = serve(
+        axum::Router::new()
+            .fallback(record)
+            .with_state(Arc::clone(&capture)),
+    )
+    .await;
+    let dir = std::env::temp_dir().join(format!("ckw-alerts-rerun-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("a temp dir");
+    // Done entries keep their bodies, so the operator can run one again.
+    let inbox = Inbox::builder(&format!("sqlite:{}", dir.join("inbox.db").display()))
+        .keep_done_bodies(true)
+        .open()
+        .await
+        .expect("the inbox");
+    let config = AlertsConfig {
+        timeout: Duration::from_millis(300),
+        ..everything(&downstream)
+    };
+    let builder = Receiver::builder()
+        .secret(SECRET)
+        .inbox(inbox.clone())
+        .retry_policy(RetryPolicy::default().first_delay(Duration::from_millis(50)));
+    let receiver = routes(builder, config)
+        .expect("routes")
+        .build()
+        .expect("receiver");
+    receiver.start().await.expect("the workers");
+    let alerts = serve(app(receiver.clone())).await;
+    let done = |n: u64| {
+        let inbox = inbox.clone();
+        async move {
+            let deadline = std::time::Instant::now() + WAIT;
+            while inbox.stats().await.expect("stats").done < n {
+                assert!(std::time::Instant::now() < deadline, "not {n} done");
+                tokio::time::sleep(Duration::from_millis(20)).await; // polling the inbox
+            }
+        }
+    };
+    let rerun = |event_id: &'static str| {
+        let inbox = inbox.clone();
+        async move {
+            let rows = inbox.list(&EntryQuery::new()).await.expect("rows");
+            let row = rows
+                .iter()
+                .find(|r| r.event_id.as_deref() == Some(event_id))
+                .expect("its entry");
+            assert_eq!(inbox.retry(row.id).await.expect("re-run"), EntryState::Done);
+        }
+    };
+
+    // PagerDuty receives the trigger but its answer is lost: the handler
+    // times out, and the inbox runs it again.
+    capture.hold_next("/pagerduty", 1);
+    let (status, answer) = deliver(&alerts, &sample(&EventType::SecurityAlert, "evt_page")).await;
+    assert_eq!(status, 200, "{answer}");
+    let triggers = capture.wait_for("/pagerduty", 2).await;
+    assert_eq!(
+        triggers.iter().map(|t| t.status).collect::<Vec<_>>(),
+        [0, 200]
+    );
+    done(1).await;
+    rerun("evt_page").await;
+    let triggers = capture.wait_for("/pagerduty", 3).await;
+    assert_eq!(triggers.len(), 3, "{triggers:#?}");
+    for trigger in &triggers {
+        assert_eq!(trigger.body["dedup_key"], "evt_page");
+        assert_eq!(trigger.body["event_action"], "trigger");
+        assert_eq!(
+            trigger.body, triggers[0].body,
+            "every run sends the same trigger"
+        );
+    }
+
+    // Slack: the same re-run posts the same text again, with nothing
+    // Slack could deduplicate it by.
+    let (status, answer) = deliver(&alerts, &sample(&EventType::BudgetExceeded, "evt_post")).await;
+    assert_eq!(status, 200, "{answer}");
+    capture.wait_for("/slack", 1).await;
+    done(2).await;
+    rerun("evt_post").await;
+    let posts = capture.wait_for("/slack", 2).await;
+    assert_eq!(posts.len(), 2, "{posts:#?}");
+    assert_eq!(posts[0].body, posts[1].body);
+    assert_eq!(
+        posts[0].body.as_object().expect("object").len(),
+        1,
+        "text only"
+    );
+
+    receiver.shutdown(Duration::from_secs(5)).await;
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -562,7 +562,6 @@ async fn three_replicas_on_one_redis_ask_one_replay_per_lost_event() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs the inbox's replay ledger (InboxStore::state_of, expect_replay), coming on main"]
 async fn three_replicas_on_one_postgres_inbox_ask_one_replay_per_lost_event() {
     let Some(server) = PostgresServer::start() else {
         return;
@@ -635,14 +634,12 @@ async fn a_stale_delivery_nobody_asked_for_is_401_stale_timestamp_on_redis() {
 
 /// a and d on a SQLite inbox.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs the inbox's replay ledger (InboxStore::state_of, expect_replay), coming on main"]
 async fn events_sent_while_down_are_replayed_and_handled_once_on_sqlite() {
     let dir = TempDir::new("catch-up-sqlite");
     down_then_recovered(&[("INBOX_URL", &dir.sqlite_url())]).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs the inbox's replay ledger (InboxStore::state_of, expect_replay), coming on main"]
 async fn a_stale_delivery_nobody_asked_for_is_401_stale_timestamp_on_sqlite() {
     let dir = TempDir::new("catch-up-stale-sqlite");
     stale_and_unasked_is_refused(&[("INBOX_URL", &dir.sqlite_url())]).await;

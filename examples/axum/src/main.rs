@@ -16,6 +16,11 @@ use example_common::{init_observability, shutdown_signal, Config, WEBHOOK_PATH};
 async fn main() -> Result<(), String> {
     let metrics = init_observability()?;
     let config = Config::from_env()?;
+    // Bound before the receiver starts, so that what its first catch-up pass
+    // replays finds a listener (a refused connection fails a delivery for good).
+    let listener = tokio::net::TcpListener::bind(&config.addr)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", config.addr))?;
     let receiver = config.receiver().await?;
     let app = axum::Router::new()
         .route_service(WEBHOOK_PATH, WebhookEndpoint::new(receiver.clone()))
@@ -29,9 +34,6 @@ async fn main() -> Result<(), String> {
         None => app,
     };
 
-    let listener = tokio::net::TcpListener::bind(&config.addr)
-        .await
-        .map_err(|e| format!("cannot listen on {}: {e}", config.addr))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let shutdown = shutdown_signal();
     println!("listening on http://{addr}{WEBHOOK_PATH}");

@@ -19,6 +19,11 @@ use routes::Routes;
 async fn main() -> Result<(), String> {
     let metrics = init_observability()?;
     let config = Config::from_env()?;
+    // Bound before the receiver starts, so that what its first catch-up pass
+    // replays finds a listener (a refused connection fails a delivery for good).
+    let listener = tokio::net::TcpListener::bind(&config.addr)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", config.addr))?;
     let receiver = config.receiver().await?;
     let routes = Routes {
         endpoint: WebhookEndpoint::new(receiver.clone()),
@@ -27,9 +32,6 @@ async fn main() -> Result<(), String> {
         console: config.console(&receiver)?,
     };
 
-    let listener = tokio::net::TcpListener::bind(&config.addr)
-        .await
-        .map_err(|e| format!("cannot listen on {}: {e}", config.addr))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     // Installed before announcing the address, so no signal is missed.
     let shutdown = shutdown_signal();

@@ -62,19 +62,24 @@ pub(crate) enum InboxCommand {
         (keep_done_bodies): it says so. Exits 1 when there is no such row."
     )]
     Show(InboxShowArgs),
-    /// Make a row, or every dead letter, pending again
+    /// Make a row, or the dead (or done) rows a filter matches, pending again
     #[command(
-        long_about = "Make a row pending again with its attempts counted from zero, \
+        long_about = "Make rows pending again with their attempts counted from zero, \
         for the receiver's workers to run: row ID (a dead letter; a done row only with \
         --force, since its event was already handled and would be handled again), or with \
-        --dead every dead letter. Exits 1 when row ID does not exist, is running, or is done \
-        without --force (or done and its body was not kept)."
+        --dead the dead letters, or with --done --force the done rows, that --type, --since, \
+        --id-prefix and --text match (all of them without a filter), at most --per-second a second \
+        (default 100), after printing how many; --dry-run prints the count only. Pending and \
+        running rows are never touched, nor done rows whose body was not kept. Exits 1 when \
+        row ID does not exist, is running, or is done without --force (or done and its body \
+        was not kept)."
     )]
     Retry(InboxRetryArgs),
     /// Delete done or dead rows settled more than a given age ago
     #[command(
         long_about = "Delete the rows in --state (done, the default, or dead) settled \
-        more than --older-than ago, of --type if given, and print how many; with --dry-run \
+        more than --older-than ago that --type, --id-prefix and --text match (when given), \
+        and print how many; with --dry-run \
         only count them. Pending and running rows are never deleted. A receiver purges done \
         rows past its dedupe TTL by itself; purging earlier forgets those events, so a \
         resent copy would be handled again. Dead letters are kept until purged here (or \
@@ -140,18 +145,52 @@ pub(crate) struct InboxShowArgs {
 }
 
 #[derive(Debug, Args)]
-#[command(group = clap::ArgGroup::new("target").required(true).args(["id", "dead"]))]
+#[command(group = clap::ArgGroup::new("target").required(true).args(["id", "dead", "done"]))]
 pub(crate) struct InboxRetryArgs {
     /// The row to queue again
-    #[arg(value_name = "ID")]
+    #[arg(value_name = "ID", conflicts_with_all = ["event_type", "id_prefix", "text"])]
     pub(crate) id: Option<i64>,
-    /// Queue every dead letter again instead
+    /// Queue the dead letters again (every one, or those the filters match)
     #[arg(long)]
     pub(crate) dead: bool,
-    /// Queue row ID even when it is done: its event was already handled,
-    /// and is handled again
-    #[arg(long, requires = "id")]
+    /// Queue done rows again (those the filters match; needs --force)
+    #[arg(long, requires = "force")]
+    pub(crate) done: bool,
+    /// Run again what was already handled: row ID when it is done, or --done
+    #[arg(long)]
     pub(crate) force: bool,
+    #[command(flatten)]
+    pub(crate) matching: MatchArgs,
+    /// Only rows that arrived within this long (e.g. 24h, 7d)
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, conflicts_with = "id")]
+    pub(crate) since: Option<Duration>,
+    /// Count the rows that would be queued, queueing none
+    #[arg(long, conflicts_with = "id")]
+    pub(crate) dry_run: bool,
+    /// Queue at most this many a second, so the handlers' downstream is not flooded
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 100,
+        value_parser = clap::value_parser!(u32).range(1..),
+        conflicts_with = "id"
+    )]
+    pub(crate) per_second: u32,
+}
+
+/// The filters `retry` and `purge` share.
+#[derive(Debug, Args)]
+pub(crate) struct MatchArgs {
+    /// Only rows of this event type (as listed, such as cost.alert)
+    #[arg(long = "type", value_name = "TYPE")]
+    pub(crate) event_type: Option<String>,
+    /// Only rows whose event id starts with this
+    #[arg(long, value_name = "PREFIX")]
+    pub(crate) id_prefix: Option<String>,
+    /// Only rows whose event id, type, last error or stored body contains this text
+    /// (case-sensitive; reads every row the other filters leave)
+    #[arg(long, value_name = "TEXT")]
+    pub(crate) text: Option<String>,
 }
 
 /// The states a purge deletes in.
@@ -180,9 +219,8 @@ pub(crate) struct InboxPurgeArgs {
     /// Delete rows settled longer ago than this (e.g. 7d, 24h, 30m)
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub(crate) older_than: Duration,
-    /// Only rows of this event type (as listed, such as cost.alert)
-    #[arg(long = "type", value_name = "TYPE")]
-    pub(crate) event_type: Option<String>,
+    #[command(flatten)]
+    pub(crate) matching: MatchArgs,
     /// Count the rows that would be deleted, deleting none
     #[arg(long)]
     pub(crate) dry_run: bool,

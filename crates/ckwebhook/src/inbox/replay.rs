@@ -6,16 +6,14 @@ use costkatana_webhooks::inbox::{EntryQuery, EntryState};
 use costkatana_webhooks_inbox::{Inbox, InboxErrorKind};
 
 use super::text::{duration, or_dash, printable};
-use crate::commands::inbox::{InboxPurgeArgs, InboxRetryArgs};
+use crate::commands::inbox::{InboxPurgeArgs, InboxRetryArgs, MatchArgs};
 use crate::error::{CliError, CliResult, ErrorKind};
 use crate::util::iso8601;
 
 pub(super) async fn retry(inbox: &Inbox, args: &InboxRetryArgs) -> CliResult {
-    // The argument group admits exactly one of ID and --dead.
+    // The argument group admits exactly one of ID, --dead and --done.
     let Some(id) = args.id else {
-        let queued = inbox.retry_dead().await?;
-        outln!("{queued} dead letter(s) queued again");
-        return Ok(());
+        return retry_matching(inbox, args).await;
     };
     // Read first: the line printed says what the row was.
     let before = match inbox.get(id).await {
@@ -65,19 +63,72 @@ pub(super) async fn retry(inbox: &Inbox, args: &InboxRetryArgs) -> CliResult {
     Ok(())
 }
 
+/// The dead (or done) rows the filters match, queued again at the set
+/// pace, their count printed first.
+async fn retry_matching(inbox: &Inbox, args: &InboxRetryArgs) -> CliResult {
+    let state = if args.done {
+        EntryState::Done
+    } else {
+        EntryState::Dead
+    };
+    let (mut query, mut filters) = matching(EntryQuery::new().state(state), &args.matching);
+    if let Some(since) = args.since {
+        query = query.received_since(SystemClock.now_ms().saturating_sub(millis(since)));
+        filters.push(format!("received within {}", duration(since)));
+    }
+    let rows = format!("{state} row(s){}", joined(&filters));
+    let count = inbox.count(&query).await?;
+    if args.dry_run {
+        outln!("{count} {rows} would be queued again (dry run: nothing queued)");
+        return Ok(());
+    }
+    outln!(
+        "queueing {count} {rows} again, at most {} a second",
+        args.per_second
+    );
+    let queued = inbox.retry_matching(&query, args.per_second).await?;
+    outln!("{queued} {rows} queued again");
+    Ok(())
+}
+
+/// `query` narrowed by the shared filters, and each one said in words.
+fn matching(mut query: EntryQuery, args: &MatchArgs) -> (EntryQuery, Vec<String>) {
+    let mut said = Vec::new();
+    if let Some(event_type) = &args.event_type {
+        query = query.event_type(event_type.clone());
+        said.push(format!("of type {}", printable(event_type, false)));
+    }
+    if let Some(prefix) = &args.id_prefix {
+        query = query.event_id_prefix(prefix.clone());
+        said.push(format!(
+            "with an event id starting {}",
+            printable(prefix, false)
+        ));
+    }
+    if let Some(text) = &args.text {
+        query = query.text(text.clone());
+        said.push(format!("containing {}", printable(text, false)));
+    }
+    (query, said)
+}
+
+/// ` a, b and c` (with a leading space), or nothing.
+fn joined(parts: &[String]) -> String {
+    match parts {
+        [] => String::new(),
+        [one] => format!(" {one}"),
+        [rest @ .., last] => format!(" {} and {last}", rest.join(", ")),
+    }
+}
+
 pub(super) async fn purge(inbox: &Inbox, args: &InboxPurgeArgs) -> CliResult {
     let state = EntryState::from(args.state);
     let before_ms = SystemClock.now_ms().saturating_sub(millis(args.older_than));
-    let mut query = EntryQuery::new().state(state).settled_before(before_ms);
-    if let Some(event_type) = &args.event_type {
-        query = query.event_type(event_type.clone());
-    }
-    let of_type = args
-        .event_type
-        .as_deref()
-        .map_or_else(String::new, |t| format!(" of type {}", printable(t, false)));
+    let query = EntryQuery::new().state(state).settled_before(before_ms);
+    let (query, filters) = matching(query, &args.matching);
     let rows = format!(
-        "{state} row(s){of_type} settled more than {} ago",
+        "{state} row(s){} settled more than {} ago",
+        joined(&filters),
         duration(args.older_than)
     );
     if args.dry_run {

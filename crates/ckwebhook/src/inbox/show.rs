@@ -3,7 +3,7 @@
 //! signature (a body without an event id is keyed by its signature).
 
 use costkatana_webhooks::inbox::{Entry, EntryState};
-use costkatana_webhooks_inbox::{Inbox, InboxErrorKind};
+use costkatana_webhooks_inbox::{Attempt, Inbox, InboxErrorKind};
 
 use super::text::{body, or_dash, printable};
 use crate::error::CliResult;
@@ -15,19 +15,38 @@ pub(super) async fn run(inbox: &Inbox, id: i64) -> CliResult {
         Err(err) if err.kind() == InboxErrorKind::NotFound => return Err(super::no_row(id)),
         Err(err) => return Err(err.into()),
     };
-    for line in describe(&record) {
+    let attempts = inbox.attempts(id).await?;
+    for line in describe(&record, &attempts) {
         outln!("{line}");
     }
     Ok(())
+}
+
+/// One attempt: number, start, duration, outcome, worker, error.
+fn attempt_line(attempt: &Attempt) -> String {
+    let mut line = format!(
+        "#{} {} {} ms {}",
+        attempt.number,
+        iso8601(attempt.started_at_ms),
+        attempt.duration_ms,
+        attempt.outcome
+    );
+    if let Some(worker) = &attempt.worker {
+        line.push_str(&format!(" on {}", printable(worker, false)));
+    }
+    if let Some(error) = &attempt.error {
+        line.push_str(&format!(": {}", printable(error, false)));
+    }
+    line
 }
 
 /// What a done row whose body and headers were dropped shows instead.
 const NOT_KEPT: &str = "not kept: a done row keeps only what dedupe needs (the inbox's \
      keep_done_bodies setting keeps it)";
 
-/// Every field, the headers as [`Entry::redacted_headers`] shows
-/// them (never the raw values), then the body.
-fn describe(record: &Entry) -> Vec<String> {
+/// Every field, the attempts, the headers as [`Entry::redacted_headers`]
+/// shows them (never the raw values), then the body.
+fn describe(record: &Entry, attempts: &[Attempt]) -> Vec<String> {
     let fields = [
         ("id", record.id.to_string()),
         ("state", record.state.to_string()),
@@ -50,6 +69,8 @@ fn describe(record: &Entry) -> Vec<String> {
         .iter()
         .map(|(name, value)| format!("{name:<11} {value}"))
         .collect();
+    lines.push(format!("attempts ({})", attempts.len()));
+    lines.extend(attempts.iter().map(|a| format!("  {}", attempt_line(a))));
     // A delivery always stores the headers that verify it: none left
     // means a done row's were dropped, with its body.
     if record.state == EntryState::Done && record.headers.is_empty() {
@@ -110,7 +131,7 @@ mod tests {
             settled_at_ms: None,
             last_error: Some("refused: not for us".into()),
         };
-        let text = describe(&record).join("\n");
+        let text = describe(&record, &[]).join("\n");
         assert!(
             !text.contains("t0ken") && !text.contains("abc123"),
             "{text}"
@@ -163,7 +184,7 @@ mod tests {
             settled_at_ms: Some(1_777_377_600_500),
             last_error: None,
         };
-        let text = describe(&record).join("\n");
+        let text = describe(&record, &[]).join("\n");
         assert!(
             text.contains("dedupe key  3:abc:signature:[redacted]"),
             "{text}"

@@ -17,8 +17,13 @@ use crate::{ApiError, ApiErrorKind, Client};
 
 /// Records a page: the most the API gives.
 const PAGE: u32 = 100;
-/// The most distinct events one pass remembers (about 100 bytes each): a
-/// larger window is read by the passes that follow.
+/// The most distinct events one pass remembers (a 128-bit digest of each
+/// id, some 40 bytes with the set's overhead: at most about 40 MB).
+/// Records are read newest
+/// first, so a window holding more events than this has its oldest ones
+/// never examined, by this pass or the next (which starts from the same
+/// horizon): the pass says so, and a shorter `since(..)` or more frequent
+/// passes are the remedy.
 const MAX_EVENTS: usize = 1_000_000;
 
 pub(super) struct Pass<'a> {
@@ -80,11 +85,12 @@ impl Pass<'_> {
                 if seen.len() >= MAX_EVENTS {
                     complete = false;
                     report.stopped_by = Some(format!(
-                        "more than {MAX_EVENTS} events since the horizon: the next pass reads on"
+                        "more than {MAX_EVENTS} events since the horizon: the older ones were not \
+                         examined (run passes more often, or shorten since(..))"
                     ));
                     break 'pages;
                 }
-                if !seen.insert(delivery.event_id.clone()) {
+                if !seen.insert(digest(&delivery.event_id)) {
                     continue;
                 }
                 report.events_seen += 1;
@@ -215,4 +221,13 @@ fn store(err: costkatana_webhooks::dedupe::StoreError) -> ApiError {
         format!("the receiver's store could not answer: {err}"),
     )
     .caused_by(err)
+}
+
+/// An event id as a pass remembers it: the first 128 bits of its SHA-256
+/// (two ids sharing them are as likely as guessing a random 128-bit key).
+fn digest(event_id: &str) -> u128 {
+    let hash = <sha2::Sha256 as sha2::Digest>::digest(event_id.as_bytes());
+    let mut first = [0u8; 16];
+    first.copy_from_slice(&hash[..16]);
+    u128::from_be_bytes(first)
 }

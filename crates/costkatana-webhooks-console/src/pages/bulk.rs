@@ -7,7 +7,6 @@ use maud::{html, Markup};
 use super::layout::{page, Nav, View};
 use crate::filter::Filter;
 use crate::router::Action;
-use crate::source::Count;
 use crate::text::visible;
 
 /// The filter in words: `dead deliveries of type budget.exceeded received
@@ -40,7 +39,7 @@ fn verb(action: Action) -> &'static str {
 }
 
 /// The confirmation: the count, what it acts on, and the form that does it.
-pub(crate) fn confirm(view: &View<'_>, action: Action, scope: &Filter, count: Count) -> Markup {
+pub(crate) fn confirm(view: &View<'_>, action: Action, scope: &Filter, count: u64) -> Markup {
     let verb = verb(action);
     let back = view.href(&format!("/deliveries?{}", scope.query_string()));
     let title = format!("{verb} {count} deliveries?");
@@ -51,7 +50,7 @@ pub(crate) fn confirm(view: &View<'_>, action: Action, scope: &Filter, count: Co
             Action::Retry => p { "Each becomes pending with its attempts from zero, and the workers run its handler again (at most " (view.settings.bulk_retry_per_second) " a second are queued)." },
             Action::Purge => p { "Each is deleted for good. A purged done delivery's key is forgotten, so a copy the sender resends is handled again." },
         }
-        @if count.at_least() == 0 {
+        @if count == 0 {
             p.empty { "Nothing to do." }
             p { a href=(back) { "Back to the list" } }
         } @else {

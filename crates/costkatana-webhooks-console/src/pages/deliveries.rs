@@ -117,6 +117,11 @@ fn filter_form(view: &View<'_>, filter: &Filter) -> Markup {
                 input type="search" name="q" value=(filter.q.as_deref().unwrap_or_default())
                     placeholder="starts with…" spellcheck="false";
             }
+            label title="Looks through ids, types, errors and bodies: slower on a large inbox" {
+                "Contains "
+                input type="search" name="text" value=(filter.text.as_deref().unwrap_or_default())
+                    placeholder="anywhere…" spellcheck="false";
+            }
             button type="submit" { "Filter" }
             @if !filter.is_empty() {
                 a href=(view.href("/deliveries")) { "Clear" }

@@ -23,7 +23,7 @@ pub(crate) fn notice(query: &str) -> Option<&'static str> {
 pub(crate) fn render(
     view: &View<'_>,
     entry: &Entry,
-    attempts: Option<&[AttemptView]>,
+    attempts: &[AttemptView],
     notice: Option<&str>,
     refusal: Option<&str>,
 ) -> Markup {
@@ -61,9 +61,7 @@ pub(crate) fn render(
                 pre.error-text { (visible(error, true)) }
             }
         }
-        @if let Some(attempts) = attempts {
-            (attempt_table(attempts))
-        }
+        (attempt_table(attempts))
         section {
             h2 { "Headers" }
             @if entry.headers.is_empty() {
@@ -142,7 +140,7 @@ fn attempt_table(attempts: &[AttemptView]) -> Markup {
                             tr {
                                 td.num { (attempt.number) }
                                 td { time datetime=(iso(attempt.started_at_ms)) data-ms=(attempt.started_at_ms) { (utc(attempt.started_at_ms)) } }
-                                td.num { (attempt.duration_ms.map(|ms| format!("{ms} ms")).unwrap_or_else(|| "–".into())) }
+                                td.num { (attempt.duration_ms) " ms" }
                                 td { span class=(format!("badge outcome-{}", attempt.outcome)) { (visible(&attempt.outcome, false)) } }
                                 td.mono { (or_dash(attempt.worker.as_deref())) }
                                 td { pre.error-text { (attempt.error.as_deref().map(|e| visible(e, true)).unwrap_or_default()) } }

@@ -15,7 +15,7 @@ use crate::text::{age, iso, utc};
 /// What the overview shows.
 pub(crate) struct Overview<'a> {
     pub(crate) stats: &'a InboxStats,
-    pub(crate) activity: Option<&'a Activity>,
+    pub(crate) activity: &'a Activity,
     pub(crate) jobs: &'a [Arc<Job>],
     /// Rejections the receiver keeps, when the console has a receiver.
     pub(crate) rejections: Option<usize>,
@@ -75,15 +75,7 @@ pub(crate) fn render(view: &View<'_>, overview: &Overview<'_>) -> Markup {
                 }
             }
         }
-        @match overview.activity {
-            Some(activity) => (charts(activity)),
-            None => {
-                section.charts {
-                    h2 { "Last 24 hours" }
-                    p.note { "This inbox does not keep its attempts' history, so there is nothing to chart yet." }
-                }
-            }
-        }
+        (charts(overview.activity))
     };
     page(view, "Overview", Nav::Overview, body)
 }

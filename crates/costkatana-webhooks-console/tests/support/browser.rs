@@ -1,6 +1,7 @@
 //! Headless Chromium driven through chromedriver (Debian's `chromium` and
 //! `chromium-driver`), each test with its own driver, port and profile.
 
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
@@ -19,8 +20,13 @@ pub struct Browser {
     _profile: TempDir,
 }
 
+/// Killing chromedriver alone leaves its Chromium running, so the driver
+/// gets a process group of its own, which Chromium's processes join, and
+/// the whole group is killed, also when a test panics.
 impl Drop for Browser {
     fn drop(&mut self) {
+        let group = format!("-{}", self.driver.id());
+        let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
         let _ = self.driver.kill();
         let _ = self.driver.wait();
     }
@@ -58,6 +64,7 @@ impl Browser {
             .unwrap()
             .port();
         let driver = Command::new(CHROMEDRIVER)
+            .process_group(0)
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())
             .stderr(Stdio::null())

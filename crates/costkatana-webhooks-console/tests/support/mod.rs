@@ -112,7 +112,10 @@ impl Stack {
 
     pub async fn sqlite_with(name: &str, options: Options) -> Stack {
         let dir = TempDir::new(name);
-        let inbox = Inbox::open(&format!("sqlite:{}", dir.0.join("inbox.db").display()))
+        // Done bodies kept: the scenarios replay done deliveries.
+        let inbox = Inbox::builder(&format!("sqlite:{}", dir.0.join("inbox.db").display()))
+            .keep_done_bodies(true)
+            .open()
             .await
             .unwrap();
         Stack::start(inbox, Storage::Sqlite(dir), "sqlite", options, true).await
@@ -123,7 +126,11 @@ impl Stack {
     pub async fn postgres(name: &str) -> Option<Stack> {
         let server = PostgresServer::start()?;
         let url = server.create_database(&name.replace('-', "_"));
-        let inbox = Inbox::open(&url).await.unwrap();
+        let inbox = Inbox::builder(&url)
+            .keep_done_bodies(true)
+            .open()
+            .await
+            .unwrap();
         Some(
             Stack::start(
                 inbox,

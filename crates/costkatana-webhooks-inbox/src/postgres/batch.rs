@@ -11,7 +11,7 @@ use futures_util::future::try_join_all;
 use sha2::{Digest, Sha256};
 use tokio::sync::{mpsc, oneshot, Mutex};
 
-use super::pools::OP_TIMEOUT;
+use super::pools::{BATCHERS, OP_TIMEOUT};
 use super::text::encode;
 use crate::error::{database_text, InboxError, InboxErrorKind};
 use crate::rows;
@@ -19,9 +19,6 @@ use crate::sql::Statements;
 
 /// The most deliveries one transaction stores.
 pub(super) const MAX_BATCH: usize = 256;
-/// Transactions storing deliveries at once: while one commits, the next
-/// gathers.
-pub(super) const BATCHERS: usize = 2;
 
 /// A delivery waiting for its transaction, and who to tell the outcome.
 pub(super) type Pending = (NewEntry, oneshot::Sender<Result<Enqueued, InboxError>>);

@@ -11,6 +11,7 @@ mod leader;
 mod pools;
 mod schema;
 pub(crate) mod text;
+pub(crate) mod transaction;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -21,14 +22,16 @@ use costkatana_webhooks::inbox::{
     Enqueued, Entry, EntryQuery, EntryState, EntrySummary, InboxStats, LeasedEntry, NewEntry,
     Settlement,
 };
+use deadpool_postgres::GenericClient;
 use deadpool_postgres::{Object, Pool};
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::error::Elapsed;
 use tokio_postgres::types::ToSql;
 
-use crate::builder::Options;
 use crate::error::{InboxError, InboxErrorKind};
+use crate::history::{self, ActivityBuffer, Attempt, AttemptOutcome, MinuteActivity};
 use crate::listing::{counting, listing, purge_delete, purge_page, Listing, Param};
+use crate::options::Options;
 use crate::purge;
 use crate::rows::{self, SettleParams, Taken};
 use crate::sql::{Dialect, Statements};
@@ -52,6 +55,10 @@ pub(crate) struct Postgres {
     shown: Arc<str>,
     leader: Arc<Leader>,
     keep_done_bodies: bool,
+    /// Attempts ended since the last flush to the activity table.
+    activity: Arc<ActivityBuffer>,
+    /// This process, as its failed attempts name their worker.
+    worker: Arc<str>,
 }
 
 impl std::fmt::Debug for Postgres {
@@ -105,6 +112,8 @@ impl Postgres {
             shown,
             leader,
             keep_done_bodies: options.keep_done_bodies,
+            activity: Arc::default(),
+            worker: history::worker_name().into(),
         })
     }
 
@@ -233,7 +242,7 @@ impl Postgres {
             let mut jobs = Vec::with_capacity(taken.len());
             for row in taken {
                 let (id, attempt) = (row.id, row.attempt());
-                match row.into_job(token) {
+                match row.into_job(token, now_ms) {
                     Ok(job) => jobs.push(job),
                     Err(why) => {
                         let p = rows::unreadable(attempt, &why, now_ms);
@@ -247,19 +256,25 @@ impl Postgres {
         self.finish(client, outcome, what)
     }
 
-    /// Writes a settlement's columns on row `id` under lease `token`; the
-    /// number of rows changed.
+    /// Writes a settlement's columns on row `id` under lease `token`, and
+    /// records a failed attempt in the same statement; the number of rows
+    /// changed. `client` is a connection or a transaction.
     async fn write_settlement(
         &self,
-        client: &Object,
+        client: &impl GenericClient,
         p: &SettleParams,
         id: i64,
         token: &str,
     ) -> Result<u64, tokio_postgres::Error> {
         let settle = client.prepare_cached(&self.sql.settle).await?;
         let last_error = p.last_error.as_deref().map(encode);
-        client
-            .execute(
+        let outcome = p.failed.map(AttemptOutcome::as_str);
+        let attempt_error = p
+            .failed
+            .and(p.last_error.as_deref())
+            .map(|error| encode(&history::bounded(error)).into_owned());
+        let row = client
+            .query_one(
                 &settle,
                 &[
                     &p.state,
@@ -270,11 +285,19 @@ impl Postgres {
                     &id,
                     &token,
                     &p.drop_body,
+                    &p.started_at,
+                    &p.ended_at,
+                    &outcome,
+                    &attempt_error,
+                    &&*self.worker,
                 ],
             )
-            .await
+            .await?;
+        Ok(u64::try_from(row.get::<_, i64>(0)).unwrap_or(0))
     }
 
+    /// Settles `job`, recording a failed attempt with it, then adds the
+    /// activity counts that are due.
     pub(crate) async fn settle(
         &self,
         job: &LeasedEntry,
@@ -285,15 +308,52 @@ impl Postgres {
         let token = job.token.to_hex();
         let what = "settle a row";
         let client = self.client(&self.pools.work, what).await?;
-        let outcome = tokio::time::timeout(OP_TIMEOUT, async {
-            if self.write_settlement(&client, &p, job.id, &token).await? == 1 {
-                return Ok(Completion::Recorded);
-            }
-            let row = client.query_opt(&self.sql.settled, &[&job.id]).await?;
-            Ok(p.judge(&token, row.map(|row| (row.get(0), row.get(1), row.get(2)))))
-        })
-        .await;
-        self.finish(client, outcome, what)
+        let outcome =
+            tokio::time::timeout(OP_TIMEOUT, self.settle_on(&client, &p, job.id, &token)).await;
+        let completion = self.finish(client, outcome, what)?;
+        self.flush(p.count_in(&self.activity)).await;
+        Ok(completion)
+    }
+
+    /// Settles row `id` under lease `token` on `client`; how it came out.
+    async fn settle_on(
+        &self,
+        client: &impl GenericClient,
+        p: &SettleParams,
+        id: i64,
+        token: &str,
+    ) -> Result<Completion, tokio_postgres::Error> {
+        if self.write_settlement(client, p, id, token).await? == 1 {
+            return Ok(Completion::Recorded);
+        }
+        let row = client.query_opt(&self.sql.settled, &[&id]).await?;
+        Ok(p.judge(token, row.map(|row| (row.get(0), row.get(1), row.get(2)))))
+    }
+
+    /// Adds `counts` to the activity table; a failed write puts them back
+    /// for the next flush (the charts are not worth failing a settlement
+    /// over).
+    async fn flush(&self, counts: history::Counts) {
+        if counts.is_empty() {
+            return;
+        }
+        let what = "add to the activity";
+        let written = async {
+            let client = self.client(&self.pools.work, what).await?;
+            let outcome = tokio::time::timeout(OP_TIMEOUT, async {
+                let add = client.prepare_cached(&self.sql.activity_add).await?;
+                for ((minute, outcome, bucket), n) in &counts {
+                    client.execute(&add, &[minute, outcome, bucket, n]).await?;
+                }
+                Ok(())
+            })
+            .await;
+            self.finish(client, outcome, what)
+        };
+        if let Err(err) = written.await {
+            tracing::debug!(error = %err, "could not add to the inbox's activity; later");
+            self.activity.restore(counts);
+        }
     }
 
     /// Extends the lease by its length from the database's clock (`until_ms`
@@ -458,6 +518,135 @@ impl Postgres {
         })
         .await;
         self.finish(client, outcome, what)?
+    }
+
+    /// An entry's attempts (see [`history::attempts`]).
+    pub(crate) async fn attempts(&self, id: i64) -> Result<Vec<Attempt>, InboxError> {
+        let what = "read a row's attempts";
+        let client = self.client(&self.pools.work, what).await?;
+        let outcome = tokio::time::timeout(OP_TIMEOUT, async {
+            let Some(last) = client.query_opt(&self.sql.last_attempt, &[&id]).await? else {
+                return Ok(None);
+            };
+            let failed = client
+                .query(&self.sql.attempts_of, &[&id])
+                .await?
+                .iter()
+                .map(|row| {
+                    (
+                        row.get(0),
+                        row.get(1),
+                        row.get(2),
+                        row.get(3),
+                        decode_opt(row.get(4)),
+                        row.get(5),
+                    )
+                })
+                .collect();
+            let last = (last.get(0), last.get(1), last.get(2), last.get(3));
+            Ok(Some(history::attempts(failed, last)))
+        })
+        .await;
+        self.finish(client, outcome, what)?
+            .ok_or_else(|| rows::no_row(id))
+    }
+
+    /// The minutes in `[since_ms, until_ms)` that saw attempts, this
+    /// process's buffered counts added first.
+    pub(crate) async fn activity(
+        &self,
+        since_ms: i64,
+        until_ms: i64,
+        now_ms: i64,
+    ) -> Result<Vec<MinuteActivity>, InboxError> {
+        self.flush(self.activity.take_due(now_ms, true)).await;
+        let what = "read the activity";
+        let client = self.client(&self.pools.work, what).await?;
+        let outcome = tokio::time::timeout(
+            OP_TIMEOUT,
+            client.query(&self.sql.activity_read, &[&since_ms, &until_ms]),
+        )
+        .await;
+        let rows = self.finish(client, outcome, what)?;
+        Ok(history::minutes(
+            rows.iter()
+                .map(|row| (row.get(0), row.get(1), row.get(2), row.get(3)))
+                .collect(),
+        ))
+    }
+
+    pub(crate) async fn state_of(&self, key: &str) -> Result<Option<EntryState>, InboxError> {
+        let what = "read a key's state";
+        let digest = batch::key_digest(key);
+        let client = self.client(&self.pools.work, what).await?;
+        let outcome = tokio::time::timeout(
+            OP_TIMEOUT,
+            client.query_opt(&self.sql.state_of_key, &[&digest]),
+        )
+        .await;
+        let row = self.finish(client, outcome, what)?;
+        Ok(row.map(|row| rows::parse_state(row.get(0))))
+    }
+
+    pub(crate) async fn expect_replay(
+        &self,
+        key: &str,
+        now_ms: i64,
+        until_ms: i64,
+    ) -> Result<bool, InboxError> {
+        let what = "record a replay asked for";
+        let digest = batch::key_digest(key);
+        let client = self.client(&self.pools.work, what).await?;
+        let outcome = tokio::time::timeout(
+            OP_TIMEOUT,
+            client.execute(&self.sql.replay_expect, &[&digest, &until_ms, &now_ms]),
+        )
+        .await;
+        Ok(self.finish(client, outcome, what)? == 1)
+    }
+
+    pub(crate) async fn replay_expected(&self, key: &str, now_ms: i64) -> Result<bool, InboxError> {
+        let what = "read the replays expected";
+        let digest = batch::key_digest(key);
+        let client = self.client(&self.pools.work, what).await?;
+        let outcome = tokio::time::timeout(
+            OP_TIMEOUT,
+            client.query_opt(&self.sql.replay_expected, &[&digest, &now_ms]),
+        )
+        .await;
+        Ok(self.finish(client, outcome, what)?.is_some())
+    }
+
+    /// Forgets activity older than `activity_before` and replay records
+    /// that ended by `now_ms`.
+    pub(crate) async fn trim(&self, activity_before: i64, now_ms: i64) -> Result<(), InboxError> {
+        let what = "trim the activity and replays";
+        let client = self.client(&self.pools.work, what).await?;
+        let outcome = tokio::time::timeout(OP_TIMEOUT, async {
+            client
+                .execute(&self.sql.activity_trim, &[&activity_before])
+                .await?;
+            client.execute(&self.sql.replays_trim, &[&now_ms]).await?;
+            Ok(())
+        })
+        .await;
+        self.finish(client, outcome, what)
+    }
+
+    /// Deletes one done or dead row, answering the state it was in.
+    pub(crate) async fn delete(&self, id: i64) -> Result<EntryState, InboxError> {
+        let what = "delete a row";
+        let client = self.client(&self.pools.work, what).await?;
+        let outcome = tokio::time::timeout(OP_TIMEOUT, async {
+            if let Some(row) = client.query_opt(&self.sql.delete_one, &[&id]).await? {
+                return Ok(Ok(rows::parse_state(row.get(0))));
+            }
+            let state = client.query_opt(&self.sql.state_of_id, &[&id]).await?;
+            Ok(Err(state.map(|row| rows::parse_state(row.get(0)))))
+        })
+        .await;
+        self.finish(client, outcome, what)?
+            .map_err(|state| rows::not_deletable(id, state))
     }
 
     pub(crate) async fn retry_dead(&self, now_ms: i64) -> Result<u64, InboxError> {

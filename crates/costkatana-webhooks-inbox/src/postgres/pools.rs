@@ -9,10 +9,11 @@
 //!   (the user's own `options` in the URL come after, and win).
 //! - Every operation is also bounded on this side ([`OP_TIMEOUT`]): a
 //!   connection whose operation ran out is closed, not given back.
-//! - Three pools, so the work of one kind never waits for another's
+//! - Four pools, so the work of one kind never waits for another's
 //!   connections: deliveries being stored (the batchers and the health
-//!   probe), leases (taking and renewing), and everything else (settling,
-//!   reading, purging).
+//!   probe), leases (taking and renewing), transactional handlers' writes
+//!   (each held for its attempt), and everything else (settling, reading,
+//!   purging).
 
 use std::time::Duration;
 
@@ -31,12 +32,18 @@ const STATEMENT_TIMEOUT_MS: u32 = 8_000;
 const LOCK_TIMEOUT_MS: u32 = 4_000;
 const IDLE_IN_TRANSACTION_MS: u32 = 30_000;
 
+/// Transactions storing deliveries at once: while one commits, the next
+/// gathers.
+pub(super) const BATCHERS: usize = 2;
 /// Connections storing deliveries: the batchers, and one for the probe.
-const ACK_POOL: usize = super::batch::BATCHERS + 1;
+const ACK_POOL: usize = BATCHERS + 1;
 /// Connections taking and renewing leases.
 const LEASE_POOL: usize = 4;
 /// Connections for the rest.
 const WORK_POOL: usize = 12;
+/// Connections transactional handlers write through, each held for the
+/// rest of its attempt (a handler waits up to 5 s for one).
+const TX_POOL: usize = 16;
 
 /// `config` with the time-outs and keepalives every connection of the
 /// inbox uses.
@@ -61,7 +68,7 @@ pub(super) fn config(config: &Config) -> Config {
     config
 }
 
-/// The inbox's three pools.
+/// The inbox's four pools.
 #[derive(Clone)]
 pub(super) struct Pools {
     /// Storing deliveries (the acknowledgement path) and the probe.
@@ -70,6 +77,8 @@ pub(super) struct Pools {
     pub(super) lease: Pool,
     /// Settling, reading, retrying, purging, the schema.
     pub(super) work: Pool,
+    /// Transactional handlers' writes.
+    pub(super) tx: Pool,
 }
 
 impl Pools {
@@ -79,6 +88,7 @@ impl Pools {
             ack: pool(&config, ACK_POOL)?,
             lease: pool(&config, LEASE_POOL)?,
             work: pool(&config, WORK_POOL)?,
+            tx: pool(&config, TX_POOL)?,
         })
     }
 }

@@ -7,6 +7,7 @@ mod checkpoint;
 mod file;
 mod reader;
 mod schema;
+pub(crate) mod transaction;
 mod writer;
 
 use std::path::{Path, PathBuf};
@@ -21,9 +22,10 @@ use costkatana_webhooks::inbox::{
 };
 use rusqlite::{params, OptionalExtension};
 
-use crate::builder::Options;
 use crate::error::InboxError;
+use crate::history::{self, ActivityBuffer, Attempt, MinuteActivity};
 use crate::listing::purge_delete;
+use crate::options::Options;
 use crate::rows::{self, SettleParams, Taken};
 use crate::sql::{Dialect, Statements};
 use crate::table::Table;
@@ -41,6 +43,10 @@ pub(crate) struct Sqlite {
     sql: Arc<Statements>,
     path: Arc<Path>,
     keep_done_bodies: bool,
+    /// Attempts ended since the last flush to the activity table.
+    activity: Arc<ActivityBuffer>,
+    /// This process, as its failed attempts name their worker.
+    worker: Arc<str>,
 }
 
 impl std::fmt::Debug for Sqlite {
@@ -99,6 +105,8 @@ impl Sqlite {
             sql,
             path: path.into(),
             keep_done_bodies: options.keep_done_bodies,
+            activity: Arc::default(),
+            worker: history::worker_name().into(),
         })
     }
 
@@ -182,7 +190,7 @@ impl Sqlite {
                 let mut jobs = Vec::with_capacity(taken.len());
                 for row in taken {
                     let (id, attempt) = (row.id, row.attempt());
-                    match row.into_job(token) {
+                    match row.into_job(token, now_ms) {
                         Ok(job) => jobs.push(job),
                         Err(why) => {
                             let p = rows::unreadable(attempt, &why, now_ms);
@@ -195,6 +203,8 @@ impl Sqlite {
             .await
     }
 
+    /// Settles `job` and, in the same transaction, records a failed
+    /// attempt and adds the activity counts that are due.
     pub(crate) async fn settle(
         &self,
         job: &LeasedEntry,
@@ -204,18 +214,41 @@ impl Sqlite {
         let p = SettleParams::new(job, settlement, now_ms, self.keep_done_bodies);
         let (id, token) = (job.id, job.token.to_hex());
         let sql = Arc::clone(&self.sql);
-        self.writer
+        let worker = Arc::clone(&self.worker);
+        let due = p.count_in(&self.activity);
+        let completion = self
+            .writer
             .call("settle a row", move |conn| {
-                if write_settlement(conn, &sql, &p, id, &token)? == 1 {
-                    return Ok(Completion::Recorded);
-                }
-                let row = conn
-                    .prepare_cached(&sql.settled)?
-                    .query_row([id], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
-                    .optional()?;
-                Ok(p.judge(&token, row))
+                settle_in(conn, &sql, &p, id, &token, &worker)
             })
-            .await
+            .await?;
+        self.flush(due).await;
+        Ok(completion)
+    }
+
+    /// Adds `counts` to the activity table; a failed write puts them back
+    /// for the next flush (the charts are not worth failing a settlement
+    /// over).
+    async fn flush(&self, counts: history::Counts) {
+        if counts.is_empty() {
+            return;
+        }
+        let sql = Arc::clone(&self.sql);
+        let kept = counts.clone();
+        let written = self
+            .writer
+            .call("add to the activity", move |conn| {
+                let mut add = conn.prepare_cached(&sql.activity_add)?;
+                for ((minute, outcome, bucket), n) in &kept {
+                    add.execute(params![minute, outcome, bucket, n])?;
+                }
+                Ok(())
+            })
+            .await;
+        if let Err(err) = written {
+            tracing::debug!(error = %err, "could not add to the inbox's activity; later");
+            self.activity.restore(counts);
+        }
     }
 
     pub(crate) async fn renew(
@@ -339,6 +372,85 @@ impl Sqlite {
         }
     }
 
+    pub(crate) async fn attempts(&self, id: i64) -> Result<Vec<Attempt>, InboxError> {
+        self.reader.attempts(id).await
+    }
+
+    /// This process's buffered counts are added first, so what it ran is
+    /// in the answer.
+    pub(crate) async fn activity(
+        &self,
+        since_ms: i64,
+        until_ms: i64,
+        now_ms: i64,
+    ) -> Result<Vec<MinuteActivity>, InboxError> {
+        self.flush(self.activity.take_due(now_ms, true)).await;
+        self.reader.activity(since_ms, until_ms).await
+    }
+
+    pub(crate) async fn state_of(&self, key: &str) -> Result<Option<EntryState>, InboxError> {
+        self.reader.state_of(key.to_owned()).await
+    }
+
+    pub(crate) async fn expect_replay(
+        &self,
+        key: &str,
+        now_ms: i64,
+        until_ms: i64,
+    ) -> Result<bool, InboxError> {
+        let sql = Arc::clone(&self.sql);
+        let key = key.to_owned();
+        self.writer
+            .call("record a replay asked for", move |conn| {
+                let changed = conn
+                    .prepare_cached(&sql.replay_expect)?
+                    .execute(params![key, until_ms, now_ms])?;
+                Ok(changed == 1)
+            })
+            .await
+    }
+
+    pub(crate) async fn replay_expected(&self, key: &str, now_ms: i64) -> Result<bool, InboxError> {
+        self.reader.replay_expected(key.to_owned(), now_ms).await
+    }
+
+    /// Forgets activity older than `activity_before` and replay records
+    /// that ended by `now_ms`.
+    pub(crate) async fn trim(&self, activity_before: i64, now_ms: i64) -> Result<(), InboxError> {
+        let sql = Arc::clone(&self.sql);
+        self.writer
+            .call("trim the activity and replays", move |conn| {
+                conn.prepare_cached(&sql.activity_trim)?
+                    .execute([activity_before])?;
+                conn.prepare_cached(&sql.replays_trim)?.execute([now_ms])?;
+                Ok(())
+            })
+            .await
+    }
+
+    /// Deletes one done or dead row, answering the state it was in.
+    pub(crate) async fn delete(&self, id: i64) -> Result<EntryState, InboxError> {
+        let sql = Arc::clone(&self.sql);
+        let outcome = self
+            .writer
+            .call("delete a row", move |conn| {
+                let deleted: Option<String> = conn
+                    .prepare_cached(&sql.delete_one)?
+                    .query_row([id], |row| row.get(0))
+                    .optional()?;
+                if let Some(state) = deleted {
+                    return Ok(Ok(rows::parse_state(&state)));
+                }
+                let state: Option<String> = conn
+                    .prepare_cached(&sql.state_of_id)?
+                    .query_row([id], |row| row.get(0))
+                    .optional()?;
+                Ok(Err(state.map(|s| rows::parse_state(&s))))
+            })
+            .await?;
+        outcome.map_err(|state| rows::not_deletable(id, state))
+    }
+
     pub(crate) async fn retry_dead(&self, now_ms: i64) -> Result<u64, InboxError> {
         let sql = Arc::clone(&self.sql);
         self.writer
@@ -367,7 +479,39 @@ fn write_settlement(
         id,
         token,
         p.drop_body,
+        p.started_at,
     ])
+}
+
+/// Settles row `id` under lease `token` inside the writer's transaction,
+/// recording a failed attempt with it; how the settlement came out.
+fn settle_in(
+    conn: &rusqlite::Connection,
+    sql: &Statements,
+    p: &SettleParams,
+    id: i64,
+    token: &str,
+    worker: &str,
+) -> rusqlite::Result<Completion> {
+    if write_settlement(conn, sql, p, id, token)? == 1 {
+        if let Some(outcome) = p.failed {
+            conn.prepare_cached(&sql.insert_attempt)?.execute(params![
+                id,
+                p.attempts,
+                p.started_at,
+                p.ended_at,
+                outcome.as_str(),
+                p.last_error.as_deref().map(history::bounded),
+                worker,
+            ])?;
+        }
+        return Ok(Completion::Recorded);
+    }
+    let row = conn
+        .prepare_cached(&sql.settled)?
+        .query_row([id], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
+        .optional()?;
+    Ok(p.judge(token, row))
 }
 
 /// Runs blocking file work off the async threads.

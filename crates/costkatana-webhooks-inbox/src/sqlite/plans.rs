@@ -14,8 +14,8 @@ use costkatana_webhooks::clock::SystemClock;
 use costkatana_webhooks::inbox::{EntryQuery, EntryState};
 
 use super::{schema, Sqlite};
-use crate::builder::Options;
 use crate::listing::{counting, listing, purge_delete, purge_page};
+use crate::options::Options;
 use crate::sql::{Dialect, Statements};
 use crate::table::Table;
 use crate::Durability;

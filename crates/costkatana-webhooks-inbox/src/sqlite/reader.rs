@@ -12,6 +12,7 @@ use rusqlite::{Connection, OptionalExtension};
 
 use super::schema;
 use crate::error::{InboxError, InboxErrorKind};
+use crate::history::{self, Attempt, MinuteActivity};
 use crate::listing::{counting, listing, purge_page, Param};
 use crate::rows;
 use crate::sql::Statements;
@@ -135,6 +136,112 @@ impl Reader {
         })
         .await?
         .ok_or_else(|| rows::no_row(id))
+    }
+
+    /// An entry's attempts (see [`history::attempts`]).
+    pub(super) async fn attempts(self: &Arc<Self>, id: i64) -> Result<Vec<Attempt>, InboxError> {
+        self.read("read a row's attempts", move |conn, sql| {
+            let Some(last) = conn
+                .prepare_cached(&sql.last_attempt)?
+                .query_row([id], |row| {
+                    Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
+                })
+                .optional()?
+            else {
+                return Ok(None);
+            };
+            let mut failed = conn.prepare_cached(&sql.attempts_of)?;
+            let failed = failed
+                .query_map([id], |row| {
+                    Ok((
+                        row.get(0)?,
+                        row.get(1)?,
+                        row.get(2)?,
+                        row.get(3)?,
+                        row.get(4)?,
+                        row.get(5)?,
+                    ))
+                })?
+                .collect::<rusqlite::Result<_>>()?;
+            Ok(Some(history::attempts(failed, last)))
+        })
+        .await?
+        .ok_or_else(|| rows::no_row(id))
+    }
+
+    /// The minutes in `[since_ms, until_ms)` that saw attempts.
+    pub(super) async fn activity(
+        self: &Arc<Self>,
+        since_ms: i64,
+        until_ms: i64,
+    ) -> Result<Vec<MinuteActivity>, InboxError> {
+        self.read("read the activity", move |conn, sql| {
+            let mut read = conn.prepare_cached(&sql.activity_read)?;
+            let rows = read
+                .query_map([since_ms, until_ms], |row| {
+                    Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
+                })?
+                .collect::<rusqlite::Result<_>>()?;
+            Ok(history::minutes(rows))
+        })
+        .await
+    }
+
+    /// The state of the row holding `key`, if any.
+    pub(super) async fn state_of(
+        self: &Arc<Self>,
+        key: String,
+    ) -> Result<Option<EntryState>, InboxError> {
+        self.read("read a key's state", move |conn, sql| {
+            let state: Option<String> = conn
+                .prepare_cached(&sql.state_of_key)?
+                .query_row([key], |row| row.get(0))
+                .optional()?;
+            Ok(state.as_deref().map(rows::parse_state))
+        })
+        .await
+    }
+
+    /// Whether a replay of `key` is expected at `now_ms`.
+    pub(super) async fn replay_expected(
+        self: &Arc<Self>,
+        key: String,
+        now_ms: i64,
+    ) -> Result<bool, InboxError> {
+        self.read("read the replays expected", move |conn, sql| {
+            conn.prepare_cached(&sql.replay_expected)?
+                .exists(rusqlite::params![key, now_ms])
+        })
+        .await
+    }
+
+    /// Checks that `sql` compiles against the file's schema and takes
+    /// `params` parameters (a transactional handler's statement, before it
+    /// is kept for the commit).
+    pub(super) async fn check(
+        self: &Arc<Self>,
+        sql: String,
+        params: usize,
+    ) -> Result<(), InboxError> {
+        let reader = Arc::clone(self);
+        let checked = tokio::task::spawn_blocking(move || {
+            let conn = reader.conn.lock().unwrap_or_else(PoisonError::into_inner);
+            let statement = conn.prepare(&sql).map_err(super::transaction::refused)?;
+            match statement.parameter_count() {
+                n if n == params => Ok(()),
+                n => Err(super::transaction::refused(format!(
+                    "it has {n} placeholders and {params} values were given"
+                ))),
+            }
+        })
+        .await;
+        checked.map_err(|err| {
+            InboxError::caused_by(
+                InboxErrorKind::Unavailable,
+                format!("{}: could not check a statement", self.shown),
+                err,
+            )
+        })?
     }
 
     /// The schema version the file is at (see [`schema::current`]'s checks).

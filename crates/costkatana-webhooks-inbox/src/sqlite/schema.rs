@@ -129,21 +129,28 @@ pub(super) fn refuse_other_tables(
             .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1")?
             .exists([table.name()])?;
         // An inbox table has a lease token; a table of migrations, a
-        // checksum and a dirty flag; an inbox's counters are named after
-        // it.
+        // checksum and a dirty flag; an inbox's own tables beside it are
+        // named after it.
+        let beside: Vec<String> = crate::table::BESIDE
+            .iter()
+            .map(|suffix| format!("i.name || '_{suffix}'"))
+            .collect();
         let others = conn
-            .prepare(
+            .prepare(&format!(
                 "SELECT m.name FROM sqlite_master m
                  WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\'
                  AND NOT EXISTS (SELECT 1 FROM pragma_table_info(m.name) c
                                  WHERE c.name = 'lease_token')
                  AND (SELECT COUNT(*) FROM pragma_table_info(m.name) c
                       WHERE c.name IN ('checksum', 'dirty')) < 2
-                 AND NOT (substr(m.name, -7) = '_counts' AND EXISTS (
-                     SELECT 1 FROM pragma_table_info(substr(m.name, 1, length(m.name) - 7)) c
-                     WHERE c.name = 'lease_token'))
+                 AND NOT EXISTS (
+                     SELECT 1 FROM sqlite_master i
+                     WHERE i.type = 'table' AND m.name IN ({})
+                     AND EXISTS (SELECT 1 FROM pragma_table_info(i.name) c
+                                 WHERE c.name = 'lease_token'))
                  ORDER BY m.name",
-            )?
+                beside.join(", ")
+            ))?
             .query_map([], |row| row.get(0))?
             .collect::<rusqlite::Result<Vec<String>>>()?;
         Ok((ours, others))

@@ -42,7 +42,7 @@ async fn reads_answer_while_the_writer_is_inside_a_long_transaction() {
     let _guard = TempDir(dir.clone());
     let path = dir.join("inbox.db");
     let clock = Arc::new(SystemClock);
-    let options = crate::builder::Options::default();
+    let options = crate::options::Options::default();
     let sqlite = Sqlite::open(
         &path,
         Durability::default(),

@@ -178,6 +178,10 @@ pub struct LeasedEntry {
     pub body: Bytes,
     /// When the delivery arrived, in ms since the epoch.
     pub received_at_ms: i64,
+    /// When this lease was taken (the `now_ms` of
+    /// [`InboxStore::take`]): the attempt's start, which a backend keeps
+    /// with its outcome.
+    pub leased_at_ms: i64,
 }
 
 impl fmt::Debug for LeasedEntry {
@@ -187,6 +191,7 @@ impl fmt::Debug for LeasedEntry {
             .field("attempt", &self.attempt)
             .field("body_len", &self.body.len())
             .field("received_at_ms", &self.received_at_ms)
+            .field("leased_at_ms", &self.leased_at_ms)
             .finish_non_exhaustive()
     }
 }

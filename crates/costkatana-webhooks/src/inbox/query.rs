@@ -36,6 +36,9 @@ pub struct EntryQuery {
     pub received_before_ms: Option<i64>,
     /// Only entries whose event id is this text or starts with it.
     pub event_id_prefix: Option<String>,
+    /// Only entries whose event id, event type, last error or body
+    /// contains this text (see [`EntryQuery::text`]).
+    pub text: Option<String>,
     /// Only entries with a smaller id: the cursor of the next page.
     pub before_id: Option<i64>,
     /// Only entries settled (made done or dead) before this time, in ms
@@ -53,6 +56,7 @@ impl Default for EntryQuery {
             received_since_ms: None,
             received_before_ms: None,
             event_id_prefix: None,
+            text: None,
             before_id: None,
             settled_before_ms: None,
             limit: 50,
@@ -130,6 +134,24 @@ impl EntryQuery {
     #[must_use]
     pub fn event_id_prefix(mut self, prefix: impl Into<String>) -> Self {
         self.event_id_prefix = Some(prefix.into());
+        self
+    }
+
+    /// Only entries whose event id, event type, last error or body
+    /// contains `text` (as bytes: case-sensitive). No index can answer
+    /// it: a listing reads entries newest first until its page is full,
+    /// quick when many match and as long as the table when none do, and a
+    /// count reads every entry the other filters leave. Done entries keep
+    /// no body unless their inbox keeps done bodies.
+    ///
+    /// ```
+    /// # use costkatana_webhooks::inbox::EntryQuery;
+    /// let query = EntryQuery::new().text("proj_42");
+    /// assert_eq!(query.text.as_deref(), Some("proj_42"));
+    /// ```
+    #[must_use]
+    pub fn text(mut self, text: impl Into<String>) -> Self {
+        self.text = Some(text.into());
         self
     }
 

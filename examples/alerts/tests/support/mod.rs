@@ -83,6 +83,7 @@ impl Alerts {
             "COSTKATANA_WEBHOOK_TOLERANCE_SECS",
             "SLACK_WEBHOOK_URL",
             "PAGERDUTY_ROUTING_KEY",
+            "PAGERDUTY_URL",
             "THROTTLE_URL",
             "NOTIFY_URL",
             "COSTKATANA_API_KEY",
