@@ -11,13 +11,17 @@
 //!   scheme), and async-stripe's `Webhook::construct_event` (verify plus its
 //!   event, a Stripe-shaped body of the same size).
 //!
-//! Each round times every contender once, in a rotating order, in batches
-//! of about 20 ms; the ratios are taken within the round (the machine is
-//! shared and its load drifts between rounds), and their median and range
-//! over rounds are printed, then every round's.
+//! Each round times every contender in batches of about 2 ms, in a
+//! rotating order (round r starts at contender r), five passes, and keeps
+//! each contender's fastest batch: on a shared machine a short batch is
+//! often run whole, and the fastest is the one no other process
+//! interrupted. The ratios are taken within the round (the load drifts
+//! between rounds), and their median and range over rounds are printed,
+//! then every round's.
 //!
 //! `cargo bench -p costkatana-webhooks-bench --bench peers`
-//! (`PEERS_ROUNDS=<n>`, default 9). To profile one contender at one size,
+//! (`PEERS_ROUNDS=<n>`, default 21; `PEERS_PASSES=<n>`, default 5;
+//! `PEERS_BATCH_MS=<ms>`, default 2). To profile one contender at one size,
 //! `PEERS_PROFILE=<name>:<bytes>` runs only it (names: floor, ours,
 //! ours-typed, full-parse, svix, standardwebhooks, async-stripe) for about 5 s.
 
@@ -220,7 +224,7 @@ fn contenders(size: usize) -> Vec<Contender> {
     ]
 }
 
-/// Nanoseconds per call of `run`, over a batch of about 20 ms.
+/// Nanoseconds per call of `run`, over a batch of `batch` calls.
 fn time(run: &dyn Fn(), batch: usize) -> f64 {
     let started = Instant::now();
     for _ in 0..batch {
@@ -248,12 +252,18 @@ fn main() {
         }
         return;
     }
-    let rounds: usize = std::env::var("PEERS_ROUNDS")
-        .ok()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(9);
+    let setting = |name: &str, default: usize| -> usize {
+        std::env::var(name)
+            .ok()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(default)
+    };
+    let rounds = setting("PEERS_ROUNDS", 21);
+    let passes = setting("PEERS_PASSES", 5).max(1);
+    let batch_ms = setting("PEERS_BATCH_MS", 2) as f64;
     println!(
-        "median over {rounds} rounds of per-round figures (ns per call; ratios within a round)\n"
+        "median over {rounds} rounds of per-round figures (ns per call, the fastest of {passes} \
+         batches of ~{batch_ms} ms; ratios within a round: median (range))\n"
     );
     println!("| body | floor | ours | ours / floor | ours typed | full parse / ours typed | svix / ours | standardwebhooks / ours | async-stripe | async-stripe / ours typed |");
     println!("|---|---|---|---|---|---|---|---|---|---|");
@@ -261,21 +271,27 @@ fn main() {
     for (label, size) in SIZES {
         let contenders = contenders(size);
         // Batches of about 20 ms, sized from one warm-up call each.
+        // Batches of about `batch_ms`, sized from the fastest of a few
+        // warm-up calls.
         let batches: Vec<usize> = contenders
             .iter()
             .map(|c| {
-                (c.run)();
-                let once = time(&*c.run, 3).max(1.0);
-                ((20e6 / once) as usize).max(1)
+                let once = (0..5)
+                    .map(|_| time(&*c.run, 1))
+                    .fold(f64::MAX, f64::min)
+                    .max(1.0);
+                ((batch_ms * 1e6 / once) as usize).max(1)
             })
             .collect();
         let mut per_round: Vec<Vec<f64>> = vec![Vec::new(); contenders.len()];
         let mut ratios: Vec<[f64; 5]> = Vec::new();
         for round in 0..rounds {
-            let mut ns = vec![0.0; contenders.len()];
-            for k in 0..contenders.len() {
-                let i = (k + round) % contenders.len();
-                ns[i] = time(&*contenders[i].run, batches[i]);
+            let mut ns = vec![f64::MAX; contenders.len()];
+            for _ in 0..passes {
+                for k in 0..contenders.len() {
+                    let i = (k + round) % contenders.len();
+                    ns[i] = ns[i].min(time(&*contenders[i].run, batches[i]));
+                }
             }
             ratios.push([
                 ns[1] / ns[0],

@@ -15,7 +15,7 @@ use bytes::Bytes;
 use serde_json::{Map, Value};
 
 pub(crate) use envelope::Fields;
-use envelope::{str_of, string_of, value_of, DataPeek};
+use envelope::{str_of, string_of, value_of};
 
 /// A Cost Katana event.
 ///
@@ -94,8 +94,8 @@ impl Event {
     /// building it.
     pub(crate) fn from_fields(mut fields: Fields<'_>, shared: Option<&Bytes>) -> Result<Event, ()> {
         let event_type = fields.take_str("eventType", "event_type").ok_or(())?;
-        let data = fields.take("data");
-        let peek = data.map(DataPeek::of).unwrap_or_default();
+        let (data, peek) = fields.take_data().unzip();
+        let peek = peek.unwrap_or_default();
         // The severity is matched where it lies, copied only when unknown.
         let severity = fields
             .take_str("severity", "severity")
@@ -124,7 +124,7 @@ impl Event {
             project_id,
             metadata,
             data: EventData::from_raw(data.map(|raw| {
-                let raw = raw.get().as_bytes();
+                let raw = raw.as_bytes();
                 // A borrowed raw value lies within the body it was read from.
                 shared.map_or_else(|| Bytes::copy_from_slice(raw), |body| body.slice_ref(raw))
             })),
