@@ -18,6 +18,8 @@
 #
 #   scripts/bench-http.sh                      # 9 rounds of 2 s per route
 #   ROUNDS=15 ROUND_SECS=3 CONNECTIONS=64 PIN=1 scripts/bench-http.sh
+#   PROFILE=fresh scripts/bench-http.sh        # then perf record -g on the
+#                                              # server during one more load
 #
 # Needs wrk (apt-get install -y wrk) and curl. Builds example-bench-server
 # in release mode, starts it on 127.0.0.1, stops it (by its pid) on exit.
@@ -60,11 +62,8 @@ trap cleanup EXIT
 echo "building example-bench-server (release)..." >&2
 cargo build --quiet --release -p example-bench-server --manifest-path "$ROOT/Cargo.toml"
 
-echo "signing $WARMUP_IDS + $ROUNDS x $PER_ROUND deliveries of 1 KiB..." >&2
+echo "signing $WARMUP_IDS deliveries of 1 KiB (each round signs $PER_ROUND more)..." >&2
 COSTKATANA_WEBHOOK_SECRET=$SECRET "$SERVER" generate "$WARMUP_IDS" "$WORK/warmup.tsv" evt_warmup_
-for ((r = 0; r < ROUNDS; r++)); do
-  COSTKATANA_WEBHOOK_SECRET=$SECRET "$SERVER" generate "$PER_ROUND" "$WORK/fresh$r.tsv" "evt_r${r}_"
-done
 
 ADDR=127.0.0.1:$PORT COSTKATANA_WEBHOOK_SECRET=$SECRET RUST_LOG=$LOG COSTKATANA_WEBHOOK_TOLERANCE_SECS=3600 \
   BENCH_STORE_ENTRIES=$((WARMUP_IDS + ROUNDS * PER_ROUND + 100000)) \
@@ -130,10 +129,15 @@ load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 declare -A rate cpu requests
 stray_dup=0 stray_fresh=0
 for ((r = 0; r < ROUNDS; r++)); do
+  # This round's fresh ids, signed before its first load (not while one
+  # runs), deleted after it: one file on disk at a time.
+  COSTKATANA_WEBHOOK_SECRET=$SECRET "$SERVER" generate "$PER_ROUND" "$WORK/fresh$r.tsv" "evt_r${r}_"
   for ((k = 0; k < ${#ROUTES[@]}; k++)); do
     route=${ROUTES[$(((r + k) % ${#ROUTES[@]}))]}
+    # Ids matter only to the store: fresh ids for the fresh route, the
+    # handled warm-up ids for the others (the smaller file loads faster).
     file=$WORK/warmup.tsv
-    [[ $route == fresh || $route == bare || $route == naive || $route == no-store ]] && file=$WORK/fresh$r.tsv
+    [[ $route == fresh ]] && file=$WORK/fresh$r.tsv
     read -r p0 d0 <<<"$(outcomes)"
     read -r rps n ticks <<<"$(load "$(path_of "$route")" "$ROUND_SECS" "$file")"
     read -r p1 d1 <<<"$(outcomes)"
@@ -145,9 +149,29 @@ for ((r = 0; r < ROUNDS; r++)); do
     cpu[$route]=$((${cpu[$route]:-0} + ticks))
     requests[$route]=$((${requests[$route]:-0} + n))
   done
+  rm -f "$WORK/fresh$r.tsv"
   echo "round $((r + 1))/$ROUNDS done" >&2
 done
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
+
+# PROFILE=<route>: one more load of that route (fresh: ids of their own)
+# with `perf record -g` on the server for its duration, into PROFILE_OUT.
+if [[ -n ${PROFILE:-} ]]; then
+  command -v perf >/dev/null || { echo "perf is not installed" >&2; exit 1; }
+  file=$WORK/warmup.tsv
+  if [[ $PROFILE == fresh ]]; then
+    COSTKATANA_WEBHOOK_SECRET=$SECRET "$SERVER" generate "$PER_ROUND" "$WORK/profile.tsv" evt_profile_
+    file=$WORK/profile.tsv
+  fi
+  out=${PROFILE_OUT:-$PWD/bench-http.$PROFILE.perf.data}
+  # perf starts first and stops by itself after the load's duration.
+  perf record -g -o "$out" -p "$pid" -- sleep "$((ROUND_SECS + 1))" 2>"$WORK/perf.err" &
+  perf_pid=$!
+  sleep 0.5
+  load "$(path_of "$PROFILE")" "$ROUND_SECS" "$file" >/dev/null
+  wait "$perf_pid" || { cat "$WORK/perf.err" >&2; exit 1; }
+  echo "profile of the server under $PROFILE: $out (perf report -i $out --no-children)" >&2
+fi
 
 # One line per route: the per-round ratios to bare, their median and range.
 hz=$(getconf CLK_TCK)
