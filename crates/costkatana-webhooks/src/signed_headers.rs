@@ -26,9 +26,36 @@ pub(crate) struct SignedHeaders {
     pub(crate) timestamp_ms: i64,
     /// The timestamp text exactly as signed (ASCII digits only).
     timestamp_text: [u8; MAX_TIMESTAMP_DIGITS],
-    timestamp_len: usize,
-    signatures: [Tag; MAX_SIGNATURES],
-    count: usize,
+    timestamp_len: u8,
+    signatures: Tags,
+}
+
+/// The candidate signatures: one inline (every scheme's usual case), or
+/// several (a documented header during a rotation) on the heap. Kept small
+/// because the parsed headers are moved several times per request.
+#[derive(Clone)]
+enum Tags {
+    None,
+    One(Aligned),
+    Many(Box<[Tag]>),
+}
+
+/// A tag on a 16-byte boundary: each copy of it is two whole 16-byte
+/// moves. Unaligned, behind the enum's tag byte, the compiler copied it
+/// in pieces of 8, 4, 2 and 1 bytes, whose loads stall on the wider
+/// stores that wrote it.
+#[derive(Clone, Copy)]
+#[repr(align(16))]
+struct Aligned(Tag);
+
+impl Tags {
+    fn as_slice(&self) -> &[Tag] {
+        match self {
+            Tags::None => &[],
+            Tags::One(tag) => std::slice::from_ref(&tag.0),
+            Tags::Many(tags) => tags,
+        }
+    }
 }
 
 impl std::fmt::Debug for SignedHeaders {
@@ -37,7 +64,7 @@ impl std::fmt::Debug for SignedHeaders {
         f.debug_struct("SignedHeaders")
             .field("scheme", &self.scheme)
             .field("timestamp_ms", &self.timestamp_ms)
-            .field("signatures", &self.count)
+            .field("signatures", &self.signatures.as_slice().len())
             .finish()
     }
 }
@@ -90,8 +117,7 @@ impl SignedHeaders {
             timestamp_ms: 0,
             timestamp_text: [0; MAX_TIMESTAMP_DIGITS],
             timestamp_len: 0,
-            signatures: [[0; 32]; MAX_SIGNATURES],
-            count: 0,
+            signatures: Tags::None,
         }
     }
 
@@ -117,7 +143,7 @@ impl SignedHeaders {
         };
         let mut parsed = SignedHeaders::empty(scheme);
         parsed.set_timestamp(timestamp_text, ts_name)?;
-        parsed.push(hex.trim(), scheme.signature_header())?;
+        parsed.signatures = Tags::One(Aligned(decode(hex.trim(), scheme.signature_header())?));
         Ok(parsed)
     }
 
@@ -127,6 +153,8 @@ impl SignedHeaders {
         const NAME: &str = "X-CostKatana-Signature";
         let mut parsed = SignedHeaders::empty(Scheme::Documented);
         let mut timestamp = None;
+        let mut tags: [Tag; MAX_SIGNATURES] = [[0; 32]; MAX_SIGNATURES];
+        let mut count = 0;
         for part in header.split(',').map(str::trim).filter(|p| !p.is_empty()) {
             let (key, value) = part.split_once('=').ok_or_else(|| {
                 malformed(format!(
@@ -138,15 +166,25 @@ impl SignedHeaders {
                     return Err(malformed(format!("the {NAME} header has more than one t=")))
                 }
                 "t" => timestamp = Some(value.trim()),
-                "v1" => parsed.push(value.trim(), NAME)?,
+                "v1" if count == MAX_SIGNATURES => {
+                    return Err(malformed(format!(
+                        "the {NAME} header carries more than {MAX_SIGNATURES} signatures"
+                    )))
+                }
+                "v1" => {
+                    tags[count] = decode(value.trim(), NAME)?;
+                    count += 1;
+                }
                 _ => {}
             }
         }
         let timestamp_text = timestamp
             .ok_or_else(|| malformed(format!("the {NAME} header has no t=<seconds> entry")))?;
-        if parsed.count == 0 {
-            return Err(malformed(format!("the {NAME} header has no v1= signature")));
-        }
+        parsed.signatures = match &tags[..count] {
+            [] => return Err(malformed(format!("the {NAME} header has no v1= signature"))),
+            [tag] => Tags::One(Aligned(*tag)),
+            several => Tags::Many(several.into()),
+        };
         parsed.set_timestamp(timestamp_text, "t=")?;
         Ok(parsed)
     }
@@ -156,35 +194,30 @@ impl SignedHeaders {
         self.timestamp_ms = timestamp_ms(text, self.scheme, name)?;
         // `timestamp_ms` admitted at most MAX_TIMESTAMP_DIGITS ASCII digits.
         self.timestamp_text[..text.len()].copy_from_slice(text.as_bytes());
-        self.timestamp_len = text.len();
+        self.timestamp_len = text.len() as u8;
         Ok(())
     }
 
     /// The timestamp text exactly as signed.
     pub(crate) fn timestamp_text(&self) -> &str {
         // Only ASCII digits are ever stored, so this never falls back.
-        std::str::from_utf8(&self.timestamp_text[..self.timestamp_len]).unwrap_or_default()
-    }
-
-    fn push(&mut self, hex_text: &str, header: &str) -> Result<(), Error> {
-        if self.count == MAX_SIGNATURES {
-            return Err(malformed(format!(
-                "the {header} header carries more than {MAX_SIGNATURES} signatures"
-            )));
-        }
-        self.signatures[self.count] = decode_tag(hex_text).ok_or_else(|| {
-            malformed(format!(
-                "a signature in the {header} header is not 64 hexadecimal characters"
-            ))
-        })?;
-        self.count += 1;
-        Ok(())
+        std::str::from_utf8(&self.timestamp_text[..usize::from(self.timestamp_len)])
+            .unwrap_or_default()
     }
 
     /// The candidate signatures.
     pub(crate) fn signatures(&self) -> &[Tag] {
-        &self.signatures[..self.count]
+        self.signatures.as_slice()
     }
+}
+
+/// One signature's 64 hex digits, or why not.
+fn decode(hex_text: &str, header: &str) -> Result<Tag, Error> {
+    decode_tag(hex_text).ok_or_else(|| {
+        malformed(format!(
+            "a signature in the {header} header is not 64 hexadecimal characters"
+        ))
+    })
 }
 
 /// Each byte's value as a hex digit (either case), or [`NOT_HEX`].
@@ -237,7 +270,16 @@ fn text<'h, H: Headers>(headers: &'h H, name: &str) -> Result<Option<&'h str>, E
         .header(name)
         .map(|raw| {
             std::str::from_utf8(raw)
-                .map(str::trim)
+                .map(|text| {
+                    // Trimmed only when an end may be whitespace: the
+                    // usual value has none, and `trim` reads characters.
+                    let plain = |b: Option<&u8>| b.is_some_and(u8::is_ascii_graphic);
+                    if plain(raw.first()) && plain(raw.last()) {
+                        text
+                    } else {
+                        text.trim()
+                    }
+                })
                 .map_err(|_| malformed(format!("the {name} header is not valid text")))
         })
         .transpose()
@@ -269,9 +311,10 @@ fn timestamp_ms(text: &str, scheme: Scheme, name: &str) -> Result<i64, Error> {
             }
         )));
     }
-    let value: i64 = text
-        .parse()
-        .map_err(|_| malformed(format!("the {name} timestamp is out of range")))?;
+    // At most 15 ASCII digits: the value fits an i64 many times over.
+    let value = text
+        .bytes()
+        .fold(0_i64, |value, digit| value * 10 + i64::from(digit - b'0'));
     Ok(value * scheme.ms_per_timestamp_unit())
 }
 
@@ -298,6 +341,21 @@ mod tests {
                 text[at] = bad;
                 let text = String::from_utf8_lossy(&text).into_owned();
                 assert_eq!(decode_tag(&text), None, "{bad:#x} at {at}");
+            }
+        }
+        // Every byte, in every place a digit goes, against the standard
+        // library's idea of a hex digit.
+        for byte in 0..=255_u8 {
+            let mut text = lower.clone().into_bytes();
+            text[5] = byte;
+            let Ok(text) = String::from_utf8(text) else {
+                continue;
+            };
+            let value = char::from(byte).to_digit(16);
+            let decoded = decode_tag(&text);
+            assert_eq!(decoded.is_some(), byte.is_ascii_hexdigit(), "{byte:#x}");
+            if let (Some(tag), Some(value)) = (decoded, value) {
+                assert_eq!(u32::from(tag[2] & 0x0f), value, "{byte:#x}");
             }
         }
         assert_eq!(decode_tag(&lower[..62]), None);

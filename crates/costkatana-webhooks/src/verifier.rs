@@ -235,8 +235,17 @@ impl Verifier {
         body: Bytes,
         now_ms: i64,
     ) -> Result<Verified, Error> {
-        let (verified, age) = self.judge_signed(signed, body, now_ms)?;
-        age.map(|()| verified)
+        let (index, signature, age) = self.match_signed(signed, &body, now_ms)?;
+        age?;
+        // Built once, where it is returned from: it is large (the event it
+        // reads is kept inside), and each move of it is a copy.
+        Ok(Verified::new(
+            signed.scheme,
+            index,
+            signed.timestamp_ms,
+            signature,
+            body,
+        ))
     }
 
     /// The signature, then the age of an authentic request, as a verdict
@@ -247,13 +256,26 @@ impl Verifier {
         body: Bytes,
         now_ms: i64,
     ) -> Result<(Verified, Result<(), Error>), Error> {
+        let (index, signature, age) = self.match_signed(signed, &body, now_ms)?;
+        let verified = Verified::new(signed.scheme, index, signed.timestamp_ms, signature, body);
+        Ok((verified, age))
+    }
+
+    /// Which secret signed the request and its tag, and the verdict on its
+    /// age; `Err` when no secret did.
+    fn match_signed(
+        &self,
+        signed: &SignedHeaders,
+        body: &[u8],
+        now_ms: i64,
+    ) -> Result<(usize, Tag, Result<(), Error>), Error> {
         let config = &*self.inner;
         let matched = config
             .secrets
             .iter()
             .enumerate()
             .find_map(|(index, secret)| {
-                let expected = mac::tag(secret.keyed(), signed.timestamp_text(), &body);
+                let expected = mac::tag(secret.keyed(), signed.timestamp_text(), body);
                 // Compare against every candidate without stopping early, so the
                 // time taken does not tell which one matched.
                 let matched = signed
@@ -271,8 +293,7 @@ impl Verifier {
             Some((past_ms, future_ms)) => check_window(signed, now_ms, past_ms, future_ms),
             None => Ok(()),
         };
-        let verified = Verified::new(signed.scheme, index, signed.timestamp_ms, signature, body);
-        Ok((verified, age))
+        Ok((index, signature, age))
     }
 
     /// The clock this verifier reads.

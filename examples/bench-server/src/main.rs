@@ -1,8 +1,9 @@
 //! What `scripts/bench-http.sh` runs. Two modes:
 //!
 //! - `example-bench-server` serves, on `ADDR`: `POST /bare` reads the body
-//!   as bytes and answers (the floor), `POST /naive` parses it into a
-//!   `serde_json::Value` and answers (no verification, no dedupe), `POST
+//!   as bytes and answers (the floor), `POST /naive` checks the HMAC and
+//!   the timestamp as the published examples do, then parses the body into
+//!   a `serde_json::Value` and answers (no dedupe), `POST
 //!   /webhooks/costkatana` runs a handler behind the full receiver (verify,
 //!   parse, in-memory dedupe, route, settle, metrics); `POST
 //!   /diagnostic/no-store` is that receiver with a store that remembers

@@ -2,13 +2,18 @@
 //! handler behind the receiver.
 
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use axum::body::Bytes;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, post};
+use costkatana_webhooks::dedupe::MemoryStore;
 use costkatana_webhooks::{Category, Event, HandlerResult, Payload, ReceiverBuilder};
 use costkatana_webhooks_axum::{serve, WebhookEndpoint};
 use example_common::{init_observability, shutdown_signal, Config, SHUTDOWN_GRACE, WEBHOOK_PATH};
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
 
 use crate::null_store::NullStore;
 
@@ -33,9 +38,33 @@ async fn bare(body: Bytes) -> (StatusCode, String) {
     )
 }
 
-/// What a handler written without this crate does: parse the body into a
-/// `serde_json::Value` (no verification, no dedupe) and answer.
-async fn naive(body: Bytes) -> (StatusCode, String) {
+/// What a receiver written without this crate does, as the published
+/// examples show: check the `current` scheme's HMAC (keyed per request,
+/// hex-encoded, compared as text) and the timestamp's age, then parse the
+/// body into a `serde_json::Value` and answer. No dedupe.
+async fn naive(secret: &str, headers: &HeaderMap, body: Bytes) -> (StatusCode, String) {
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    let (Some(timestamp), Some(signature)) =
+        (header("x-webhook-timestamp"), header("x-webhook-signature"))
+    else {
+        return (StatusCode::BAD_REQUEST, "no signature".to_owned());
+    };
+    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(secret.as_bytes()) else {
+        return (StatusCode::INTERNAL_SERVER_ERROR, "no key".to_owned());
+    };
+    mac.update(timestamp.as_bytes());
+    mac.update(b".");
+    mac.update(&body);
+    if hex::encode(mac.finalize().into_bytes()) != signature {
+        return (StatusCode::UNAUTHORIZED, "invalid signature".to_owned());
+    }
+    let now_ms = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64);
+    match timestamp.parse::<i64>() {
+        Ok(ms) if (now_ms - ms).abs() <= 3_600_000 => {}
+        _ => return (StatusCode::UNAUTHORIZED, "stale".to_owned()),
+    }
     let Ok(value) = serde_json::from_slice::<serde_json::Value>(&body) else {
         return (StatusCode::BAD_REQUEST, "not JSON".to_owned());
     };
@@ -63,13 +92,30 @@ pub(crate) async fn run() -> Result<(), String> {
     let metrics = init_observability()?;
     let config = Config::from_env()?;
     // The default store: in memory, bounded.
-    let receiver = routes(config.receiver_builder().await?)
-        .build()
-        .map_err(|e| e.to_string())?;
+    let mut builder = config.receiver_builder().await?;
+    if config.inbox_url.is_none() && config.redis_url.is_none() {
+        // Room for every id a bench sends (the default keeps 1,000,000,
+        // oldest out first), so the duplicates stay duplicates.
+        let entries = std::env::var("BENCH_STORE_ENTRIES")
+            .ok()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(4_000_000);
+        builder = builder.store(MemoryStore::builder().max_entries(entries).build());
+    }
+    let receiver = routes(builder).build().map_err(|e| e.to_string())?;
+    // The naive route's secret: the first of the list.
+    let secret = std::env::var("COSTKATANA_WEBHOOK_SECRET").unwrap_or_default();
+    let secret: Arc<str> = secret.split(',').next().unwrap_or_default().trim().into();
     receiver.start().await.map_err(|e| e.to_string())?;
     let mut app = axum::Router::new()
         .route("/bare", post(bare))
-        .route("/naive", post(naive))
+        .route(
+            "/naive",
+            post(move |headers: HeaderMap, body: Bytes| {
+                let secret = Arc::clone(&secret);
+                async move { naive(&secret, &headers, body).await }
+            }),
+        )
         .route_service(WEBHOOK_PATH, WebhookEndpoint::new(receiver.clone()))
         .route(
             "/metrics",

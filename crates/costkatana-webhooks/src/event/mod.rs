@@ -15,7 +15,7 @@ use bytes::Bytes;
 use serde_json::{Map, Value};
 
 pub(crate) use envelope::Fields;
-use envelope::{string_of, value_of, DataPeek};
+use envelope::{str_of, string_of, value_of};
 
 /// A Cost Katana event.
 ///
@@ -93,15 +93,19 @@ impl Event {
     /// `title`, `severity` and `description` are looked for in it, without
     /// building it.
     pub(crate) fn from_fields(mut fields: Fields<'_>, shared: Option<&Bytes>) -> Result<Event, ()> {
-        let event_type = fields.take_string("eventType", "event_type").ok_or(())?;
-        let data = fields.take("data");
-        let peek = data.map(DataPeek::of).unwrap_or_default();
+        let event_type = fields.take_str("eventType", "event_type").ok_or(())?;
+        let (data, peek) = fields.take_data().unzip();
+        let peek = peek.unwrap_or_default();
+        // The severity is matched where it lies, copied only when unknown.
+        let severity = fields
+            .take_str("severity", "severity")
+            .or_else(|| peek.get("severity").and_then(str_of))
+            .map(|s| Severity::from_name(&s));
         let mut top_or_data = |key: &str| {
             fields
                 .take_string(key, key)
                 .or_else(|| peek.get(key).and_then(string_of))
         };
-        let severity = top_or_data("severity").map(|s| Severity::from_name(&s));
         let title = top_or_data("title");
         let description = top_or_data("description");
         let id = fields.take_string("eventId", "event_id");
@@ -111,7 +115,7 @@ impl Event {
         let metadata = fields.take("metadata").map(value_of).transpose()?;
         Ok(Event {
             id,
-            event_type: EventType::from(event_type.as_str()),
+            event_type: EventType::from(&*event_type),
             occurred_at,
             severity,
             title,
@@ -120,7 +124,7 @@ impl Event {
             project_id,
             metadata,
             data: EventData::from_raw(data.map(|raw| {
-                let raw = raw.get().as_bytes();
+                let raw = raw.as_bytes();
                 // A borrowed raw value lies within the body it was read from.
                 shared.map_or_else(|| Bytes::copy_from_slice(raw), |body| body.slice_ref(raw))
             })),

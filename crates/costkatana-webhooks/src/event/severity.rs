@@ -33,13 +33,19 @@ pub enum Severity {
 impl Severity {
     /// The severity called `name` (case-insensitive).
     pub fn from_name(name: &str) -> Severity {
-        match name.to_ascii_lowercase().as_str() {
-            "low" => Severity::Low,
-            "medium" => Severity::Medium,
-            "high" => Severity::High,
-            "critical" => Severity::Critical,
-            _ => Severity::Other(name.to_owned()),
-        }
+        // Compared in place: no lowercase copy of the name.
+        [
+            ("low", Severity::Low),
+            ("medium", Severity::Medium),
+            ("high", Severity::High),
+            ("critical", Severity::Critical),
+        ]
+        .into_iter()
+        .find(|(known, _)| known.eq_ignore_ascii_case(name))
+        .map_or_else(
+            || Severity::Other(name.to_owned()),
+            |(_, severity)| severity,
+        )
     }
 
     /// The severity's name.
