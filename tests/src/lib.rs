@@ -513,6 +513,7 @@ mod guide {
         Testing => "testing.md",
         Cli => "cli.md",
         Security => "security.md",
+        Performance => "performance.md",
         Comparison => "comparison.md",
     }
 }

@@ -151,46 +151,64 @@ impl MinuteActivity {
     pub fn attempts(&self) -> u64 {
         self.handled + self.failed + self.dead
     }
+}
 
-    /// The minute from its rows: `(outcome, bucket, count)`.
-    pub(crate) fn from_counts(
-        minute_ms: i64,
-        counts: impl IntoIterator<Item = (String, i64, i64)>,
-    ) -> MinuteActivity {
-        let mut minute = MinuteActivity {
-            minute_ms,
-            handled: 0,
-            failed: 0,
-            dead: 0,
-            p50_ms: None,
-            p90_ms: None,
-            p99_ms: None,
-        };
-        let mut buckets: BTreeMap<i64, u64> = BTreeMap::new();
-        for (outcome, bucket, n) in counts {
-            let n = u64::try_from(n).unwrap_or(0);
-            match AttemptOutcome::parse(&outcome) {
-                Some(AttemptOutcome::Done) => minute.handled += n,
-                Some(AttemptOutcome::Retried) => minute.failed += n,
-                Some(AttemptOutcome::Dead) => minute.dead += n,
-                None => continue,
-            }
-            *buckets.entry(bucket).or_default() += n;
+/// One minute's counts as its rows are read: attempts per outcome, and
+/// per duration bucket (an array, not a map: the read folds up to a day
+/// of minutes with up to three outcomes and many buckets each, 86,400 rows
+/// in the console bench).
+struct Tally {
+    minute: MinuteActivity,
+    buckets: [u64; LAST_BUCKET as usize + 1],
+}
+
+impl Tally {
+    fn new(minute_ms: i64) -> Tally {
+        Tally {
+            minute: MinuteActivity {
+                minute_ms,
+                handled: 0,
+                failed: 0,
+                dead: 0,
+                p50_ms: None,
+                p90_ms: None,
+                p99_ms: None,
+            },
+            buckets: [0; LAST_BUCKET as usize + 1],
         }
-        let total: u64 = buckets.values().sum();
+    }
+
+    fn add(&mut self, (outcome, bucket): (Option<AttemptOutcome>, Option<i64>), n: i64) {
+        let n = u64::try_from(n).unwrap_or(0);
+        match outcome {
+            Some(AttemptOutcome::Done) => self.minute.handled += n,
+            Some(AttemptOutcome::Retried) => self.minute.failed += n,
+            Some(AttemptOutcome::Dead) => self.minute.dead += n,
+            None => {}
+        }
+        if let Some(bucket) = bucket {
+            let at = usize::try_from(bucket.clamp(0, LAST_BUCKET)).unwrap_or(0);
+            self.buckets[at] += n;
+        }
+    }
+
+    fn finish(mut self) -> MinuteActivity {
+        let total: u64 = self.buckets.iter().sum();
         let percentile = |q: f64| {
             #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
             let rank = ((q * total as f64).ceil() as u64).max(1);
             let mut seen = 0;
-            buckets.iter().find_map(|(&bucket, &n)| {
-                seen += n;
-                (seen >= rank).then(|| bucket_ms(bucket))
-            })
+            (0..=LAST_BUCKET)
+                .zip(&self.buckets)
+                .find_map(|(bucket, &n)| {
+                    seen += n;
+                    (seen >= rank).then(|| bucket_ms(bucket))
+                })
         };
-        minute.p50_ms = percentile(0.50);
-        minute.p90_ms = percentile(0.90);
-        minute.p99_ms = percentile(0.99);
-        minute
+        self.minute.p50_ms = percentile(0.50);
+        self.minute.p90_ms = percentile(0.90);
+        self.minute.p99_ms = percentile(0.99);
+        self.minute
     }
 }
 
@@ -219,6 +237,23 @@ fn bucket_ms(bucket: i64) -> f64 {
     (lower + 0.5 / PER_DOUBLING).exp2()
 }
 
+/// The bucket of an activity row that counts attempts by outcome.
+const OUTCOME_ROW: i64 = -1;
+/// The outcome of an activity row that counts attempts by duration.
+const ANY_OUTCOME: &str = "all";
+
+/// What an activity row counts: attempts with one outcome (its bucket is
+/// [`OUTCOME_ROW`]), or attempts of any outcome in one duration bucket (its
+/// outcome is [`ANY_OUTCOME`]); a row of both, as written before schema
+/// version 5, counts as both.
+pub(crate) fn counted(outcome: &str, bucket: i64) -> (Option<AttemptOutcome>, Option<i64>) {
+    let duration = (bucket != OUTCOME_ROW).then_some(bucket);
+    match outcome {
+        ANY_OUTCOME => (None, duration),
+        named => (AttemptOutcome::parse(named), duration),
+    }
+}
+
 /// The minute a time falls in, in ms since the epoch.
 pub(crate) fn minute_of(ms: i64) -> i64 {
     ms.div_euclid(60_000) * 60_000
@@ -242,9 +277,16 @@ struct Buffered {
 impl ActivityBuffer {
     /// Counts an attempt that ended at `ended_ms` after `duration_ms`.
     pub(crate) fn record(&self, outcome: AttemptOutcome, ended_ms: i64, duration_ms: i64) {
-        let key = (minute_of(ended_ms), outcome.as_str(), bucket(duration_ms));
+        let minute = minute_of(ended_ms);
         let mut inner = self.lock();
-        *inner.counts.entry(key).or_default() += 1;
+        *inner
+            .counts
+            .entry((minute, outcome.as_str(), OUTCOME_ROW))
+            .or_default() += 1;
+        *inner
+            .counts
+            .entry((minute, ANY_OUTCOME, bucket(duration_ms)))
+            .or_default() += 1;
     }
 
     /// What to add to the table now: everything, when the last flush is a
@@ -317,20 +359,27 @@ pub(crate) fn attempts(failed: Vec<AttemptRow>, last: LastAttempt) -> Vec<Attemp
     attempts
 }
 
-/// The minutes in `rows` (`minute, outcome, bucket, n`, by minute), each
-/// with its counts and percentiles.
-pub(crate) fn minutes(rows: Vec<(i64, String, i64, i64)>) -> Vec<MinuteActivity> {
-    let mut by_minute: BTreeMap<i64, Vec<(String, i64, i64)>> = BTreeMap::new();
-    for (minute, outcome, bucket, n) in rows {
-        by_minute
-            .entry(minute)
-            .or_default()
-            .push((outcome, bucket, n));
+/// The minutes in `rows` (`minute`, what the row counts as [`counted`]
+/// tells, `n`; ordered by minute, as both backends read them), each with
+/// its counts and percentiles.
+pub(crate) fn minutes(
+    rows: impl IntoIterator<Item = (i64, (Option<AttemptOutcome>, Option<i64>), i64)>,
+) -> Vec<MinuteActivity> {
+    let mut minutes = Vec::new();
+    let mut current: Option<Tally> = None;
+    for (minute_ms, counts, n) in rows {
+        if current
+            .as_ref()
+            .is_none_or(|t| t.minute.minute_ms != minute_ms)
+        {
+            minutes.extend(current.replace(Tally::new(minute_ms)).map(Tally::finish));
+        }
+        if let Some(tally) = current.as_mut() {
+            tally.add(counts, n);
+        }
     }
-    by_minute
-        .into_iter()
-        .map(|(minute, counts)| MinuteActivity::from_counts(minute, counts))
-        .collect()
+    minutes.extend(current.map(Tally::finish));
+    minutes
 }
 
 /// An attempt's error as kept: at most [`MAX_ERROR`] bytes, cut at a
@@ -380,18 +429,29 @@ mod tests {
 
     #[test]
     fn a_minute_counts_its_outcomes_and_reads_its_percentiles() {
-        let mut rows = vec![
-            ("done".to_owned(), bucket(10), 98),
-            ("retried".to_owned(), bucket(500), 1),
-        ];
-        rows.push(("dead".to_owned(), bucket(2_000), 1));
-        let minute = MinuteActivity::from_counts(0, rows);
+        // Version 5's rows, and one of each older row's kind.
+        let rows = [
+            (0, "done", -1, 98),
+            (0, "retried", -1, 1),
+            (0, "all", bucket(10), 98),
+            (0, "all", bucket(500), 1),
+            (0, "unknown", -1, 50),
+            (0, "dead", bucket(2_000), 1),
+            (60_000, "done", bucket(3), 1),
+        ]
+        .map(|(minute, outcome, bucket, n)| (minute, counted(outcome, bucket), n));
+        let read = minutes(rows);
+        assert_eq!(read.len(), 2);
+        let minute = &read[0];
         assert_eq!((minute.handled, minute.failed, minute.dead), (98, 1, 1));
         let near = |got: Option<f64>, want: f64| (got.unwrap() - want).abs() / want < 0.08;
         assert!(near(minute.p50_ms, 10.0), "{:?}", minute.p50_ms);
         assert!(near(minute.p90_ms, 10.0), "{:?}", minute.p90_ms);
         assert!(near(minute.p99_ms, 500.0), "{:?}", minute.p99_ms);
-        assert_eq!(MinuteActivity::from_counts(0, []).p50_ms, None);
+        assert_eq!((read[1].minute_ms, read[1].handled), (60_000, 1));
+        assert!(near(read[1].p99_ms, 3.0), "{:?}", read[1].p99_ms);
+        assert!(minutes([]).is_empty());
+        assert_eq!(Tally::new(0).finish().p50_ms, None);
     }
 
     #[test]
@@ -400,13 +460,16 @@ mod tests {
         buffer.record(AttemptOutcome::Done, 61_000, 5);
         buffer.record(AttemptOutcome::Done, 61_500, 5);
         let first = buffer.take_due(2_000, false);
-        assert_eq!(first.values().sum::<i64>(), 2);
+        // Each attempt counts once by outcome and once by duration.
+        assert_eq!(first.values().sum::<i64>(), 4);
         buffer.record(AttemptOutcome::Dead, 62_000, 5);
         assert!(buffer.take_due(2_500, false).is_empty(), "not a second yet");
         buffer.restore(first);
         let all = buffer.take_due(2_500, true);
-        assert_eq!(all.values().sum::<i64>(), 3);
-        assert_eq!(all[&(60_000, "done", bucket(5))], 2);
+        assert_eq!(all.len(), 3);
+        assert_eq!(all[&(60_000, "done", OUTCOME_ROW)], 2);
+        assert_eq!(all[&(60_000, "dead", OUTCOME_ROW)], 1);
+        assert_eq!(all[&(60_000, ANY_OUTCOME, bucket(5))], 3);
     }
 
     #[test]

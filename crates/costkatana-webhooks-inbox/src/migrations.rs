@@ -27,9 +27,9 @@ use crate::table::Table;
 /// The schema version this code uses: the number of the last migration.
 ///
 /// ```
-/// assert_eq!(costkatana_webhooks_inbox::migrations::LATEST, 4);
+/// assert_eq!(costkatana_webhooks_inbox::migrations::LATEST, 5);
 /// ```
-pub const LATEST: u32 = 4;
+pub const LATEST: u32 = 5;
 
 /// One numbered schema change, as shipped.
 ///
@@ -124,6 +124,14 @@ const SQLITE: [Migration; LATEST as usize] = [
         sql: include_str!("../migrations/sqlite/0004_history.sql"),
         creates: HISTORY_CREATES,
     },
+    Migration {
+        version: 5,
+        name: "activity_kinds",
+        sql: include_str!("../migrations/sqlite/0005_activity_kinds.sql"),
+        // Rows only: a schema holding version 4's relations may hold either
+        // kind of activity row, and the activity read counts both.
+        creates: &[],
+    },
 ];
 
 const POSTGRES: [Migration; LATEST as usize] = [
@@ -158,6 +166,14 @@ const POSTGRES: [Migration; LATEST as usize] = [
             "costkatana_webhook_inbox_replays",
             "costkatana_webhook_inbox_counts",
         ],
+    },
+    Migration {
+        version: 5,
+        name: "activity_kinds",
+        sql: include_str!("../migrations/postgres/0005_activity_kinds.sql"),
+        // Rows only: a schema holding version 4's relations may hold either
+        // kind of activity row, and the activity read counts both.
+        creates: &[],
     },
 ];
 
@@ -438,6 +454,11 @@ mod tests {
             applied: vec![applied(1), applied(2), applied(3), applied(4)],
             ..found
         };
+        assert_eq!(schema(&table).next(&found).unwrap(), Next::Run(sqlite()[4]));
+        let found = Found {
+            applied: (1..=5).map(applied).collect(),
+            ..found
+        };
         assert_eq!(schema(&table).next(&found).unwrap(), Next::Nothing);
         assert_eq!(schema(&table).current(&found).unwrap(), LATEST);
     }
@@ -456,7 +477,7 @@ mod tests {
         );
         let err = schema(&table).current(&found).unwrap_err().to_string();
         assert!(
-            err.contains("at version 1, older than this code's 4"),
+            err.contains("at version 1, older than this code's 5"),
             "{err}"
         );
         let missing = Found {
@@ -484,7 +505,7 @@ mod tests {
             (changed, "migration 2 was changed after it ran"),
             (
                 newer,
-                "the inbox schema is at version 5, newer than this code's 4: upgrade \
+                "the inbox schema is at version 6, newer than this code's 5: upgrade \
                  costkatana-webhooks-inbox",
             ),
         ] {

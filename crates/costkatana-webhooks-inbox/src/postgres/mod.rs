@@ -568,11 +568,13 @@ impl Postgres {
         )
         .await;
         let rows = self.finish(client, outcome, what)?;
-        Ok(history::minutes(
-            rows.iter()
-                .map(|row| (row.get(0), row.get(1), row.get(2), row.get(3)))
-                .collect(),
-        ))
+        Ok(history::minutes(rows.iter().map(|row| {
+            (
+                row.get(0),
+                history::counted(row.get(1), row.get(2)),
+                row.get(3),
+            )
+        })))
     }
 
     pub(crate) async fn state_of(&self, key: &str) -> Result<Option<EntryState>, InboxError> {

@@ -179,9 +179,10 @@ impl Reader {
             let mut read = conn.prepare_cached(&sql.activity_read)?;
             let rows = read
                 .query_map([since_ms, until_ms], |row| {
-                    Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
+                    let counted = history::counted(row.get_ref(1)?.as_str()?, row.get(2)?);
+                    Ok((row.get(0)?, counted, row.get(3)?))
                 })?
-                .collect::<rusqlite::Result<_>>()?;
+                .collect::<rusqlite::Result<Vec<_>>>()?;
             Ok(history::minutes(rows))
         })
         .await

@@ -101,7 +101,7 @@ pub async fn a_database_made_before_migrations_is_adopted_rows_and_all(db: &Db) 
     assert_eq!(inbox.schema_version().await.unwrap(), migrations::LATEST);
     assert_eq!(
         versions(db, "costkatana_webhook_inbox").await,
-        ["1", "2", "3", "4"]
+        ["1", "2", "3", "4", "5"]
     );
     let relations = db.relations().await;
     for index in INDEXES_OF_2 {
@@ -158,7 +158,7 @@ pub async fn a_database_made_before_migrations_is_adopted_rows_and_all(db: &Db) 
     drop(Inbox::open(&db.url()).await.unwrap());
     assert_eq!(
         versions(db, "costkatana_webhook_inbox").await,
-        ["1", "2", "3", "4"]
+        ["1", "2", "3", "4", "5"]
     );
 }
 
@@ -167,7 +167,7 @@ pub async fn an_empty_database_is_created_at_the_latest_version(db: &Db) {
     assert_eq!(inbox.schema_version().await.unwrap(), migrations::LATEST);
     assert_eq!(
         versions(db, "costkatana_webhook_inbox").await,
-        ["1", "2", "3", "4"]
+        ["1", "2", "3", "4", "5"]
     );
     let shipped = if db.is_sqlite() {
         migrations::sqlite()
@@ -190,12 +190,12 @@ pub async fn a_newer_schema_is_refused(db: &Db) {
     db.execute(
         "INSERT INTO costkatana_webhook_inbox_migrations
             (version, name, checksum, applied_at, dirty)
-         VALUES (5, 'from_a_newer_release', 'abc', 0, FALSE)",
+         VALUES (6, 'from_a_newer_release', 'abc', 0, FALSE)",
     )
     .await;
     refused(
         db,
-        "the inbox schema is at version 5, newer than this code's 4: upgrade \
+        "the inbox schema is at version 6, newer than this code's 5: upgrade \
          costkatana-webhooks-inbox",
     )
     .await;
@@ -236,7 +236,10 @@ pub async fn a_table_name_of_ones_own_is_used_everywhere(db: &Db) {
         (listed[0].event_id.as_deref(), listed[0].state),
         (Some("evt_custom"), EntryState::Done)
     );
-    assert_eq!(versions(db, "custom_inbox").await, ["1", "2", "3", "4"]);
+    assert_eq!(
+        versions(db, "custom_inbox").await,
+        ["1", "2", "3", "4", "5"]
+    );
     let relations = db.relations().await;
     for name in ["custom_inbox", "custom_inbox_due", "custom_inbox_event_id"] {
         assert!(
@@ -308,7 +311,7 @@ pub async fn connect_refuses_an_older_schema_and_changes_nothing(db: &Db) {
     assert_eq!(err.kind(), InboxErrorKind::Schema);
     assert!(
         err.to_string()
-            .contains("the inbox schema is at version 1, older than this code's 4"),
+            .contains("the inbox schema is at version 1, older than this code's 5"),
         "{err}"
     );
     assert_eq!(db.relations().await, before, "no DDL");
@@ -378,6 +381,14 @@ pub async fn the_builders_clock_is_the_inboxs_now(db: &Db) {
 /// A database as the previous release left it: migrations 1 and 2 run
 /// and recorded, rows in every state.
 async fn at_version_2(db: &Db) {
+    migrated_to(db, 2).await;
+    for row in old_rows() {
+        db.insert_old(&row).await;
+    }
+}
+
+/// The shipped migrations up to `version` run and recorded.
+async fn migrated_to(db: &Db, version: usize) {
     let shipped = if db.is_sqlite() {
         migrations::sqlite()
     } else {
@@ -393,7 +404,7 @@ async fn at_version_2(db: &Db) {
         )",
     )
     .await;
-    for migration in &shipped[..2] {
+    for migration in &shipped[..version] {
         db.execute(migration.sql).await;
         db.execute(&format!(
             "INSERT INTO costkatana_webhook_inbox_migrations VALUES ({}, '{}', '{}', 0, FALSE)",
@@ -403,9 +414,38 @@ async fn at_version_2(db: &Db) {
         ))
         .await;
     }
-    for row in old_rows() {
-        db.insert_old(&row).await;
-    }
+}
+
+/// Activity recorded at version 4 (a row per minute, outcome and duration
+/// bucket) reads the same after version 5 split it into rows by outcome
+/// and rows by duration.
+pub async fn activity_recorded_at_version_4_reads_the_same_after_the_upgrade(db: &Db) {
+    migrated_to(db, 4).await;
+    // Buckets 17, 45 and 55 hold about 10 ms, 500 ms and 2 s.
+    db.execute(
+        "INSERT INTO costkatana_webhook_inbox_activity (minute, outcome, bucket, n) VALUES
+            (60000, 'done', 17, 98), (60000, 'retried', 45, 1), (60000, 'dead', 55, 1),
+            (120000, 'done', 17, 4), (120000, 'done', 45, 1)",
+    )
+    .await;
+    let inbox = Inbox::open(&db.url()).await.unwrap();
+    assert_eq!(inbox.schema_version().await.unwrap(), 5);
+    let minutes = inbox.activity(0, 180_000).await.unwrap();
+    let counts: Vec<_> = minutes
+        .iter()
+        .map(|m| (m.minute_ms, m.handled, m.failed, m.dead))
+        .collect();
+    assert_eq!(counts, [(60_000, 98, 1, 1), (120_000, 5, 0, 0)]);
+    let near = |got: Option<f64>, want: f64| (got.unwrap() - want).abs() / want < 0.08;
+    assert!(near(minutes[0].p50_ms, 10.0), "{:?}", minutes[0]);
+    assert!(near(minutes[0].p99_ms, 500.0), "{:?}", minutes[0]);
+    assert!(near(minutes[1].p50_ms, 10.0), "{:?}", minutes[1]);
+    assert!(near(minutes[1].p90_ms, 500.0), "{:?}", minutes[1]);
+    // 3 + 3 rows for the first minute, 1 + 2 for the second.
+    let rows = db
+        .strings("SELECT COUNT(*) FROM costkatana_webhook_inbox_activity")
+        .await;
+    assert_eq!(rows, ["9"]);
 }
 
 pub async fn a_database_at_the_previous_version_is_upgraded_in_place(db: &Db) {
@@ -413,14 +453,14 @@ pub async fn a_database_at_the_previous_version_is_upgraded_in_place(db: &Db) {
     let err = Inbox::connect(&db.url()).await.unwrap_err();
     assert!(
         err.to_string()
-            .contains("at version 2, older than this code's 4"),
+            .contains("at version 2, older than this code's 5"),
         "{err}"
     );
     let inbox = Inbox::open(&db.url()).await.unwrap();
-    assert_eq!(inbox.schema_version().await.unwrap(), 4);
+    assert_eq!(inbox.schema_version().await.unwrap(), 5);
     assert_eq!(
         versions(db, "costkatana_webhook_inbox").await,
-        ["1", "2", "3", "4"]
+        ["1", "2", "3", "4", "5"]
     );
 
     // Every row as it was, and still a duplicate of itself.
@@ -498,6 +538,7 @@ macro_rules! schema_checks {
             a_schema_made_by_a_migrator_of_ones_own_is_used_as_it_is,
             the_builders_clock_is_the_inboxs_now,
             a_database_at_the_previous_version_is_upgraded_in_place,
+            activity_recorded_at_version_4_reads_the_same_after_the_upgrade,
         );
     };
 }
