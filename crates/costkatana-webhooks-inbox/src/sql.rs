@@ -192,7 +192,8 @@ const ATTEMPTS_OF: &str = "SELECT attempt, started_at, ended_at, outcome, error,
 const LAST_ATTEMPT: &str = "SELECT state, attempts, started_at, settled_at
     FROM costkatana_webhook_inbox WHERE id = $1";
 
-/// Adds a process's counts for a minute, outcome and duration bucket.
+/// Adds a process's count to one of a minute's rows (by outcome, or by
+/// duration bucket: see `history::counted`).
 const ACTIVITY_ADD: &str =
     "INSERT INTO costkatana_webhook_inbox_activity (minute, outcome, bucket, n)
     VALUES ($1, $2, $3, $4)
