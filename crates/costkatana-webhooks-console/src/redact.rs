@@ -1,19 +1,15 @@
 //! What a page may show of a stored value that can be a credential.
 
+use costkatana_webhooks::dedupe::DedupeKey;
+
 /// The dedupe key as shown: an event id key (`<n>:<namespace>:event:<id>`,
 /// the core's format) whole; a key that is a delivery's signature
 /// (`…:signature:<hex>`) with the signature redacted; any other shape
 /// redacted whole, since the console cannot tell what it holds.
 pub(crate) fn shown_key(key: &str) -> String {
-    let parsed = key.split_once(':').and_then(|(length, rest)| {
-        let length: usize = length.parse().ok()?;
-        let namespace = rest.get(..length)?;
-        let (kind, _) = rest.get(length..)?.strip_prefix(':')?.split_once(':')?;
-        Some((length, namespace, kind))
-    });
-    match parsed {
-        Some((_, _, "event")) => key.to_owned(),
-        Some((length, namespace, kind)) => format!("{length}:{namespace}:{kind}:[redacted]"),
+    match DedupeKey::parse(key) {
+        Some(parts) if parts.kind == DedupeKey::EVENT => key.to_owned(),
+        Some(parts) => parts.redacted(),
         None => "[redacted]".to_owned(),
     }
 }

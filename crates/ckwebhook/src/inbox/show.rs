@@ -2,6 +2,7 @@
 //! headers' signatures and credentials, and the dedupe key when it is a
 //! signature (a body without an event id is keyed by its signature).
 
+use costkatana_webhooks::dedupe::DedupeKey;
 use costkatana_webhooks::inbox::{Entry, EntryState};
 use costkatana_webhooks_inbox::{Attempt, Inbox, InboxErrorKind};
 
@@ -93,16 +94,8 @@ fn describe(record: &Entry, attempts: &[Attempt]) -> Vec<String> {
 /// (`<n>:<namespace>:signature:<hex>`, the core's format) shows
 /// `[redacted]` for the signature; an event id key shows whole.
 fn shown_key(key: &str) -> String {
-    let parsed = key.split_once(':').and_then(|(length, rest)| {
-        let length: usize = length.parse().ok()?;
-        let namespace = rest.get(..length)?;
-        let (kind, _) = rest.get(length..)?.strip_prefix(':')?.split_once(':')?;
-        Some((length, namespace, kind))
-    });
-    match parsed {
-        Some((length, namespace, "signature")) => {
-            format!("{length}:{namespace}:signature:[redacted]")
-        }
+    match DedupeKey::parse(key) {
+        Some(parts) if parts.kind == DedupeKey::SIGNATURE => parts.redacted(),
         _ => key.to_owned(),
     }
 }

@@ -6,8 +6,10 @@
 //! answered as duplicates) or *released* (forgotten, so the sender's retry
 //! is processed). A claim whose holder crashed expires after its lease.
 
+mod key;
 mod memory;
 
+pub use key::DedupeKey;
 pub use memory::{MemoryStore, MemoryStoreBuilder, DEFAULT_MAX_ENTRIES};
 
 use std::fmt;

@@ -66,7 +66,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use tracing::Instrument;
 
-use crate::dedupe::{Claim, DedupeStore};
+use crate::dedupe::{Claim, DedupeKey, DedupeStore};
 use crate::{Error, ErrorKind, Headers, Outcome, Payload, RequestBody, Verifier};
 
 use background::Background;
@@ -604,8 +604,8 @@ impl Receiver {
         let namespace = inner.namespace.for_secret(verified.secret_index());
         // A blank id is no id: keying on it would merge different events.
         let key = match payload.event_id().filter(|id| !id.trim().is_empty()) {
-            Some(id) => dedupe_key(namespace, "event", id),
-            None => dedupe_key(namespace, "signature", &verified.signature_hex()),
+            Some(id) => dedupe_key(namespace, DedupeKey::EVENT, id),
+            None => dedupe_key(namespace, DedupeKey::SIGNATURE, &verified.signature_hex()),
         };
         if let Err(err) = age {
             let body = verified.body_bytes();
@@ -714,10 +714,15 @@ impl Namespace {
     }
 }
 
-/// `<namespace length>:<namespace>:<kind>:<value>`: with the length first,
-/// no namespace and value pair can spell another pair's key.
+/// The key of a delivery's `kind` of `value` in `namespace` (see
+/// [`DedupeKey`]).
 fn dedupe_key(namespace: &str, kind: &str, value: &str) -> String {
-    format!("{}:{namespace}:{kind}:{value}", namespace.len())
+    DedupeKey {
+        namespace,
+        kind,
+        value,
+    }
+    .to_string()
 }
 
 /// Runs the handler and settles the claim by its result: done when it

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use super::{dedupe_key, Namespace};
 use crate::clock::millis;
-use crate::dedupe::{DedupeStore, KeyState, StoreError};
+use crate::dedupe::{DedupeKey, DedupeStore, KeyState, StoreError};
 use crate::inbox::{EntryState, InboxStore};
 use crate::Clock;
 
@@ -34,8 +34,8 @@ pub enum DeliveryKey<'a> {
 impl DeliveryKey<'_> {
     fn parts(self) -> (&'static str, String) {
         match self {
-            DeliveryKey::EventId(id) => ("event", id.to_owned()),
-            DeliveryKey::Signature(hex) => ("signature", hex.to_ascii_lowercase()),
+            DeliveryKey::EventId(id) => (DedupeKey::EVENT, id.to_owned()),
+            DeliveryKey::Signature(hex) => (DedupeKey::SIGNATURE, hex.to_ascii_lowercase()),
         }
     }
 }
