@@ -6,14 +6,21 @@
 // that still answers a request already in flight, slow clients cut, accept
 // errors backed off, and the settings of the fixed interface.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use costkatana_webhooks::signing::{sign, SENDER_HEADERS};
 use costkatana_webhooks::testing::{sample_event, Shape};
 use costkatana_webhooks::{EventType, Scheme};
+
+// Times, temporary directories and a child's output lines, as the alerts
+// and ledger process tests have them; the rest of it serves those tests.
+#[allow(dead_code)]
+#[path = "process_support.rs"]
+mod process_support;
+use process_support::{lines, now_ms, TempDir};
 
 /// Every wait on the child is bounded by this.
 const WAIT: Duration = Duration::from_secs(20);
@@ -114,19 +121,6 @@ impl Drop for Example {
     }
 }
 
-/// Forwards each line of `stream` to a channel, from a thread.
-fn lines(stream: impl Read + Send + 'static) -> mpsc::Receiver<String> {
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stream).lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    rx
-}
-
 fn expect_line(lines: &mpsc::Receiver<String>, needle: &str) -> String {
     let deadline = Instant::now() + WAIT;
     let mut seen = Vec::new();
@@ -137,13 +131,6 @@ fn expect_line(lines: &mpsc::Receiver<String>, needle: &str) -> String {
             Err(err) => panic!("no line containing {needle:?} ({err}); saw {seen:#?}"),
         }
     }
-}
-
-fn now_ms() -> i64 {
-    let since = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .expect("after 1970");
-    i64::try_from(since.as_millis()).expect("fits")
 }
 
 fn client() -> reqwest::Client {
@@ -335,13 +322,8 @@ fn refuses_to_start_when_redis_is_unreachable() {
 /// ends the process cleanly (the main calls `receiver.shutdown`).
 #[tokio::test]
 async fn stores_deliveries_in_an_inbox_when_inbox_url_is_set() {
-    let dir = std::env::temp_dir().join(format!(
-        "ckw-binary-inbox-{}-{}",
-        std::process::id(),
-        now_ms()
-    ));
-    std::fs::create_dir_all(&dir).expect("a temp dir");
-    let url = format!("sqlite:{}", dir.join("inbox.db").display());
+    let dir = TempDir::new("binary-inbox");
+    let url = dir.sqlite_url();
     let example = Example::start_with(&[
         ("COSTKATANA_WEBHOOK_SECRET", SECRET),
         ("INBOX_URL", &url),
@@ -364,7 +346,6 @@ async fn stores_deliveries_in_an_inbox_when_inbox_url_is_set() {
     assert!(answer.contains(r#""duplicate":true"#), "{answer}");
     example.sigterm();
     example.assert_clean_exit();
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -399,13 +380,8 @@ fn refuses_a_bad_inbox_url_or_retry_delay() {
 /// `/console/`: every page sends to its sign-in form, under its CSP.
 #[tokio::test]
 async fn serves_the_inbox_console_when_its_token_is_set() {
-    let dir = std::env::temp_dir().join(format!(
-        "ckw-binary-console-{}-{}",
-        std::process::id(),
-        now_ms()
-    ));
-    std::fs::create_dir_all(&dir).expect("a temp dir");
-    let url = format!("sqlite:{}", dir.join("inbox.db").display());
+    let dir = TempDir::new("binary-console");
+    let url = dir.sqlite_url();
     let example = Example::start_with(&[
         ("COSTKATANA_WEBHOOK_SECRET", SECRET),
         ("INBOX_URL", &url),
@@ -431,7 +407,6 @@ async fn serves_the_inbox_console_when_its_token_is_set() {
     assert!(css.contains("--accent"));
     example.sigterm();
     example.assert_clean_exit();
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// Without inbox mode there is no console; one asked for is refused at
@@ -452,19 +427,11 @@ fn refuses_a_console_without_an_inbox_or_with_a_short_token() {
         stderr.contains("INBOX_CONSOLE_TOKEN is set but INBOX_URL is not"),
         "{stderr}"
     );
-    let dir = std::env::temp_dir().join(format!(
-        "ckw-binary-console-short-{}-{}",
-        std::process::id(),
-        now_ms()
-    ));
-    std::fs::create_dir_all(&dir).expect("a temp dir");
+    let dir = TempDir::new("binary-console-short");
     let output = Command::new(super::BIN)
         .env("COSTKATANA_WEBHOOK_SECRET", "whsec_x")
         .env_remove("REDIS_URL")
-        .env(
-            "INBOX_URL",
-            format!("sqlite:{}", dir.join("inbox.db").display()),
-        )
+        .env("INBOX_URL", dir.sqlite_url())
         .env("INBOX_CONSOLE_TOKEN", "short")
         .env("ADDR", "127.0.0.1:0")
         .output()
@@ -473,7 +440,6 @@ fn refuses_a_console_without_an_inbox_or_with_a_short_token() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("INBOX_CONSOLE_TOKEN: "), "{stderr}");
     assert!(stderr.contains("at least 16"), "{stderr}");
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
