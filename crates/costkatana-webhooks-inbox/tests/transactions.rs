@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use costkatana_webhooks::dedupe::{Completion, MemoryStore};
 use costkatana_webhooks::inbox::{AttemptTransaction, EntryState, InboxStore, RetryPolicy};
-use costkatana_webhooks::{Event, HandlerError, HandlerResult, Payload, Receiver, Shared};
+use costkatana_webhooks::{Event, HandlerResult, Payload, Receiver, Shared};
 use costkatana_webhooks_inbox::{Inbox, InboxErrorKind, InboxTransaction, SqlValue};
 use db::Db;
 use support::{entry, now_ms, Request, Runs, Started, SECRET};
@@ -57,15 +57,7 @@ async fn record(event: Event, tx: InboxTransaction, Shared(runs): Shared<Runs>) 
         ],
     )
     .await?;
-    if id.starts_with("refuse") {
-        return Err(HandlerError::refuse("not for us"));
-    }
-    if let Some(n) = id.strip_prefix("fail-").and_then(|r| r.split('-').next()) {
-        if run <= n.parse::<usize>().unwrap() {
-            return Err(HandlerError::from("downstream answered 500"));
-        }
-    }
-    Ok(())
+    support::scripted(&id, run)
 }
 
 async fn receiver(inbox: &Inbox, runs: &Runs) -> Receiver {

@@ -13,9 +13,9 @@ use costkatana_webhooks::dedupe::Completion;
 use costkatana_webhooks::inbox::{
     EntryQuery, EntryState, EntrySummary, InboxStore, RetryPolicy, Settlement,
 };
-use costkatana_webhooks::{Event, HandlerError, Outcome, Receiver, ReceiverBuilder};
+use costkatana_webhooks::{Event, Outcome, Receiver, ReceiverBuilder};
 use costkatana_webhooks_inbox::{Inbox, InboxErrorKind};
-use support::{entry, eventually, now_ms, Request, Runs, Started, SECRET};
+use support::{entry, eventually, now_ms, scripted, Request, Runs, Started, SECRET};
 use tokio::sync::Semaphore;
 
 /// Fast retries, so the suite does not wait out the default backoff.
@@ -45,15 +45,7 @@ fn counting_builder(inbox: &Inbox, runs: &Runs) -> ReceiverBuilder {
         async move {
             let id = payload.event_id().unwrap_or_default().to_owned();
             let run = runs.record(&id);
-            if id.starts_with("refuse") {
-                return Err(HandlerError::refuse("not for us"));
-            }
-            if let Some(n) = id.strip_prefix("fail-").and_then(|r| r.split('-').next()) {
-                if run <= n.parse::<usize>().unwrap() {
-                    return Err(HandlerError::from("downstream answered 500"));
-                }
-            }
-            Ok(())
+            scripted(&id, run)
         }
     })
 }

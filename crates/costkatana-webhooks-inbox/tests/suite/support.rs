@@ -10,7 +10,7 @@ use bytes::Bytes;
 use costkatana_webhooks::inbox::NewEntry;
 use costkatana_webhooks::signing::sign;
 use costkatana_webhooks::testing::{sample_event, Shape};
-use costkatana_webhooks::{EventType, Outcome, Receiver, Scheme};
+use costkatana_webhooks::{EventType, HandlerError, HandlerResult, Outcome, Receiver, Scheme};
 
 pub const SECRET: &str = "whsec_inbox_suite";
 
@@ -83,6 +83,21 @@ impl Runs {
     pub fn total(&self) -> usize {
         self.0.lock().unwrap().values().sum()
     }
+}
+
+/// What a test event's id asks of its handler on its `run`-th run:
+/// `refuse…` is refused, `fail-<n>-…` fails its first `n` runs, the
+/// rest succeed.
+pub fn scripted(id: &str, run: usize) -> HandlerResult {
+    if id.starts_with("refuse") {
+        return Err(HandlerError::refuse("not for us"));
+    }
+    if let Some(n) = id.strip_prefix("fail-").and_then(|r| r.split('-').next()) {
+        if run <= n.parse::<usize>().unwrap() {
+            return Err(HandlerError::from("downstream answered 500"));
+        }
+    }
+    Ok(())
 }
 
 /// Polls `done` every 10 ms for up to 20 s.
