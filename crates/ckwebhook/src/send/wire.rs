@@ -21,9 +21,6 @@ use tokio::net::TcpStream;
 
 /// The most bytes of an answer's body read (what is shown is cut shorter).
 const MAX_ANSWER_BODY: usize = 64 * 1024;
-/// The most bytes of an answer's body shown in a [`Reply::Status`], as the
-/// sandbox's sender keeps.
-const MAX_BODY_TEXT: usize = 500;
 /// The most bytes of an answer's head read before giving up on it.
 const MAX_HEAD: usize = 64 * 1024;
 
@@ -159,7 +156,10 @@ impl Answer {
     fn into_reply(self) -> Reply {
         match self.unreadable {
             Some(why) => Reply::Status(self.status, format!("<body unreadable: {why}>")),
-            None => Reply::Status(self.status, truncate(&self.body)),
+            None => Reply::answered(
+                self.status,
+                String::from_utf8_lossy(&self.body).into_owned(),
+            ),
         }
     }
 }
@@ -301,21 +301,6 @@ async fn read_more(
     Ok(read)
 }
 
-/// The body as text, cut to [`MAX_BODY_TEXT`] bytes at a character
-/// boundary, ending in `…` when cut.
-fn truncate(body: &[u8]) -> String {
-    let mut text = String::from_utf8_lossy(body).into_owned();
-    if text.len() > MAX_BODY_TEXT {
-        let mut end = MAX_BODY_TEXT;
-        while !text.is_char_boundary(end) {
-            end -= 1;
-        }
-        text.truncate(end);
-        text.push('…');
-    }
-    text
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -341,8 +326,15 @@ mod tests {
 
     #[test]
     fn long_bodies_are_cut_at_a_character() {
-        let text = truncate("é".repeat(400).as_bytes());
-        assert!(text.ends_with('…') && text.len() <= MAX_BODY_TEXT + 3);
+        let answer = Answer {
+            status: 500,
+            body: Bytes::from("é".repeat(400)),
+            unreadable: None,
+        };
+        let Reply::Status(500, text) = answer.into_reply() else {
+            panic!("a status reply")
+        };
+        assert!(text.ends_with('…') && text.len() <= 500 + 3);
     }
 
     #[test]

@@ -95,8 +95,15 @@ impl Reply {
         }
     }
 
-    /// The reply to an answer read in full.
-    pub(super) fn answered(status: u16, text: String) -> Reply {
+    /// The reply to an answer read in full: its status and body text, cut
+    /// as [`Reply::Status`] says.
+    ///
+    /// ```
+    /// # use costkatana_webhooks_sandbox::sender::Reply;
+    /// let Reply::Status(413, body) = Reply::answered(413, "é".repeat(400)) else { panic!() };
+    /// assert!(body.ends_with('…') && body.len() <= 503);
+    /// ```
+    pub fn answered(status: u16, text: String) -> Reply {
         Reply::Status(status, truncate(text))
     }
 }
