@@ -4,6 +4,7 @@
 //! templates' job (maud escapes every value it is given).
 
 use costkatana_webhooks::diagnose::{minify, prettify};
+use costkatana_webhooks::samples::iso8601;
 
 /// `text` with control characters escaped (`\u{1b}`), so a stored value
 /// cannot hide text or break a line, and bidirectional formatting
@@ -56,40 +57,20 @@ fn is_invisible(c: char) -> bool {
     matches!(c, '\u{200B}'..='\u{200D}' | '\u{2060}' | '\u{FEFF}')
 }
 
-/// A time as `2026-12-06 03:02:26 UTC`.
+/// A time as `2026-12-06 03:02:26 UTC`: the core's ISO 8601 form
+/// (`2026-12-06T03:02:26.000Z`) as a person reads it.
 pub(crate) fn utc(ms: i64) -> String {
-    let secs = ms.div_euclid(1000);
-    let (days, rest) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    let (year, month, day) = civil_from_days(days);
-    format!(
-        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02} UTC",
-        rest / 3600,
-        rest % 3600 / 60,
-        rest % 60
-    )
-}
-
-/// The date `days` after 1970-01-01 (Howard Hinnant's algorithm).
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day)
+    let iso = iso8601(ms);
+    format!("{} {} UTC", &iso[..10], &iso[11..19])
 }
 
 /// A time as an HTML `datetime` value: `2026-12-06T03:02:26Z`.
 pub(crate) fn iso(ms: i64) -> String {
-    let shown = utc(ms);
-    format!("{}T{}Z", &shown[..10], &shown[11..19])
+    format!("{}Z", &iso8601(ms)[..19])
 }
 
-/// The days from 1970-01-01 to a date (the inverse of `civil_from_days`).
+/// The days from 1970-01-01 to a date (the inverse of the core's
+/// `iso8601` date).
 pub(crate) fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
     let year = if month <= 2 { year - 1 } else { year };
     let era = year.div_euclid(400);
@@ -203,8 +184,10 @@ mod tests {
         assert_eq!(utc(1_777_377_600_000), "2026-04-28 12:00:00 UTC");
         assert_eq!(utc(951_782_400_000), "2000-02-29 00:00:00 UTC");
         for days in [-1000, 0, 59, 60, 11_016, 20_000, 30_000] {
-            let (y, m, d) = civil_from_days(days);
-            assert_eq!(days_from_civil(y, m, d), days);
+            let date = utc(days * 86_400_000);
+            let (y, m, d) = (&date[..4], &date[5..7], &date[8..10]);
+            let (y, m, d) = (y.parse().unwrap(), m.parse().unwrap(), d.parse().unwrap());
+            assert_eq!(days_from_civil(y, m, d), days, "{date}");
         }
         assert_eq!(age(5_000), "5 s");
         assert_eq!(age(600_000), "10 min");
